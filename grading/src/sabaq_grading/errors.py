@@ -1,0 +1,27 @@
+"""Typed errors raised by the grading engine and the ``sabaq`` command.
+
+Every error says what went wrong and what to do about it; the CLI maps each
+class to an exit code in one place (``sabaq_grading.cli``).
+"""
+
+from __future__ import annotations
+
+
+class SabaqError(Exception):
+    """Base class of every error Sabaq raises on purpose."""
+
+
+class CourseError(SabaqError):
+    """A course directory or its ``course.toml`` is wrong."""
+
+
+class NotebookError(SabaqError):
+    """A notebook cannot be read or does not follow the nbgrader cell format."""
+
+
+class SandboxUnavailable(SabaqError):
+    """The sandbox for student code cannot be set up on this machine."""
+
+
+class ValidationFailed(SabaqError):
+    """``sabaq validate`` found problems that make an assignment unsound."""
