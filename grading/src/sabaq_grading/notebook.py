@@ -1,0 +1,150 @@
+"""Reading notebooks safely and classifying their cells the nbgrader way.
+
+Cell roles follow nbgrader's metadata schema (``metadata.nbgrader``: ``grade``,
+``solution``, ``locked``, ``task``, ``grade_id``, ``points``); the predicates
+are nbgrader's own (``nbgrader.utils``), so a notebook made with nbgrader's
+Create Assignment toolbar means the same thing here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+import nbformat
+from nbformat import NotebookNode
+
+from .errors import NotebookError
+
+MAX_NOTEBOOK_BYTES = 16 * 1024 * 1024
+HIDDEN_TESTS_MARKER = "BEGIN HIDDEN TESTS"
+
+
+class NotebookTooLarge(NotebookError):
+    """The notebook is bigger than the grader accepts."""
+
+
+class Role(Enum):
+    """What a cell is for, in grading terms."""
+
+    TEST = "test"  # autograded test: instructor code, points
+    ANSWER = "answer"  # student code graded by tests
+    MANUAL = "manual"  # answer graded by hand (written or code), points
+    TASK = "task"  # task description graded by hand, points
+    LOCKED = "locked"  # read-only instructor cell
+    PLAIN = "plain"  # no nbgrader metadata
+
+
+def read_notebook(source: Any, *, max_bytes: int = MAX_NOTEBOOK_BYTES) -> NotebookNode:
+    """Parse a notebook from a path, JSON text, bytes, dict or NotebookNode.
+
+    Raises ``NotebookError`` naming what is wrong: not JSON, not a notebook,
+    too large, or an nbformat version that cannot be upgraded to v4.
+    """
+    if isinstance(source, NotebookNode):
+        return source
+    if isinstance(source, dict):
+        return nbformat.from_dict(source)
+    if isinstance(source, Path):
+        try:
+            size = source.stat().st_size
+        except OSError as error:
+            raise NotebookError(f"{source}: cannot read the notebook ({error.strerror})") from error
+        if size > max_bytes:
+            raise NotebookTooLarge(f"{source}: {size} bytes is over the limit of {max_bytes} bytes")
+        source = source.read_bytes()
+    if isinstance(source, str):
+        source = source.encode("utf-8", "surrogatepass")
+    if not isinstance(source, bytes):
+        raise NotebookError(f"cannot read a notebook from {type(source).__name__}")
+    if len(source) > max_bytes:
+        raise NotebookTooLarge(f"the notebook is {len(source)} bytes, over the limit of {max_bytes} bytes")
+    try:
+        data = json.loads(source)
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise NotebookError(f"the file is not a notebook: it is not valid JSON ({error})") from error
+    if not isinstance(data, dict) or not isinstance(data.get("cells", data.get("worksheets")), list):
+        raise NotebookError("the file is not a notebook: it has no list of cells")
+    try:
+        major = int(data.get("nbformat", 0))
+        notebook = nbformat.from_dict(data)
+        if major != 4:
+            notebook = nbformat.convert(notebook, 4)
+        for cell in notebook.cells:
+            _check_cell(cell)
+    except NotebookError:
+        raise
+    except Exception as error:
+        raise NotebookError(f"the file is not a usable notebook: {error}") from error
+    return notebook
+
+
+def _check_cell(cell: Any) -> None:
+    if not isinstance(cell, dict) or cell.get("cell_type") not in ("code", "markdown", "raw"):
+        raise NotebookError("the notebook has a cell that is not code, markdown or raw")
+    source = cell.get("source", "")
+    if isinstance(source, list):
+        cell["source"] = "".join(str(part) for part in source)
+    elif not isinstance(source, str):
+        raise NotebookError("the notebook has a cell whose source is not text")
+    if not isinstance(cell.get("metadata", {}), dict):
+        cell["metadata"] = NotebookNode()
+    cell.setdefault("metadata", NotebookNode())
+    nbgrader = cell["metadata"].get("nbgrader")
+    if nbgrader is not None and not isinstance(nbgrader, dict):
+        del cell["metadata"]["nbgrader"]
+
+
+def nbgrader_meta(cell: dict[str, Any]) -> dict[str, Any]:
+    meta = cell.get("metadata", {}).get("nbgrader", {})
+    return meta if isinstance(meta, dict) else {}
+
+
+def grade_id(cell: dict[str, Any]) -> str | None:
+    value = nbgrader_meta(cell).get("grade_id")
+    return value if isinstance(value, str) and value else None
+
+
+def points(cell: dict[str, Any]) -> float:
+    try:
+        return float(nbgrader_meta(cell).get("points", 0) or 0)
+    except (TypeError, ValueError):
+        return 0.0
+
+
+def role(cell: dict[str, Any]) -> Role:
+    meta = nbgrader_meta(cell)
+    grade, solution = bool(meta.get("grade")), bool(meta.get("solution"))
+    if meta.get("task"):
+        return Role.TASK
+    if grade and solution:
+        return Role.MANUAL
+    if grade and cell.get("cell_type") == "code":
+        return Role.TEST
+    if solution:
+        return Role.ANSWER
+    if meta.get("locked") or grade:
+        return Role.LOCKED
+    return Role.PLAIN
+
+
+def has_hidden_tests(cell: dict[str, Any]) -> bool:
+    return HIDDEN_TESTS_MARKER in cell.get("source", "")
+
+
+def normalized(source: str) -> str:
+    """Source with trailing spaces and blank lines removed, for matching cells."""
+    return "\n".join(line.rstrip() for line in source.strip().splitlines())
+
+
+def notebook_checksum(notebook: NotebookNode) -> str:
+    """SHA-256 over what grading depends on: every cell's type, source and nbgrader metadata."""
+    digest = hashlib.sha256()
+    for cell in notebook.cells:
+        meta = {k: v for k, v in nbgrader_meta(cell).items() if k != "checksum"}
+        record = [cell.cell_type, cell.source, meta]
+        digest.update(json.dumps(record, sort_keys=True).encode())
+    return digest.hexdigest()

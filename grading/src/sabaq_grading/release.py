@@ -1,0 +1,84 @@
+"""Student versions of assignments, made with nbgrader's own preprocessors.
+
+The pipeline is the one ``nbgrader generate_assignment`` runs (minus the
+gradebook database): clear solutions, hidden tests and mark schemes, lock
+cells, record checksums and clear outputs. The cell sequence stays one to one
+with the instructor notebook, which grading relies on.
+"""
+
+from __future__ import annotations
+
+import copy
+import shutil
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import nbformat
+from nbformat import NotebookNode
+
+from .course import Course
+from .errors import NotebookError
+from .notebook import read_notebook
+
+
+@lru_cache(maxsize=1)
+def _preprocessors() -> tuple[Any, ...]:
+    from nbgrader.preprocessors import (
+        ClearHiddenTests,
+        ClearMarkScheme,
+        ClearOutput,
+        ClearSolutions,
+        ComputeChecksums,
+        LockCells,
+    )
+
+    return (
+        ClearSolutions(),
+        ClearHiddenTests(),
+        ClearMarkScheme(),
+        LockCells(),
+        ComputeChecksums(),
+        ClearOutput(),
+    )
+
+
+def student_notebook(instructor: Any) -> NotebookNode:
+    """The student version of an instructor notebook (the input is not changed)."""
+    notebook = copy.deepcopy(read_notebook(instructor))
+    resources: dict[str, Any] = {}
+    try:
+        for preprocessor in _preprocessors():
+            notebook, resources = preprocessor.preprocess(notebook, resources)
+    except Exception as error:  # nbgrader raises RuntimeError/ValueError on malformed regions
+        raise NotebookError(f"cannot make the student version: {error}") from error
+    notebook.metadata.pop("widgets", None)
+    return notebook
+
+
+def release_course(course: Course, out: Path) -> list[Path]:
+    """Write student versions of every assignment and clean copies of every lesson.
+
+    Data files beside the notebooks are copied too; returns the notebooks written.
+    """
+    written: list[Path] = []
+    out.mkdir(parents=True, exist_ok=True)
+    for item in course.items:
+        target = out / item.relpath
+        target.parent.mkdir(parents=True, exist_ok=True)
+        notebook = read_notebook(item.path)
+        if item.kind == "assignment":
+            notebook = student_notebook(notebook)
+            for extra in item.path.parent.iterdir():
+                if extra.is_file() and extra.suffix != ".ipynb":
+                    shutil.copy2(extra, target.parent / extra.name)
+        else:
+            for cell in notebook.cells:
+                if cell.cell_type == "code":
+                    cell.outputs, cell.execution_count = [], None
+        nbformat.write(notebook, target)
+        written.append(target)
+    data = course.root / "data"
+    if data.is_dir():
+        shutil.copytree(data, out / "data", dirs_exist_ok=True)
+    return written
