@@ -6,7 +6,8 @@
 //   require.js         AMD loader used by the widget manager
 //   html-manager.js    @jupyter-widgets/html-manager (libembed-amd: base, controls, manager)
 //   anywidget.js       anywidget's front end, as the named AMD module "anywidget"
-// plus their licences. Source-map comments are removed (the maps are not shipped).
+// plus their licences. Source-map comments are removed (the maps are not shipped), and the
+// manager's public-CDN fallback is pointed at the page's own origin.
 //
 //   node build.mjs                 build, verifying tarballs against vendor-lock.json
 //   node build.mjs --update-lock   build and record new integrity values
@@ -63,7 +64,14 @@ write("require.js", fs.readFileSync(path.join(requirejs, "require.js"), "utf8"))
 write("require.js.LICENSE.txt", fs.readFileSync(path.join(here, "licenses", "requirejs.txt"), "utf8"));
 
 const manager = fetchPackage("@jupyter-widgets/html-manager", pkg.vendor["@jupyter-widgets/html-manager"]);
-write("html-manager.js", stripMaps(fs.readFileSync(path.join(manager, "dist", "libembed-amd.js"), "utf8")));
+// The manager falls back to a public CDN for modules it cannot find locally. Point that
+// fallback at the page's own origin instead, so an unknown module can never leave the site.
+const cdnFallback = /(let \w+=)"https:\/\/cdn\.[a-z]+\.net\/npm\/"/g;
+const managerSource = fs.readFileSync(path.join(manager, "dist", "libembed-amd.js"), "utf8");
+if ((managerSource.match(cdnFallback) || []).length !== 2) {
+  throw new Error("html-manager: expected two CDN fallback constants; the bundle layout changed");
+}
+write("html-manager.js", stripMaps(managerSource.replace(cdnFallback, '$1"./"')));
 write("html-manager.js.LICENSE.txt",
   fs.readFileSync(path.join(here, "licenses", "jupyter-widgets.txt"), "utf8") +
   "\n\nThird-party code bundled in html-manager.js:\n\n" +
