@@ -1,0 +1,163 @@
+"""The ``sabaq`` command: validate, release and grade notebook assignments.
+
+Errors are mapped to exit codes in one place (``EXIT_CODES``); progress goes
+to stderr, results to stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .errors import CourseError, NotebookError, SabaqError, SandboxUnavailable, ValidationFailed
+
+EXIT_OK, EXIT_UNSOUND, EXIT_USAGE, EXIT_INPUT, EXIT_SANDBOX, EXIT_INTERNAL = 0, 1, 2, 3, 4, 70
+
+
+class UsageError(SabaqError):
+    """The command line names something that does not exist or cannot be used."""
+
+
+EXIT_CODES: tuple[tuple[type[BaseException], int], ...] = (
+    (UsageError, EXIT_USAGE),
+    (ValidationFailed, EXIT_UNSOUND),
+    (SandboxUnavailable, EXIT_SANDBOX),
+    (CourseError, EXIT_INPUT),
+    (NotebookError, EXIT_INPUT),
+    (SabaqError, EXIT_INPUT),
+)
+UNSAFE_FLAG = "--unsafe-no-sandbox"
+
+
+def _progress(iterable: Iterable[Any], total: int, description: str, quiet: bool) -> Iterator[Any]:
+    from tqdm import tqdm
+
+    yield from tqdm(iterable, total=total, desc=description, unit="nb", file=sys.stderr, disable=quiet,
+                    dynamic_ncols=True)
+
+
+def _settings(args: argparse.Namespace) -> Any:
+    from .engine import GradingSettings
+    from .sandbox import Limits
+
+    if args.unsafe_no_sandbox:
+        print("sabaq: WARNING: --unsafe-no-sandbox runs student code with YOUR privileges, network and "
+              "files. Never use it on code you did not write.", file=sys.stderr)
+    limits = Limits(cell_timeout=args.cell_timeout, total_timeout=args.timeout)
+    return GradingSettings(workers=args.jobs, limits=limits, unsafe_no_sandbox=args.unsafe_no_sandbox)
+
+
+def cmd_grade(args: argparse.Namespace) -> int:
+    from .engine import Grader
+    from .feedback import feedback_html, visible_sources
+
+    instructor = Path(args.instructor)
+    for path in [args.instructor, *args.submissions]:
+        if not Path(path).is_file():
+            raise UsageError(f"{path}: no such notebook file")
+    with Grader(_settings(args)) as grader:
+        assignment = grader.assignment(instructor)
+        grader.executor  # start the sandboxes before the clock of the first submission starts
+        sources = visible_sources(assignment.release)
+        feedback_dir = Path(args.feedback_dir) if args.feedback_dir else None
+        if feedback_dir:
+            feedback_dir.mkdir(parents=True, exist_ok=True)
+
+        def grade(path: str) -> dict[str, Any]:
+            return grader.grade(assignment, Path(path), name=path)
+
+        with ThreadPoolExecutor(max_workers=args.jobs) as pool:
+            results = pool.map(grade, args.submissions)
+            for index, report in enumerate(_progress(results, len(args.submissions), "grading", args.quiet)):
+                sys.stdout.write(json.dumps(report, ensure_ascii=False) + "\n")
+                sys.stdout.flush()
+                if feedback_dir:
+                    page = feedback_html(report, visible_sources=sources, title=f"Feedback: {report['submission']}")
+                    (feedback_dir / f"{index:04d}-{Path(report['submission']).stem}.html").write_text(page, "utf-8")
+    return EXIT_OK
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from .validation_run import validate_paths
+
+    problems = validate_paths([Path(p) for p in args.paths], _settings(args), quiet=args.quiet)
+    for problem in problems:
+        print(problem)
+    if problems:
+        raise ValidationFailed(f"{len(problems)} problem(s) found; the course is not sound yet")
+    print("sabaq: sound: every reference solution earns full marks, every blank version earns zero, "
+          "no weak tests, every lesson runs")
+    return EXIT_OK
+
+
+def cmd_release(args: argparse.Namespace) -> int:
+    from .course import load_course
+    from .release import release_course
+
+    course = load_course(args.course)
+    written = release_course(course, Path(args.out))
+    print(f"sabaq: wrote {len(written)} student notebooks of {course.id} {course.version} to {args.out}")
+    return EXIT_OK
+
+
+def _add_sandbox_options(parser: argparse.ArgumentParser, jobs: int) -> None:
+    parser.add_argument("--jobs", "-j", type=int, default=jobs, help="sandboxes run in parallel (default %(default)s)")
+    parser.add_argument("--cell-timeout", type=float, default=30.0, help="seconds a cell may run (default 30)")
+    parser.add_argument("--timeout", type=float, default=120.0, help="seconds a notebook may run (default 120)")
+    parser.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    parser.add_argument(UNSAFE_FLAG, action="store_true",
+                        help="run code WITHOUT the sandbox (only for trusted code on machines without bubblewrap)")
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="sabaq", description="Validate, release and grade Sabaq notebook courses.")
+    root.add_argument("--version", action="version", version=f"sabaq {__version__}")
+    commands = root.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    validate = commands.add_parser("validate", help="prove assignments sound and lessons runnable",
+                                   description="Check course directories or single notebooks; exit 0 only when sound.")
+    validate.add_argument("paths", nargs="+", metavar="PATH", help="a course directory, a directory of courses, "
+                          "or one notebook")
+    _add_sandbox_options(validate, 2)
+    validate.set_defaults(run=cmd_validate)
+
+    release = commands.add_parser("release", help="write the student versions of a course",
+                                  description="Write student versions of assignments and clean lessons.")
+    release.add_argument("course", help="the course directory")
+    release.add_argument("--out", required=True, help="directory to write into")
+    release.set_defaults(run=cmd_release)
+
+    grade = commands.add_parser("grade", help="grade submissions; one JSON report per line on stdout",
+                                description="Grade each submission against the instructor notebook. Prints one "
+                                "grade report (JSON) per submission, in the order given.")
+    grade.add_argument("instructor", help="the instructor (source) notebook")
+    grade.add_argument("submissions", nargs="+", metavar="SUBMISSION", help="student notebooks")
+    grade.add_argument("--feedback-dir", help="write an HTML feedback page per submission here")
+    _add_sandbox_options(grade, 1)
+    grade.set_defaults(run=cmd_grade)
+    return root
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    if getattr(args, "jobs", 1) < 1:
+        parser().error("--jobs must be at least 1")
+    try:
+        code: int = args.run(args)
+        return code
+    except KeyboardInterrupt:
+        print("sabaq: interrupted", file=sys.stderr)
+        return 130
+    except SabaqError as error:
+        print(f"sabaq: error: {error}", file=sys.stderr)
+        return next(code for cls, code in EXIT_CODES if isinstance(error, cls))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

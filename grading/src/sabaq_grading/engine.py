@@ -1,0 +1,166 @@
+"""The grading engine: instructor notebook + submission -> grade report.
+
+``Grader`` keeps a pool of warm sandboxes (see ``sabaq_grading.sandbox``) and a
+cache of prepared assignments, so grading a submission costs a fork and the
+student's own code, never an interpreter start.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from nbformat import NotebookNode
+
+from .errors import NotebookError
+from .notebook import NotebookTooLarge, notebook_checksum, read_notebook
+from .plan import WrongAssignment, build_plan
+from .release import student_notebook
+from .report import error_report, graded_report
+from .sandbox import Cell, Executor, Limits
+
+
+@dataclass(frozen=True)
+class GradingSettings:
+    """Everything that tunes grading, built in one place and passed down."""
+
+    workers: int = 1
+    limits: Limits = field(default_factory=Limits)
+    unsafe_no_sandbox: bool = False
+    max_notebook_bytes: int = 16 * 1024 * 1024
+    preload: tuple[str, ...] = ("numpy", "pandas", "matplotlib")
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """An instructor notebook prepared for grading (student version computed once)."""
+
+    name: str
+    instructor: NotebookNode
+    release: NotebookNode
+    checksum: str
+    files: Mapping[str, bytes]
+    max_score: float
+
+    @classmethod
+    def from_notebook(cls, instructor: Any, *, name: str = "", files: Mapping[str, bytes] | None = None
+                      ) -> Assignment:
+        from .notebook import Role, points, role
+
+        notebook = read_notebook(instructor)
+        if isinstance(instructor, Path):
+            name = name or instructor.stem
+            if files is None:
+                files = data_files(instructor.parent)
+        max_score = sum(points(cell) for cell in notebook.cells if role(cell) is Role.TEST)
+        return cls(name or "assignment", notebook, student_notebook(notebook), notebook_checksum(notebook),
+                   dict(files or {}), max_score)
+
+    @property
+    def identity(self) -> dict[str, str]:
+        return {"name": self.name, "checksum": self.checksum}
+
+
+def data_files(directory: Path, *, limit_bytes: int = 32 * 1024 * 1024) -> dict[str, bytes]:
+    """The files beside an assignment notebook that its code may read (never notebooks)."""
+    files, total = {}, 0
+    for path in sorted(directory.rglob("*")):
+        if path.is_file() and path.suffix != ".ipynb" and ".ipynb_checkpoints" not in path.parts:
+            total += path.stat().st_size
+            if total > limit_bytes:
+                raise NotebookError(f"{directory}: data files exceed {limit_bytes} bytes")
+            files[path.relative_to(directory).as_posix()] = path.read_bytes()
+    return files
+
+
+class Grader:
+    """Grades submissions against assignments; safe to share between threads."""
+
+    def __init__(self, settings: GradingSettings | None = None, executor: Executor | None = None) -> None:
+        self.settings = settings or GradingSettings()
+        self._executor = executor
+        self._owns_executor = executor is None
+        self._lock = threading.Lock()
+        self._assignments: dict[str, Assignment] = {}
+
+    @property
+    def executor(self) -> Executor:
+        with self._lock:
+            if self._executor is None:
+                self._executor = Executor(
+                    self.settings.workers, self.settings.limits,
+                    unsafe_no_sandbox=self.settings.unsafe_no_sandbox, preload=self.settings.preload,
+                )
+            return self._executor
+
+    def assignment(self, instructor: Any, *, name: str = "", files: Mapping[str, bytes] | None = None
+                   ) -> Assignment:
+        if isinstance(instructor, Assignment):
+            return instructor
+        key = f"{instructor}" if isinstance(instructor, Path) else ""
+        if key and key in self._assignments:
+            return self._assignments[key]
+        prepared = Assignment.from_notebook(instructor, name=name, files=files)
+        if key:
+            self._assignments[key] = prepared
+        return prepared
+
+    def grade(self, instructor: Any, submission: Any, *, name: str = "") -> dict[str, Any]:
+        """Grade one submission; always returns a report (status ``graded`` or ``error``)."""
+        started = time.perf_counter()
+        assignment = self.assignment(instructor)
+
+        def timings(**extra: float) -> dict[str, float]:
+            total = (time.perf_counter() - started) * 1000
+            values = {"total_ms": round(total, 3), **{k: round(v, 3) for k, v in extra.items()}}
+            if "code_ms" in extra:
+                values["overhead_ms"] = round(total - extra["code_ms"], 3)
+            return values
+
+        def failed(kind: str, message: str) -> dict[str, Any]:
+            report = error_report(kind, message, assignment=assignment.identity,
+                                  max_score=assignment.max_score, timings=timings())
+            if name:
+                report["submission"] = name
+            return report
+
+        try:
+            notebook = read_notebook(submission, max_bytes=self.settings.max_notebook_bytes)
+            plan = build_plan(assignment.instructor, assignment.release, notebook)
+        except NotebookTooLarge as error:
+            return failed("too_large", str(error))
+        except NotebookError as error:
+            return failed("invalid_notebook", str(error))
+        except WrongAssignment as error:
+            return failed("wrong_assignment", str(error))
+        prepared = time.perf_counter()
+        cells = [Cell(step.cell_id, step.source, step.kind) for step in plan.steps]
+        run = self.executor.run(cells, assignment.files)
+        if run.ended == "crashed":
+            return failed("grader_failure", f"the sandbox failed: {run.message}")
+        if run.ended == "protocol_violation":
+            return failed("tampering", f"the submission interfered with the grader: {run.message}")
+        report = graded_report(
+            plan, run, assignment=assignment.identity,
+            timings=timings(prepare_ms=(prepared - started) * 1000, execute_ms=run.total_ms,
+                            code_ms=run.code_ms),
+        )
+        if name:
+            report = {"submission": name, **report}
+        return report
+
+    def close(self) -> None:
+        with self._lock:
+            if self._executor is not None and self._owns_executor:
+                self._executor.close()
+            self._executor = None
+
+    def __enter__(self) -> Grader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,140 @@
+"""The grade report: a versioned JSON document, the contract with the XBlock.
+
+Its schema ships in the package (``schemas/grade-report.v1.json``). Reports
+never carry hidden test source, output or error text.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+from nbformat import NotebookNode
+
+from . import __version__
+from .plan import Plan, TestSpec
+
+SCHEMA_VERSION = 1
+MAX_MESSAGE_CHARS = 2000
+MAX_OUTPUT_CHARS = 4000
+HIDDEN_FAILURE = "A hidden test failed. Hidden tests check cases you were not shown; re-read the task."
+
+
+@lru_cache(maxsize=1)
+def schema() -> dict[str, Any]:
+    text = resources.files("sabaq_grading").joinpath("schemas/grade-report.v1.json").read_text("utf-8")
+    loaded: dict[str, Any] = json.loads(text)
+    return loaded
+
+
+def validate_report(report: dict[str, Any]) -> None:
+    """Raise ``jsonschema.ValidationError`` if ``report`` breaks the schema."""
+    import jsonschema
+
+    jsonschema.validate(report, schema())
+
+
+def _truncate(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[:limit] + f"\n… ({len(text) - limit} more characters)"
+
+
+def _stream_text(outputs: list[dict[str, Any]]) -> str:
+    parts = []
+    for output in outputs:
+        if output.get("output_type") == "stream":
+            text = output.get("text", "")
+            parts.append("".join(text) if isinstance(text, list) else str(text))
+        elif output.get("output_type") in ("execute_result", "display_data"):
+            plain = output.get("data", {}).get("text/plain", "")
+            parts.append(("".join(plain) if isinstance(plain, list) else str(plain)) + "\n")
+    return "".join(parts)
+
+
+def _points(spec: TestSpec, outputs: list[dict[str, Any]]) -> float:
+    """nbgrader's own rule: an error or stderr output earns 0, a numeric result partial credit."""
+    from nbgrader.utils import determine_grade
+
+    cell = NotebookNode(
+        cell_type="code",
+        source="",
+        metadata=NotebookNode(nbgrader=NotebookNode(grade=True, solution=False, grade_id=spec.grade_id,
+                                                    points=spec.max_points)),
+        outputs=[NotebookNode(output) for output in outputs],
+    )
+    try:
+        earned, _ = determine_grade(cell)
+    except (ValueError, KeyError):  # partial credit out of range: the test printed nonsense
+        return 0.0
+    return max(0.0, min(float(earned or 0.0), spec.max_points))
+
+
+def _test_entry(spec: TestSpec, result: Any, ended_message: str) -> dict[str, Any]:
+    entry: dict[str, Any] = {"grade_id": spec.grade_id, "points": 0.0, "max_points": spec.max_points,
+                             "passed": False, "hidden": spec.hidden, "message": ""}
+    status = result.status if result is not None else "not_run"
+    if status == "ok":
+        earned = _points(spec, result.outputs)
+        entry["points"], entry["passed"] = earned, earned >= spec.max_points
+        if not entry["passed"]:
+            entry["message"] = "The test wrote to stderr or returned partial credit."
+    elif status == "timeout":
+        entry["message"] = "The test did not finish within the time limit."
+    elif status == "not_run":
+        entry["message"] = f"The test did not run: {ended_message}" if ended_message else "The test did not run."
+    elif spec.hidden:
+        entry["message"] = HIDDEN_FAILURE
+    else:
+        error = result.error or {}
+        name, value = error.get("ename", "Error"), error.get("evalue", "")
+        entry["message"] = _truncate(f"{name}: {value}" if value else name, MAX_MESSAGE_CHARS)
+    if spec.hidden:
+        if status not in ("ok", "timeout", "not_run"):
+            entry["message"] = HIDDEN_FAILURE
+    elif result is not None:
+        text = _stream_text(result.outputs)
+        if text:
+            entry["output"] = _truncate(text, MAX_OUTPUT_CHARS)
+    return entry
+
+
+def graded_report(plan: Plan, run: Any, *, assignment: dict[str, str], timings: dict[str, float]) -> dict[str, Any]:
+    results = {cell.cell_id: cell for cell in run.cells}
+    message = "" if run.ended == "completed" else run.message
+    tests = [_test_entry(spec, results.get(spec.cell_id), message) for spec in plan.tests]
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "engine_version": __version__,
+        "assignment": assignment,
+        "status": "graded",
+        "score": round(sum(test["points"] for test in tests), 6),
+        "max_score": round(sum(spec.max_points for spec in plan.tests), 6),
+        "tests": tests,
+        "manual": [
+            {"grade_id": spec.grade_id, "max_points": spec.max_points, "answered": spec.answered}
+            for spec in plan.manual
+        ],
+        "error": None,
+        "warnings": plan.warnings,
+        "timings": timings,
+    }
+
+
+def error_report(kind: str, message: str, *, assignment: dict[str, str] | None = None,
+                 max_score: float = 0.0, timings: dict[str, float] | None = None) -> dict[str, Any]:
+    report: dict[str, Any] = {
+        "schema_version": SCHEMA_VERSION,
+        "engine_version": __version__,
+        "status": "error",
+        "score": 0.0,
+        "max_score": max_score,
+        "tests": [],
+        "manual": [],
+        "error": {"kind": kind, "message": message},
+        "warnings": [],
+        "timings": timings or {"total_ms": 0.0},
+    }
+    if assignment is not None:
+        report["assignment"] = assignment
+    return report
