@@ -1,0 +1,141 @@
+// MultipleChoice front end: radio buttons or checkboxes in a labelled fieldset.
+// All text is set with textContent (never innerHTML) and comes from the model.
+const RTL = new Set(["ur", "ar", "fa", "he", "ps", "sd", "ug", "yi"]);
+let counter = 0;
+const uid = (p) => `sabaq-${p}-${Math.random().toString(36).slice(2, 8)}-${counter++}`;
+
+function h(tag, attrs = {}, text) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, String(v));
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+function pickLanguage(model, el) {
+  const page = el.closest("[lang]")?.getAttribute("lang") || document.documentElement.lang;
+  return (model.get("language") || page || "en").toLowerCase().split("-")[0];
+}
+
+function labeller(model, lang) {
+  const tables = model.get("labels") || {};
+  const table = tables[lang] || {};
+  const en = tables.en || {};
+  return (name, vars = {}) =>
+    String(table[name] ?? en[name] ?? name).replace(/\{(\w+)\}/g, (_, k) => String(vars[k] ?? ""));
+}
+
+// Same rule as sabaq_widgets.scoring._score_multiple_choice.
+export function scoreMultipleChoice(selected, key) {
+  const right = new Set(key.answer || []);
+  const chosen = new Set(selected);
+  let hits = 0;
+  let misses = 0;
+  for (const i of chosen) (right.has(i) ? hits++ : misses++);
+  const correct = hits === right.size && misses === 0;
+  const fraction = correct ? 1 : Math.max(0, (hits - misses) / right.size);
+  const notes = (key.feedback || []);
+  const feedback = [...chosen].sort((a, b) => a - b).filter((i) => notes[i]).map((i) => notes[i]).join("\n");
+  return { correct, fraction, feedback, explanation: key.explanation || "" };
+}
+
+function showResult(box, result, t, pending) {
+  box.replaceChildren();
+  box.className = "sabaq-feedback";
+  if (pending) {
+    box.classList.add("is-pending");
+    box.append(h("p", { dir: "auto" }, t("submitted")));
+    return;
+  }
+  if (!result || result.correct === undefined) return;
+  const verdict = result.correct ? "correct" : result.fraction > 0 ? "partly_correct" : "incorrect";
+  box.classList.add(`is-${verdict.replace("_", "-")}`);
+  const head = h("p", { class: "sabaq-verdict" });
+  head.append(h("span", { "aria-hidden": "true" }, result.correct ? "✓ " : "✗ "), h("strong", {}, t(verdict)));
+  box.append(head);
+  for (const line of String(result.feedback || "").split("\n").filter(Boolean)) {
+    box.append(h("p", { dir: "auto" }, line));
+  }
+  if (result.explanation) {
+    const p = h("p", { class: "sabaq-explanation", dir: "auto" });
+    p.append(h("strong", {}, `${t("explanation")}: `), document.createTextNode(result.explanation));
+    box.append(p);
+  }
+}
+
+function render({ model, el }) {
+  const build = () => {
+    const lang = pickLanguage(model, el);
+    const t = labeller(model, lang);
+    const multiple = model.get("multiple");
+    const options = model.get("options") || [];
+    const order = model.get("order")?.length ? model.get("order") : options.map((_, i) => i);
+    const name = uid("mc");
+    const hintId = uid("hint");
+    const root = h("div", { class: "sabaq-widget sabaq-mc", lang, dir: RTL.has(lang) ? "rtl" : "ltr" });
+    const fieldset = h("fieldset", { "aria-describedby": hintId });
+    fieldset.append(h("legend", { dir: "auto", class: "sabaq-question" }, model.get("question")));
+    fieldset.append(h("p", { id: hintId, class: "sabaq-hint" }, t(multiple ? "choose_many" : "choose_one")));
+    const inputs = [];
+    for (const index of order) {
+      const id = uid("opt");
+      const row = h("div", { class: "sabaq-option" });
+      const input = h("input", { type: multiple ? "checkbox" : "radio", name, id, value: index });
+      const label = h("label", { for: id, dir: "auto" }, options[index]);
+      row.append(input, label);
+      fieldset.append(row);
+      inputs.push(input);
+    }
+    const actions = h("div", { class: "sabaq-actions" });
+    const button = h("button", { type: "button", class: "sabaq-check" }, t("check"));
+    const attempts = h("span", { class: "sabaq-attempts", "aria-live": "polite" });
+    actions.append(button, attempts);
+    const box = h("div", { class: "sabaq-feedback", role: "status", "aria-live": "polite" });
+    root.append(fieldset, actions, box);
+
+    const sync = () => {
+      const selected = new Set(model.get("response")?.selected || []);
+      for (const input of inputs) input.checked = selected.has(Number(input.value));
+      attempts.textContent = t("attempts", { n: model.get("attempts") || 0 });
+      const result = model.get("result") || {};
+      const keyless = !Object.keys(model.get("key") || {}).length;
+      const pending = keyless && result.correct === undefined && (model.get("attempts") || 0) > 0;
+      showResult(box, result, t, pending);
+    };
+    button.addEventListener("click", () => {
+      const selected = inputs.filter((i) => i.checked).map((i) => Number(i.value)).sort((a, b) => a - b);
+      if (!selected.length) {
+        box.replaceChildren(h("p", { dir: "auto" }, t("nothing_chosen")));
+        box.className = "sabaq-feedback is-warning";
+        return;
+      }
+      const key = model.get("key") || {};
+      model.set("response", { selected });
+      model.set("attempts", (model.get("attempts") || 0) + 1);
+      model.set("result", Object.keys(key).length ? scoreMultipleChoice(selected, key) : {});
+      model.save_changes();
+      if (!Object.keys(key).length) model.send({ event: "check", response: { selected } });
+    });
+    sync();
+    el.replaceChildren(root);
+    return { lang, sync };
+  };
+  let view = build();
+  const onChange = () => view.sync();
+  model.on("change:result", onChange);
+  model.on("change:response", onChange);
+  model.on("change:attempts", onChange);
+  const rebuild = () => { view = build(); };
+  model.on("change:labels", rebuild);
+  model.on("change:language", rebuild);
+  // The page's lang is only known once the view is attached to the document.
+  requestAnimationFrame(() => { if (pickLanguage(model, el) !== view.lang) rebuild(); });
+  return () => {
+    model.off("change:result", onChange);
+    model.off("change:response", onChange);
+    model.off("change:attempts", onChange);
+    model.off("change:labels", rebuild);
+    model.off("change:language", rebuild);
+  };
+}
+
+export default { render };
