@@ -1,0 +1,21 @@
+# The two set-up commands of the README, and a few conveniences.
+# Every target installs what it needs first (.ci/setup is idempotent).
+.PHONY: setup demo grading-demo test lint bench
+
+setup:
+	bash .ci/setup
+
+demo: setup
+	@if [ -x .ci/demo ]; then bash .ci/demo; else .venv/bin/python bench/grading_demo.py; fi
+
+grading-demo: setup
+	.venv/bin/python bench/grading_demo.py
+
+test: setup
+	PATH="$(CURDIR)/.venv/bin:$$PATH" .venv/bin/python -m pytest -p no:cacheprovider
+
+lint: setup
+	.venv/bin/ruff check grading plugin widgets tests bench courses
+
+bench: setup
+	.venv/bin/python bench/bench_grading.py
