@@ -23,14 +23,23 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from samples import ROOT, SQUARES, write_batch  # noqa: E402
+from samples import ROOT, SQUARES, write_batch
 
 BIN = Path(sys.executable).parent
 
 
 def run_sabaq(batch: list[Path], jobs: int, cell_timeout: float) -> tuple[float, list[dict]]:
-    command = [str(BIN / "sabaq"), "grade", str(SQUARES), *map(str, batch), "--jobs", str(jobs),
-               "--cell-timeout", str(cell_timeout), "--quiet"]
+    command = [
+        str(BIN / "sabaq"),
+        "grade",
+        str(SQUARES),
+        *map(str, batch),
+        "--jobs",
+        str(jobs),
+        "--cell-timeout",
+        str(cell_timeout),
+        "--quiet",
+    ]
     started = time.perf_counter()
     result = subprocess.run(command, capture_output=True, text=True, check=True)
     elapsed = time.perf_counter() - started
@@ -44,7 +53,8 @@ def nbgrader_course(workdir: Path, batch: list[Path]) -> Path:
     shutil.copy(SQUARES, source / "squares.ipynb")
     shutil.copy(SQUARES.parent / "numbers.csv", source / "numbers.csv")
     (course / "nbgrader_config.py").write_text(
-        "c = get_config()\nc.CourseDirectory.root = %r\nc.CourseDirectory.course_id = 'bench'\n" % str(course))
+        f"c = get_config()\nc.CourseDirectory.root = {str(course)!r}\nc.CourseDirectory.course_id = 'bench'\n"
+    )
     for index, path in enumerate(batch):
         target = course / "submitted" / f"student{index:03d}" / "squares"
         target.mkdir(parents=True)
@@ -59,12 +69,27 @@ def nbgrader_env() -> dict[str, str]:
 
 def run_nbgrader(course: Path, cell_timeout: float) -> tuple[float, dict[str, float]]:
     env = nbgrader_env()
-    subprocess.run([str(BIN / "nbgrader"), "generate_assignment", "squares", "--create", "--force"],
-                   cwd=course, env=env, check=True, capture_output=True)
+    subprocess.run(
+        [str(BIN / "nbgrader"), "generate_assignment", "squares", "--create", "--force"],
+        cwd=course,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
     started = time.perf_counter()
-    subprocess.run([str(BIN / "nbgrader"), "autograde", "squares", "--create",
-                    f"--ExecutePreprocessor.timeout={int(cell_timeout)}"],
-                   cwd=course, env=env, check=True, capture_output=True)
+    subprocess.run(
+        [
+            str(BIN / "nbgrader"),
+            "autograde",
+            "squares",
+            "--create",
+            f"--ExecutePreprocessor.timeout={int(cell_timeout)}",
+        ],
+        cwd=course,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
     elapsed = time.perf_counter() - started
     from nbgrader.api import Gradebook
 
@@ -72,8 +97,9 @@ def run_nbgrader(course: Path, cell_timeout: float) -> tuple[float, dict[str, fl
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
         for student in gradebook.students:
             submission = gradebook.find_submission_notebook("squares", "squares", student.id)
-            autograded = sum(grade.auto_score or 0 for grade in submission.grades
-                             if grade.cell.name.startswith("test-"))
+            autograded = sum(
+                grade.auto_score or 0 for grade in submission.grades if grade.cell.name.startswith("test-")
+            )
             scores[student.id] = autograded
     return elapsed, scores
 
@@ -90,8 +116,10 @@ def main() -> int:
         workdir = Path(tmp)
         batch = write_batch(workdir / "submissions", args.count, timeouts=args.timeouts)
         paths = [path for path, _, _ in batch]
-        print(f"batch: {len(paths)} submissions of {SQUARES.relative_to(ROOT)} "
-              f"({args.timeouts} never finish; per-cell timeout {args.cell_timeout:g} s for both graders)")
+        print(
+            f"batch: {len(paths)} submissions of {SQUARES.relative_to(ROOT)} "
+            f"({args.timeouts} never finish; per-cell timeout {args.cell_timeout:g} s for both graders)"
+        )
 
         sabaq_seconds, reports = run_sabaq(paths, args.jobs, args.cell_timeout)
         course = nbgrader_course(workdir, paths)
@@ -102,20 +130,34 @@ def main() -> int:
     theirs = count / nbgrader_seconds
     overheads = [r["timings"]["overhead_ms"] for r in reports if "overhead_ms" in r["timings"]]
     code = [r["timings"]["code_ms"] for r in reports if "code_ms" in r["timings"]]
-    agree = sum(1 for index, report in enumerate(reports)
-                if abs(report["score"] - nbgrader_scores.get(f"student{index:03d}", -1)) < 1e-9)
-    expected_ok = sum(1 for report, (_, _, expected) in zip(reports, batch, strict=True)
-                      if expected is None or abs(report["score"] - expected) < 1e-9)
+    agree = sum(
+        1
+        for index, report in enumerate(reports)
+        if abs(report["score"] - nbgrader_scores.get(f"student{index:03d}", -1)) < 1e-9
+    )
+    expected_ok = sum(
+        1
+        for report, (_, _, expected) in zip(reports, batch, strict=True)
+        if expected is None or abs(report["score"] - expected) < 1e-9
+    )
     statuses = {status: sum(1 for r in reports if r["status"] == status) for status in ("graded", "error")}
 
-    print(f"sabaq grade --jobs {args.jobs}: {sabaq_seconds:8.2f} s  {ours:7.2f} submissions/s  "
-          f"(process start and sandbox warm-up included)")
+    print(
+        f"sabaq grade --jobs {args.jobs}: {sabaq_seconds:8.2f} s  {ours:7.2f} submissions/s  "
+        f"(process start and sandbox warm-up included)"
+    )
     print(f"nbgrader autograde:    {nbgrader_seconds:8.2f} s  {theirs:7.2f} submissions/s")
     print(f"throughput ratio: {ours / theirs:.1f}x")
-    print(f"our overhead beyond the students' own code, per submission: median {statistics.median(overheads):.1f} ms, "
-          f"p90 {statistics.quantiles(overheads, n=10)[-1]:.1f} ms (students' code: median {statistics.median(code):.1f} ms)")
-    print(f"reports: {statuses['graded']} graded, {statuses['error']} error; "
-          f"scores equal to nbgrader's: {agree}/{count}; equal to the expected score: {expected_ok}/{count}")
+    print(
+        "our overhead beyond the students' own code, per submission: "
+        f"median {statistics.median(overheads):.1f} ms, "
+        f"p90 {statistics.quantiles(overheads, n=10)[-1]:.1f} ms "
+        f"(students' code: median {statistics.median(code):.1f} ms)"
+    )
+    print(
+        f"reports: {statuses['graded']} graded, {statuses['error']} error; "
+        f"scores equal to nbgrader's: {agree}/{count}; equal to the expected score: {expected_ok}/{count}"
+    )
     return 0
 
 

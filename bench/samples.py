@@ -29,10 +29,16 @@ VARIANTS: dict[str, tuple[str, str, float]] = {
     "visible-only": ("def square(x):\n    return {3: 9, 0: 0}[x]", GOOD_MEAN, 3.0),
     "raising": ("def square(x):\n    raise ValueError('not today')", GOOD_MEAN, 3.0),
     "int-mean": (GOOD_SQUARE, "def mean(values):\n    return round(sum(values) / len(values))", 2.0),
-    "numpy": ("import numpy as np\n\ndef square(x):\n    return float(np.square(x))",
-              "import numpy as np\n\ndef mean(values):\n    return float(np.mean(values))", 5.0),
-    "loop": (GOOD_SQUARE, "def mean(values):\n    total = 0.0\n    for v in values:\n        total += v\n"
-             "    return total / len(values)", 5.0),
+    "numpy": (
+        "import numpy as np\n\ndef square(x):\n    return float(np.square(x))",
+        "import numpy as np\n\ndef mean(values):\n    return float(np.mean(values))",
+        5.0,
+    ),
+    "loop": (
+        GOOD_SQUARE,
+        "def mean(values):\n    total = 0.0\n    for v in values:\n        total += v\n    return total / len(values)",
+        5.0,
+    ),
 }
 TIMEOUT_VARIANT = ("timeout", "def square(x):\n    while True:\n        pass", GOOD_MEAN)
 
@@ -66,7 +72,9 @@ def write_batch(out: Path, count: int, *, timeouts: int = 3) -> list[tuple[Path,
     release = student_version()
     batch: list[tuple[Path, str, float | None]] = []
     names = itertools.cycle(sorted(VARIANTS))
-    timeout_slots = {round(i * count / timeouts) + count // (2 * timeouts) for i in range(timeouts)} if timeouts else set()
+    timeout_slots = (
+        {round(i * count / timeouts) + count // (2 * timeouts) for i in range(timeouts)} if timeouts else set()
+    )
     for index in range(count):
         path = out / f"student{index:03d}.ipynb"
         if index in timeout_slots:

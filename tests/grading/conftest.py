@@ -15,6 +15,11 @@ SQUARES = FIXTURE / "source" / "squares" / "squares.ipynb"
 
 
 @pytest.fixture(scope="session")
+def squares_path() -> Path:
+    return SQUARES
+
+
+@pytest.fixture(scope="session")
 def instructor() -> NotebookNode:
     return nbformat.read(SQUARES, as_version=4)
 

@@ -6,7 +6,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from sabaq_grading.course import find_courses, load_course
 from sabaq_grading.errors import CourseError
 
@@ -40,7 +39,7 @@ def test_fixture_course_loads_into_typed_objects() -> None:
 
 def test_find_courses_accepts_a_directory_of_courses(course_dir: Path) -> None:
     assert [c.id for c in find_courses(course_dir.parent)] == ["fixture-course"]
-    with pytest.raises(CourseError, match="no course.toml"):
+    with pytest.raises(CourseError, match=r"no course\.toml"):
         find_courses(course_dir / "lessons")
 
 
@@ -55,8 +54,11 @@ def test_find_courses_accepts_a_directory_of_courses(course_dir: Path) -> None:
         ('path = "lessons/functions.ipynb"', 'path = "lessons/nope.ipynb"', r"names a missing file"),
         ('path = "lessons/functions.ipynb"', 'path = "../outside.ipynb"', r"points outside the course"),
         ('kind = "lesson"', 'kind = "video"', r"modules\[0\].items\[0\].kind` is 'video'"),
-        ('kind = "assignment", path = "source/squares/squares.ipynb"', 'kind = "lesson", path = "lessons/functions.ipynb"',
-         r"repeats lessons/functions.ipynb; list a notebook once"),
+        (
+            'kind = "assignment", path = "source/squares/squares.ipynb"',
+            'kind = "lesson", path = "lessons/functions.ipynb"',
+            r"repeats lessons/functions.ipynb; list a notebook once",
+        ),
         ('title = "Fixture course"', 'title = "Fixture course"\ncolour = "blue"', r"`colour` is not a known field"),
     ],
 )
@@ -69,8 +71,11 @@ def test_each_mistake_names_file_field_and_fix(course_dir: Path, old: str, new: 
 
 def test_assignment_outside_source_layout_is_rejected(course_dir: Path) -> None:
     shutil.copy(course_dir / "lessons" / "functions.ipynb", course_dir / "lessons" / "quiz.ipynb")
-    rewrite(course_dir, '{ kind = "lesson", path = "lessons/functions.ipynb" }',
-            '{ kind = "assignment", path = "lessons/quiz.ipynb" }')
+    rewrite(
+        course_dir,
+        '{ kind = "lesson", path = "lessons/functions.ipynb" }',
+        '{ kind = "assignment", path = "lessons/quiz.ipynb" }',
+    )
     with pytest.raises(CourseError, match=r"source/<assignment>/<notebook>.ipynb"):
         load_course(course_dir)
 

@@ -38,8 +38,9 @@ UNSAFE_FLAG = "--unsafe-no-sandbox"
 def _progress(iterable: Iterable[Any], total: int, description: str, quiet: bool) -> Iterator[Any]:
     from tqdm import tqdm
 
-    yield from tqdm(iterable, total=total, desc=description, unit="nb", file=sys.stderr, disable=quiet,
-                    dynamic_ncols=True)
+    yield from tqdm(
+        iterable, total=total, desc=description, unit="nb", file=sys.stderr, disable=quiet, dynamic_ncols=True
+    )
 
 
 def _settings(args: argparse.Namespace) -> Any:
@@ -47,8 +48,11 @@ def _settings(args: argparse.Namespace) -> Any:
     from .sandbox import Limits
 
     if args.unsafe_no_sandbox:
-        print("sabaq: WARNING: --unsafe-no-sandbox runs student code with YOUR privileges, network and "
-              "files. Never use it on code you did not write.", file=sys.stderr)
+        print(
+            "sabaq: WARNING: --unsafe-no-sandbox runs student code with YOUR privileges, network and "
+            "files. Never use it on code you did not write.",
+            file=sys.stderr,
+        )
     limits = Limits(cell_timeout=args.cell_timeout, total_timeout=args.timeout)
     return GradingSettings(workers=args.jobs, limits=limits, unsafe_no_sandbox=args.unsafe_no_sandbox)
 
@@ -63,7 +67,7 @@ def cmd_grade(args: argparse.Namespace) -> int:
             raise UsageError(f"{path}: no such notebook file")
     with Grader(_settings(args)) as grader:
         assignment = grader.assignment(instructor)
-        grader.executor  # start the sandboxes before the clock of the first submission starts
+        grader.start()  # warm the sandboxes before the first submission's clock starts
         sources = visible_sources(assignment.release)
         feedback_dir = Path(args.feedback_dir) if args.feedback_dir else None
         if feedback_dir:
@@ -91,8 +95,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
         print(problem)
     if problems:
         raise ValidationFailed(f"{len(problems)} problem(s) found; the course is not sound yet")
-    print("sabaq: sound: every reference solution earns full marks, every blank version earns zero, "
-          "no weak tests, every lesson runs")
+    print(
+        "sabaq: sound: every reference solution earns full marks, every blank version earns zero, "
+        "no weak tests, every lesson runs"
+    )
     return EXIT_OK
 
 
@@ -111,8 +117,11 @@ def _add_sandbox_options(parser: argparse.ArgumentParser, jobs: int) -> None:
     parser.add_argument("--cell-timeout", type=float, default=30.0, help="seconds a cell may run (default 30)")
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds a notebook may run (default 120)")
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
-    parser.add_argument(UNSAFE_FLAG, action="store_true",
-                        help="run code WITHOUT the sandbox (only for trusted code on machines without bubblewrap)")
+    parser.add_argument(
+        UNSAFE_FLAG,
+        action="store_true",
+        help="run code WITHOUT the sandbox (only for trusted code on machines without bubblewrap)",
+    )
 
 
 def parser() -> argparse.ArgumentParser:
@@ -120,22 +129,32 @@ def parser() -> argparse.ArgumentParser:
     root.add_argument("--version", action="version", version=f"sabaq {__version__}")
     commands = root.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    validate = commands.add_parser("validate", help="prove assignments sound and lessons runnable",
-                                   description="Check course directories or single notebooks; exit 0 only when sound.")
-    validate.add_argument("paths", nargs="+", metavar="PATH", help="a course directory, a directory of courses, "
-                          "or one notebook")
+    validate = commands.add_parser(
+        "validate",
+        help="prove assignments sound and lessons runnable",
+        description="Check course directories or single notebooks; exit 0 only when sound.",
+    )
+    validate.add_argument(
+        "paths", nargs="+", metavar="PATH", help="a course directory, a directory of courses, or one notebook"
+    )
     _add_sandbox_options(validate, 2)
     validate.set_defaults(run=cmd_validate)
 
-    release = commands.add_parser("release", help="write the student versions of a course",
-                                  description="Write student versions of assignments and clean lessons.")
+    release = commands.add_parser(
+        "release",
+        help="write the student versions of a course",
+        description="Write student versions of assignments and clean lessons.",
+    )
     release.add_argument("course", help="the course directory")
     release.add_argument("--out", required=True, help="directory to write into")
     release.set_defaults(run=cmd_release)
 
-    grade = commands.add_parser("grade", help="grade submissions; one JSON report per line on stdout",
-                                description="Grade each submission against the instructor notebook. Prints one "
-                                "grade report (JSON) per submission, in the order given.")
+    grade = commands.add_parser(
+        "grade",
+        help="grade submissions; one JSON report per line on stdout",
+        description="Grade each submission against the instructor notebook. Prints one "
+        "grade report (JSON) per submission, in the order given.",
+    )
     grade.add_argument("instructor", help="the instructor (source) notebook")
     grade.add_argument("submissions", nargs="+", metavar="SUBMISSION", help="student notebooks")
     grade.add_argument("--feedback-dir", help="write an HTML feedback page per submission here")

@@ -100,16 +100,20 @@ class _Problems:
 
 
 def _text(
-    data: dict[str, Any], key: str, where: str, problems: _Problems, pattern: re.Pattern[str] | None = None,
+    data: dict[str, Any],
+    key: str,
+    where: str,
+    problems: _Problems,
+    pattern: re.Pattern[str] | None = None,
     fix: str = "",
 ) -> str:
     field = f"{where}{key}"
     if key not in data:
-        problems.add(field, "is missing", fix or f"add `{key} = \"...\"`")
+        problems.add(field, "is missing", fix or f'add `{key} = "..."`')
         return ""
     value = data[key]
     if not isinstance(value, str) or not value.strip():
-        problems.add(field, f"must be a non-empty string, not {value!r}", fix or f"write `{key} = \"...\"`")
+        problems.add(field, f"must be a non-empty string, not {value!r}", fix or f'write `{key} = "..."`')
         return ""
     if pattern is not None and not pattern.match(value):
         problems.add(field, f"has the invalid value {value!r}", fix)
@@ -134,9 +138,7 @@ def _authors(data: dict[str, Any], problems: _Problems) -> tuple[Author, ...]:
     return tuple(authors)
 
 
-def _item(
-    root: Path, entry: Any, where: str, default_language: str, problems: _Problems
-) -> Item | None:
+def _item(root: Path, entry: Any, where: str, default_language: str, problems: _Problems) -> Item | None:
     if not isinstance(entry, dict):
         problems.add(where, "must be a table", 'write `{ kind = "lesson", path = "lessons/x.ipynb" }`')
         return None
@@ -159,9 +161,7 @@ def _item(
         return None
     parts = Path(relpath).parts
     if kind == "assignment" and (len(parts) != 3 or parts[0] != "source"):
-        problems.add(
-            f"{where}.path", f"is {relpath!r}", "assignments live at source/<assignment>/<notebook>.ipynb"
-        )
+        problems.add(f"{where}.path", f"is {relpath!r}", "assignments live at source/<assignment>/<notebook>.ipynb")
         return None
     language = entry.get("language", default_language)
     if not isinstance(language, str) or not _LANGUAGE.match(language):

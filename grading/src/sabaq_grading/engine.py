@@ -47,8 +47,7 @@ class Assignment:
     max_score: float
 
     @classmethod
-    def from_notebook(cls, instructor: Any, *, name: str = "", files: Mapping[str, bytes] | None = None
-                      ) -> Assignment:
+    def from_notebook(cls, instructor: Any, *, name: str = "", files: Mapping[str, bytes] | None = None) -> Assignment:
         from .notebook import Role, points, role
 
         notebook = read_notebook(instructor)
@@ -57,8 +56,14 @@ class Assignment:
             if files is None:
                 files = data_files(instructor.parent)
         max_score = sum(points(cell) for cell in notebook.cells if role(cell) is Role.TEST)
-        return cls(name or "assignment", notebook, student_notebook(notebook), notebook_checksum(notebook),
-                   dict(files or {}), max_score)
+        return cls(
+            name or "assignment",
+            notebook,
+            student_notebook(notebook),
+            notebook_checksum(notebook),
+            dict(files or {}),
+            max_score,
+        )
 
     @property
     def identity(self) -> dict[str, str]:
@@ -92,13 +97,18 @@ class Grader:
         with self._lock:
             if self._executor is None:
                 self._executor = Executor(
-                    self.settings.workers, self.settings.limits,
-                    unsafe_no_sandbox=self.settings.unsafe_no_sandbox, preload=self.settings.preload,
+                    self.settings.workers,
+                    self.settings.limits,
+                    unsafe_no_sandbox=self.settings.unsafe_no_sandbox,
+                    preload=self.settings.preload,
                 )
             return self._executor
 
-    def assignment(self, instructor: Any, *, name: str = "", files: Mapping[str, bytes] | None = None
-                   ) -> Assignment:
+    def start(self) -> None:
+        """Start the sandboxes now rather than on the first submission."""
+        _ = self.executor
+
+    def assignment(self, instructor: Any, *, name: str = "", files: Mapping[str, bytes] | None = None) -> Assignment:
         if isinstance(instructor, Assignment):
             return instructor
         key = f"{instructor}" if isinstance(instructor, Path) else ""
@@ -122,8 +132,9 @@ class Grader:
             return values
 
         def failed(kind: str, message: str) -> dict[str, Any]:
-            report = error_report(kind, message, assignment=assignment.identity,
-                                  max_score=assignment.max_score, timings=timings())
+            report = error_report(
+                kind, message, assignment=assignment.identity, max_score=assignment.max_score, timings=timings()
+            )
             if name:
                 report["submission"] = name
             return report
@@ -145,9 +156,10 @@ class Grader:
         if run.ended == "protocol_violation":
             return failed("tampering", f"the submission interfered with the grader: {run.message}")
         report = graded_report(
-            plan, run, assignment=assignment.identity,
-            timings=timings(prepare_ms=(prepared - started) * 1000, execute_ms=run.total_ms,
-                            code_ms=run.code_ms),
+            plan,
+            run,
+            assignment=assignment.identity,
+            timings=timings(prepare_ms=(prepared - started) * 1000, execute_ms=run.total_ms, code_ms=run.code_ms),
         )
         if name:
             report = {"submission": name, **report}

@@ -23,8 +23,9 @@ pre{background:#f6f8fa;padding:.5rem;overflow:auto;white-space:pre-wrap}
 """
 
 
-def feedback_html(report: dict[str, Any], *, visible_sources: dict[str, str] | None = None,
-                  title: str = "Feedback") -> str:
+def feedback_html(
+    report: dict[str, Any], *, visible_sources: dict[str, str] | None = None, title: str = "Feedback"
+) -> str:
     """A self-contained HTML page for one report (no scripts, no external resources)."""
     sources = visible_sources or {}
     parts = [
@@ -35,16 +36,20 @@ def feedback_html(report: dict[str, Any], *, visible_sources: dict[str, str] | N
     ]
     if report["status"] == "error":
         error = report["error"]
-        parts.append(f"<p class='error'>This submission could not be graded ({escape(error['kind'])}): "
-                     f"{escape(error['message'])}</p>")
+        parts.append(
+            f"<p class='error'>This submission could not be graded ({escape(error['kind'])}): "
+            f"{escape(error['message'])}</p>"
+        )
     else:
         parts.append(f"<p class='score'>Score: {report['score']:g} / {report['max_score']:g}</p>")
     for warning in report.get("warnings", []):
         parts.append(f"<p class='warn'>Note: {escape(warning)}</p>")
     for test in report["tests"]:
         state = "passed" if test["passed"] else "failed"
-        parts.append(f"<section class='test {state}'><h2>{escape(test['grade_id'])} — "
-                     f"{test['points']:g} / {test['max_points']:g}</h2>")
+        parts.append(
+            f"<section class='test {state}'><h2>{escape(test['grade_id'])} — "
+            f"{test['points']:g} / {test['max_points']:g}</h2>"
+        )
         source = sources.get(test["grade_id"])
         if source:
             parts.append(f"<pre>{escape(source)}</pre>")
@@ -67,5 +72,6 @@ def feedback_html(report: dict[str, Any], *, visible_sources: dict[str, str] | N
 
 def visible_sources(release: NotebookNode) -> dict[str, str]:
     """Test sources the student may see: the student version's, hidden tests removed."""
-    return {gid: cell.source for cell in release.cells
-            if role(cell) is Role.TEST and (gid := grade_id(cell)) is not None}
+    return {
+        gid: cell.source for cell in release.cells if role(cell) is Role.TEST and (gid := grade_id(cell)) is not None
+    }

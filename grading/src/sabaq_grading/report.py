@@ -59,8 +59,9 @@ def _points(spec: TestSpec, outputs: list[dict[str, Any]]) -> float:
     cell = NotebookNode(
         cell_type="code",
         source="",
-        metadata=NotebookNode(nbgrader=NotebookNode(grade=True, solution=False, grade_id=spec.grade_id,
-                                                    points=spec.max_points)),
+        metadata=NotebookNode(
+            nbgrader=NotebookNode(grade=True, solution=False, grade_id=spec.grade_id, points=spec.max_points)
+        ),
         outputs=[NotebookNode(output) for output in outputs],
     )
     try:
@@ -71,8 +72,14 @@ def _points(spec: TestSpec, outputs: list[dict[str, Any]]) -> float:
 
 
 def _test_entry(spec: TestSpec, result: Any, ended_message: str) -> dict[str, Any]:
-    entry: dict[str, Any] = {"grade_id": spec.grade_id, "points": 0.0, "max_points": spec.max_points,
-                             "passed": False, "hidden": spec.hidden, "message": ""}
+    entry: dict[str, Any] = {
+        "grade_id": spec.grade_id,
+        "points": 0.0,
+        "max_points": spec.max_points,
+        "passed": False,
+        "hidden": spec.hidden,
+        "message": "",
+    }
     status = result.status if result is not None else "not_run"
     if status == "ok":
         earned = _points(spec, result.outputs)
@@ -121,8 +128,14 @@ def graded_report(plan: Plan, run: Any, *, assignment: dict[str, str], timings: 
     }
 
 
-def error_report(kind: str, message: str, *, assignment: dict[str, str] | None = None,
-                 max_score: float = 0.0, timings: dict[str, float] | None = None) -> dict[str, Any]:
+def error_report(
+    kind: str,
+    message: str,
+    *,
+    assignment: dict[str, str] | None = None,
+    max_score: float = 0.0,
+    timings: dict[str, float] | None = None,
+) -> dict[str, Any]:
     report: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
         "engine_version": __version__,

@@ -56,7 +56,9 @@ def static_problems(notebook: NotebookNode, name: str) -> list[Problem]:
 
         MetadataValidator().validate_nb(copy.deepcopy(notebook))
     except Exception as error:
-        add("notebook", f"nbgrader metadata is invalid: {error}", "recreate the cell with the Create Assignment toolbar")
+        add(
+            "notebook", f"nbgrader metadata is invalid: {error}", "recreate the cell with the Create Assignment toolbar"
+        )
     seen: dict[str, int] = {}
     for index, cell in enumerate(notebook.cells):
         cell_name, meta, cell_role = _cell_name(cell, index), nbgrader_meta(cell), role(cell)
@@ -71,15 +73,21 @@ def static_problems(notebook: NotebookNode, name: str) -> list[Problem]:
         for region, (begin, end) in _REGIONS.items():
             starts, ends = len(begin.findall(cell.source)), len(end.findall(cell.source))
             if starts != ends:
-                add(cell_name, f"{region} markers are unbalanced ({starts} BEGIN, {ends} END)",
-                    f"close every BEGIN {region.upper()} with an END {region.upper()}")
+                add(
+                    cell_name,
+                    f"{region} markers are unbalanced ({starts} BEGIN, {ends} END)",
+                    f"close every BEGIN {region.upper()} with an END {region.upper()}",
+                )
             if starts and region == "solution" and cell_role not in (Role.ANSWER, Role.MANUAL):
                 add(cell_name, "a solution region is outside a solution cell", "mark the cell as an answer cell")
             if starts and region == "hidden tests" and cell_role is not Role.TEST:
                 add(cell_name, "hidden tests are outside an autograded test cell", "mark the cell as a test cell")
         if cell_role is Role.ANSWER and cell.cell_type == "code" and "BEGIN SOLUTION" not in cell.source:
-            add(cell_name, "an answer cell has no BEGIN/END SOLUTION region",
-                "wrap the reference answer in ### BEGIN SOLUTION / ### END SOLUTION")
+            add(
+                cell_name,
+                "an answer cell has no BEGIN/END SOLUTION region",
+                "wrap the reference answer in ### BEGIN SOLUTION / ### END SOLUTION",
+            )
     if not any(role(cell) is Role.TEST for cell in notebook.cells):
         add("notebook", "the assignment has no autograded test cell", "add a test cell with points")
     return problems
@@ -171,25 +179,48 @@ def assignment_problems(path: Path, grade: Callable[[Any, Any], dict[str, Any]])
 
     reference = grade(assignment, notebook)
     if reference["status"] != "graded":
-        return [Problem(name, "notebook", f"the reference solution could not be graded: {reference['error']['message']}",
-                        "run the notebook top to bottom in Jupyter and fix the error")]
+        return [
+            Problem(
+                name,
+                "notebook",
+                f"the reference solution could not be graded: {reference['error']['message']}",
+                "run the notebook top to bottom in Jupyter and fix the error",
+            )
+        ]
     for test in reference["tests"]:
         if not test["passed"]:
-            problems.append(Problem(name, test["grade_id"],
-                                    f"the reference solution fails this test ({test['message'] or 'no points'})",
-                                    "fix the solution or the test so the reference earns full marks"))
+            problems.append(
+                Problem(
+                    name,
+                    test["grade_id"],
+                    f"the reference solution fails this test ({test['message'] or 'no points'})",
+                    "fix the solution or the test so the reference earns full marks",
+                )
+            )
     blank = grade(assignment, student_notebook(notebook))
     for test in blank.get("tests", []):
         if test["points"] > 0:
-            problems.append(Problem(name, test["grade_id"], "the blank student version earns points on this test",
-                                    "make the test check the answer (the stub raises NotImplementedError)"))
+            problems.append(
+                Problem(
+                    name,
+                    test["grade_id"],
+                    "the blank student version earns points on this test",
+                    "make the test check the answer (the stub raises NotImplementedError)",
+                )
+            )
     passing = {test["grade_id"] for test in reference["tests"] if test["passed"]}
     for kind, (_, description) in STAND_INS.items():
         weak = grade(assignment, stand_in_notebook(notebook, kind))
         for test in weak.get("tests", []):
             if test["passed"] and test["grade_id"] in passing:
-                problems.append(Problem(name, test["grade_id"], f"weak test: it also passes when every answer is {description}",
-                                        "check types and values (e.g. isinstance, math.isclose) not just truthiness or =="))
+                problems.append(
+                    Problem(
+                        name,
+                        test["grade_id"],
+                        f"weak test: it also passes when every answer is {description}",
+                        "check types and values (e.g. isinstance, math.isclose) not just truthiness or ==",
+                    )
+                )
     return problems
 
 
@@ -206,9 +237,21 @@ def lesson_problems(path: Path, run: Callable[[NotebookNode, Path], Any]) -> lis
         if cell_result.status in ("error", "timeout"):
             error = cell_result.error or {}
             detail = f"{error.get('ename', 'timeout')}: {error.get('evalue', '')}".rstrip(": ")
-            problems.append(Problem(name, cell_result.cell_id, f"the lesson fails to execute ({detail})",
-                                    "run the lesson top to bottom in Jupyter and fix the cell"))
+            problems.append(
+                Problem(
+                    name,
+                    cell_result.cell_id,
+                    f"the lesson fails to execute ({detail})",
+                    "run the lesson top to bottom in Jupyter and fix the cell",
+                )
+            )
     if result.ended != "completed" and not problems:
-        problems.append(Problem(name, "notebook", f"the lesson did not finish: {result.message}",
-                                "make the lesson run within the sandbox limits"))
+        problems.append(
+            Problem(
+                name,
+                "notebook",
+                f"the lesson did not finish: {result.message}",
+                "make the lesson run within the sandbox limits",
+            )
+        )
     return problems

@@ -44,8 +44,11 @@ def _lesson_runner(grader: Grader, root: Path) -> Any:
         files = data_files(root)
         relative = folder.resolve().relative_to(root.resolve()).as_posix()
         cells = [Cell("chdir", f"import os as _os\n_os.chdir({relative!r})\ndel _os", "code")]
-        cells += [Cell(f"cell {index + 1}", cell.source, "code")
-                  for index, cell in enumerate(notebook.cells) if cell.cell_type == "code"]
+        cells += [
+            Cell(f"cell {index + 1}", cell.source, "code")
+            for index, cell in enumerate(notebook.cells)
+            if cell.cell_type == "code"
+        ]
         return grader.executor.run(cells, files)
 
     return run
@@ -57,6 +60,7 @@ def validate_paths(paths: list[Path], settings: GradingSettings, *, quiet: bool 
     targets = _targets(paths)
     problems: list[Problem] = []
     with Grader(settings) as grader:
+
         def grade(assignment: Assignment, submission: Any) -> dict[str, Any]:
             return grader.grade(assignment, submission)
 
