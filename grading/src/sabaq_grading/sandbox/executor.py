@@ -1,0 +1,127 @@
+"""The public executor: a pool of warm zygotes that run submissions in parallel.
+
+``run()`` takes an idle worker, runs the submission and gives the worker back. A worker
+whose zygote died is reported in that run's result and replaced in the background, off
+the critical path of later runs.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from types import TracebackType
+
+from ..errors import SandboxUnavailable
+from . import launch
+from .models import Cell, CellResult, Limits, RunResult
+from .runtime import wire
+from .worker import Worker
+
+log = logging.getLogger(__name__)
+
+
+class Executor:
+    """Runs notebook cells of submissions fast, sandboxed and tamper-resistantly.
+
+    ``workers`` zygotes are started up front; ``run`` is thread-safe and up to ``workers``
+    runs proceed in parallel. Raises :class:`SandboxUnavailable` when the sandbox cannot be
+    set up, unless ``unsafe_no_sandbox`` (plain forked processes, no isolation) is given.
+    """
+
+    def __init__(self, workers: int = 1, limits: Limits = Limits(), *,
+                 unsafe_no_sandbox: bool = False,
+                 preload: Sequence[str] = ("numpy", "pandas", "matplotlib")) -> None:
+        if workers < 1:
+            raise ValueError(f"workers must be at least 1, got {workers}")
+        self.limits = limits
+        self._unsafe = unsafe_no_sandbox
+        self._preload = tuple(preload)
+        if unsafe_no_sandbox:
+            log.warning("SABAQ GRADING SANDBOX DISABLED: student code runs without isolation, "
+                        "as this user, with network and file system access. Never do this with "
+                        "untrusted submissions.")
+        else:
+            reason = launch.sandbox_available()
+            if reason is not None:
+                raise SandboxUnavailable(reason)
+        self._idle: queue.Queue[Worker | None] = queue.Queue()
+        self._all: list[Worker] = []
+        self._lock = threading.Lock()
+        self._closed = False
+        try:
+            for _ in range(workers):
+                self._add(Worker(self._preload, unsafe_no_sandbox))
+        except BaseException:
+            self.close()
+            raise
+        for warning in self._all[0].warnings:
+            log.warning("sandbox: %s", warning)
+
+    def _add(self, worker: Worker) -> None:
+        with self._lock:
+            if self._closed:
+                worker.close()
+                return
+            self._all.append(worker)
+        self._idle.put(worker)
+
+    def _replace(self, broken: Worker) -> None:
+        with self._lock:
+            if broken in self._all:
+                self._all.remove(broken)
+        broken.close()
+
+        def start() -> None:
+            try:
+                self._add(Worker(self._preload, self._unsafe))
+            except SandboxUnavailable as exc:
+                log.error("cannot replace a dead sandbox worker: %s", exc)
+                self._idle.put(None)
+
+        threading.Thread(target=start, name="sabaq-sandbox-respawn", daemon=True).start()
+
+    def run(self, cells: Sequence[Cell], files: Mapping[str, bytes] | None = None,
+            limits: Limits | None = None) -> RunResult:
+        """Run ``cells`` in order in one fresh sandboxed process; blocks until done."""
+        started = time.perf_counter()
+        limits = limits or self.limits
+        cells = list(cells)
+        files = dict(files or {})
+        if self._closed:
+            raise RuntimeError("this Executor is closed")
+        worker = self._idle.get()
+        if worker is None:
+            self._idle.put(None)
+            raise SandboxUnavailable("no sandbox worker is available: replacing a dead one failed")
+        try:
+            result = worker.run(cells, files, limits, started)
+        except (wire.WireError, TimeoutError, OSError) as exc:
+            detail = worker.log_tail()
+            self._replace(worker)
+            return RunResult([CellResult(c.cell_id, "not_run", [], None, 0.0) for c in cells],
+                             "crashed", f"the sandbox worker failed during this run ({exc}); "
+                                        f"it is being replaced. Its log says: {detail}",
+                             0.0, (time.perf_counter() - started) * 1000.0)
+        except BaseException:
+            self._replace(worker)
+            raise
+        self._idle.put(worker)
+        return result
+
+    def close(self) -> None:
+        """Stop every zygote; running calls to ``run`` fail."""
+        with self._lock:
+            self._closed = True
+            workers, self._all = self._all, []
+        for worker in workers:
+            worker.close()
+
+    def __enter__(self) -> Executor:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()

@@ -1,0 +1,98 @@
+"""How a zygote is started: the bubblewrap command line, and whether the sandbox is usable.
+
+The zygote starts as root inside bubblewrap with fresh IPC, PID, network (loopback only),
+UTS and cgroup namespaces, a read-only system, the virtual environment and the in-sandbox
+runtime bound read-only at neutral paths, a private tmpfs for scratch space and only the
+capabilities it needs to switch each submission to a fresh unprivileged uid and clean up.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+from ..errors import SandboxUnavailable
+
+RUNTIME_DIR = Path(__file__).resolve().parent / "runtime"
+VENV_MOUNT = "/opt/sabaq/venv"
+RUNTIME_MOUNT = "/opt/sabaq/lib/sabaq_runtime"
+SCRATCH_TMPFS_BYTES = 512 << 20
+CAPABILITIES = ("CAP_SETUID", "CAP_SETGID", "CAP_KILL", "CAP_CHOWN", "CAP_DAC_OVERRIDE",
+                "CAP_FOWNER")
+_ETC_FILES = ("/etc/ld.so.cache", "/etc/localtime", "/etc/fonts", "/etc/mime.types",
+              "/etc/ssl/certs/ca-certificates.crt")
+_BOOTSTRAP = ("import importlib.util, sys\n"
+              "path = sys.argv[1]\n"
+              "spec = importlib.util.spec_from_file_location('sabaq_runtime', path + '/__init__.py',"
+              " submodule_search_locations=[path])\n"
+              "module = importlib.util.module_from_spec(spec)\n"
+              "sys.modules['sabaq_runtime'] = module\n"
+              "spec.loader.exec_module(module)\n"
+              "del sys.argv[1]\n"
+              "from sabaq_runtime.zygote import main\n"
+              "main()\n")
+
+
+def _system_python() -> Path:
+    return Path(os.path.realpath(sys.executable))
+
+
+def sandbox_available() -> str | None:
+    """Return None if the sandbox can be used here, else what is missing and how to fix it."""
+    if not sys.platform.startswith("linux"):
+        return f"the grading sandbox needs Linux (this is {sys.platform})"
+    if shutil.which("bwrap") is None:
+        return ("bubblewrap ('bwrap') is not on PATH: install the Debian package 'bubblewrap' "
+                "(bash .ci/setup does), or pass unsafe_no_sandbox=True for local, trusted use")
+    if os.geteuid() != 0:
+        return ("the grading sandbox must be started as root (it switches every submission to a "
+                "fresh unprivileged uid): run the grader as root in its container or VM, or pass "
+                "unsafe_no_sandbox=True for local, trusted use")
+    python = _system_python()
+    if not str(python).startswith("/usr/"):
+        return (f"the interpreter {python} is not under /usr, so it cannot be bound into the "
+                f"sandbox: build the virtual environment on the system python3 (/usr/bin/python3)")
+    return None
+
+
+def bwrap_command(control_fd: int, preload: str) -> list[str]:
+    """The command line that starts one sandboxed zygote."""
+    reason = sandbox_available()
+    if reason is not None:
+        raise SandboxUnavailable(reason)
+    command = [shutil.which("bwrap") or "bwrap",
+               "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts",
+               "--unshare-cgroup-try", "--die-with-parent", "--new-session",
+               "--ro-bind", "/usr", "/usr"]
+    for directory in ("/opt", "/opt/sabaq", "/opt/sabaq/lib"):
+        command += ["--perms", "0755", "--dir", directory]
+    for name in ("bin", "sbin", "lib", "lib32", "lib64", "libx32"):
+        path = Path("/") / name
+        if path.is_symlink():
+            command += ["--symlink", os.readlink(path), str(path)]
+        elif path.is_dir():
+            command += ["--ro-bind", str(path), str(path)]
+    for etc in _ETC_FILES:
+        command += ["--ro-bind-try", etc, etc]
+    python = f"{VENV_MOUNT}/bin/python3"
+    if sys.prefix != sys.base_prefix:
+        command += ["--ro-bind", sys.prefix, VENV_MOUNT]
+    else:
+        python = str(_system_python())
+    command += ["--ro-bind", str(RUNTIME_DIR), RUNTIME_MOUNT,
+                "--proc", "/proc", "--dev", "/dev",
+                "--perms", "0755", "--size", str(SCRATCH_TMPFS_BYTES), "--tmpfs", "/tmp",
+                "--chdir", "/", "--cap-drop", "ALL"]
+    for capability in CAPABILITIES:
+        command += ["--cap-add", capability]
+    command += [python, "-I", "-B", "-c", _BOOTSTRAP, RUNTIME_MOUNT, str(control_fd), preload,
+                "sandbox"]
+    return command
+
+
+def unsafe_command(control_fd: int, preload: str) -> list[str]:
+    """The command line of an unsandboxed zygote (plain forked processes, no isolation)."""
+    return [sys.executable, "-I", "-B", "-c", _BOOTSTRAP, str(RUNTIME_DIR), str(control_fd),
+            preload, "unsafe"]

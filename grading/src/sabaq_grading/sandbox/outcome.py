@@ -1,0 +1,105 @@
+"""Turning what the host observed during a run into a :class:`RunResult` with a clear message."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from .models import Cell, CellResult, CellStatus, Limits, RunEnding, RunResult
+
+_SETUP_FAILED = {70: "the runner failed before it could run the cells",
+                 71: "the sandbox could not drop the submission's privileges"}
+
+
+def describe_exit(status: int | None, limits: Limits, where: str) -> tuple[RunEnding, str, CellStatus]:
+    """Explain a wait status of the submission's process (``where`` names the cell)."""
+    if status is None:
+        return "crashed", f"the submission's process vanished {where}", "error"
+    if os.WIFEXITED(status):
+        code = os.WEXITSTATUS(status)
+        if code in _SETUP_FAILED:
+            return "crashed", f"{_SETUP_FAILED[code]} ({where})", "error"
+        return ("interpreter_exited",
+                f"the code exited the interpreter with status {code} (for example "
+                f"os._exit({code})) {where}; later cells did not run", "error")
+    if os.WIFSIGNALED(status):
+        number = os.WTERMSIG(status)
+        try:
+            name = signal.Signals(number).name
+        except ValueError:
+            name = f"signal {number}"
+        if number == signal.SIGXCPU:
+            return ("timeout", f"the code used more than its CPU time limit of "
+                               f"{limits.cpu_seconds} s {where}; later cells did not run",
+                    "timeout")
+        if number == signal.SIGKILL:
+            return ("crashed", f"the interpreter was killed (SIGKILL) {where}: it exceeded the "
+                               f"CPU time limit of {limits.cpu_seconds} s, ran out of memory, or "
+                               f"the code killed itself; later cells did not run", "error")
+        return ("crashed", f"the interpreter crashed with {name} {where}; later cells did not "
+                           f"run", "error")
+    return "crashed", f"the submission's process ended oddly (status {status}) {where}", "error"
+
+
+class Outcome:
+    """What happened during one run, as seen by the host."""
+
+    def __init__(self, limits: Limits, cells: Sequence[Cell]) -> None:
+        self.limits = limits
+        self.cells = cells
+        self.results: list[CellResult] = []
+        self.current: int | None = None
+        self.pid: int | None = None
+        self.peer_closed = False
+        self.ending: tuple[RunEnding, str, CellStatus] | None = None
+        self.cell_started = time.monotonic()
+
+    def timed_out(self, total_deadline: float) -> None:
+        """The cell in flight ran past the per-cell or the per-submission wall time."""
+        total = time.monotonic() >= total_deadline - 0.001
+        limit = (f"the submission's total time limit of {self.limits.total_timeout:g} s"
+                 if total else f"the per-cell time limit of {self.limits.cell_timeout:g} s")
+        self.ending = ("timeout", f"{self._where()} exceeded {limit}; it was stopped and later "
+                                  f"cells did not run", "timeout")
+
+    def violation(self, detail: str) -> None:
+        """The sandbox broke the protocol: nothing more it says can be trusted."""
+        self.ending = ("protocol_violation", f"the submission's process broke the grading "
+                                             f"protocol {self._where('during')} ({detail}); "
+                                             f"later cells were not graded", "error")
+
+    def _where(self, preposition: str = "in") -> str:
+        if self.current is None:
+            return "before the first cell" if not self.results else "after the last cell"
+        return f"{preposition} cell {self.cells[self.current].cell_id!r}"
+
+    def result(self, statuses: Mapping[str, Any], started: float) -> RunResult:
+        """Build the caller's RunResult; every input cell gets exactly one CellResult."""
+        cells = self.cells
+        ending = self.ending
+        if ending is None and self.peer_closed:
+            status = statuses.get(str(self.pid)) if self.pid is not None else None
+            ending = describe_exit(status if isinstance(status, int) else None, self.limits,
+                                   self._where())
+        results = list(self.results)
+        if ending is not None:
+            ended, message, cell_status = ending
+            if self.current is not None and len(results) < len(cells):
+                cell = cells[len(results)]
+                elapsed = (time.monotonic() - self.cell_started) * 1000.0
+                error = None
+                if cell_status == "error":
+                    error = {"ename": "GradingError", "evalue": message, "traceback": []}
+                results.append(CellResult(cell.cell_id, cell_status,
+                                          [] if error is None else
+                                          [{"output_type": "error", **error}], error, elapsed))
+        else:
+            ended, message = "completed", ""
+        for cell in cells[len(results):]:
+            results.append(CellResult(cell.cell_id, "not_run", [], None, 0.0))
+        code_ms = sum(r.duration_ms for r in results)
+        total_ms = (time.perf_counter() - started) * 1000.0
+        return RunResult(results, ended, message, code_ms, total_ms)

@@ -1,0 +1,164 @@
+"""The per-submission child: forked from the zygote, drops privileges, then runs cells.
+
+It talks to the host directly over its own socket. The host sends one cell at a time
+(tests only when it is their turn) with a fresh nonce; the child answers with exactly one
+result frame echoing it. Before each test it kills every other process of the submission
+and, if student threads are still alive, forks itself so that the test runs in a process
+with a single thread.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import resource
+import signal
+import sys
+import time
+from typing import Any
+
+from . import capture, guard, wire
+
+CHANNEL_FD = 3
+MAX_REQUEST_BYTES = 64 << 20
+_PR_SET_NO_NEW_PRIVS = 38
+
+
+def _drop_privileges(uid: int) -> None:
+    os.setgroups([])
+    os.setresgid(uid, uid, uid)
+    os.setresuid(uid, uid, uid)
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
+    try:
+        os.setuid(0)
+    except PermissionError:
+        pass
+    else:
+        os._exit(71)
+    if os.getuid() == 0 or os.geteuid() == 0 or os.getegid() == 0:
+        os._exit(71)
+
+
+def _set_limits(limits: dict[str, Any]) -> None:
+    cpu = int(limits["cpu_seconds"])
+    for rlimit, soft, hard in (
+        (resource.RLIMIT_CPU, cpu, cpu + 2),
+        (resource.RLIMIT_AS, limits["memory_bytes"], limits["memory_bytes"]),
+        (resource.RLIMIT_NPROC, limits["processes"], limits["processes"]),
+        (resource.RLIMIT_FSIZE, limits["file_size_bytes"], limits["file_size_bytes"]),
+        (resource.RLIMIT_NOFILE, limits["open_files"], limits["open_files"]),
+        (resource.RLIMIT_CORE, 0, 0),
+    ):
+        if soft is not None:
+            resource.setrlimit(rlimit, (int(soft), int(hard)))
+
+
+def _write_files(files: dict[str, str]) -> None:
+    import base64
+
+    for relative, encoded in files.items():
+        parent = os.path.dirname(relative)
+        if parent:
+            os.makedirs(parent, exist_ok=True)
+        with open(relative, "wb") as handle:
+            handle.write(base64.b64decode(encoded))
+
+
+def start(job: dict[str, Any], channel: int, uid: int, scratch: str, shell: Any,
+          snapshot: guard.Snapshot, sandboxed: bool) -> None:
+    """Become the submission's process; never returns."""
+    code = 70
+    try:
+        if channel != CHANNEL_FD:
+            os.dup2(channel, CHANNEL_FD, inheritable=False)
+        os.set_inheritable(CHANNEL_FD, False)
+        os.closerange(CHANNEL_FD + 1, 1 << 16)
+        null = os.open("/dev/null", os.O_RDWR)
+        for fd in (0, 1, 2):
+            os.dup2(null, fd)
+        os.close(null)
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        os.chdir(scratch)
+        for key in ("HOME", "IPYTHONDIR", "MPLCONFIGDIR", "TMPDIR", "PWD"):
+            os.environ[key] = scratch
+        if sandboxed:
+            _set_limits(job["limits"])
+            _drop_privileges(uid)
+        else:
+            os.setsid()  # one process group, so the zygote can kill exactly this job
+            _set_limits({**job["limits"], "processes": None})
+        _write_files(job.get("files") or {})
+        code = _serve(shell, snapshot, int(job["limits"]["output_bytes"]), sandboxed)
+    except BaseException as exc:  # noqa: BLE001 - nothing may escape into the zygote's loop
+        code = 70
+        try:
+            where = exc.__traceback__
+            while where is not None and where.tb_next is not None:
+                where = where.tb_next
+            line = f" (line {where.tb_lineno})" if where is not None else ""
+            wire.send(CHANNEL_FD, {"op": "fatal",
+                                   "detail": f"{type(exc).__name__}: {exc}{line}"})
+        except BaseException:  # noqa: BLE001
+            pass
+    finally:
+        os._exit(code)
+
+
+def _serve(shell: Any, snapshot: guard.Snapshot, budget: int, sandboxed: bool) -> int:
+    stdout, stderr = capture.Stream("stdout"), capture.Stream("stderr")
+    wire.send(CHANNEL_FD, {"op": "hello", "pid": os.getpid()})
+    recv, send, exec_test, isolate = wire.recv, wire.send, guard.run_test, _isolate
+    while True:
+        request = recv(CHANNEL_FD, MAX_REQUEST_BYTES)
+        if request.get("op") != "cell":
+            return 0
+        role, source, cell_id = request["role"], request["source"], request["cell_id"]
+        if role == "test":
+            isolate(sandboxed)
+        sink = capture.begin(budget)
+        sys.stdout, sys.stderr = stdout, stderr
+        started = time.perf_counter()
+        if role == "test":
+            passed, error = exec_test(snapshot, source, cell_id, shell.user_ns)
+            if error is not None:
+                sink.rich({"output_type": "error", **error})
+        else:
+            result = shell.run_cell(source, store_history=True)
+            passed, error = bool(result.success), sink.error
+            if not passed and error is None:
+                error = guard.describe(result.error_in_exec or result.error_before_exec
+                                       or RuntimeError("the cell failed"))
+        elapsed = (time.perf_counter() - started) * 1000.0
+        sys.stdout, sys.stderr = sys.__stdout__, sys.__stderr__
+        snapshot.note_namespace(shell.user_ns)
+        send(CHANNEL_FD, {"op": "result", "nonce": request["nonce"], "pid": os.getpid(),
+                          "status": "ok" if passed else "error", "outputs": sink.outputs,
+                          "error": error, "duration_ms": elapsed})
+
+
+def _isolate(sandboxed: bool) -> None:
+    """Leave the test alone with the runner: no other process, no other thread."""
+    if sandboxed:
+        try:
+            os.kill(-1, signal.SIGKILL)  # every other process of this uid; never ourselves
+        except ProcessLookupError:
+            pass
+    if len(os.listdir("/proc/self/task")) == 1:
+        return
+    old = os.getpid()
+    if os.fork() != 0:
+        os._exit(75)  # the new process below kills this one; exit at once if it does not
+    try:
+        os.kill(old, signal.SIGKILL)
+    except ProcessLookupError:
+        return
+    while True:
+        try:
+            with open(f"/proc/{old}/stat", "rb") as handle:
+                state = handle.read().rsplit(b")", 1)[1].split()[0]
+        except (FileNotFoundError, ProcessLookupError):
+            return
+        if state in (b"Z", b"X"):
+            return
+        time.sleep(0.0005)

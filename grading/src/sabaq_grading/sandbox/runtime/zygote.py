@@ -1,0 +1,171 @@
+"""The zygote: a warm interpreter inside the sandbox that forks one child per submission.
+
+It runs as root inside bubblewrap (with only the capabilities it needs) but never runs
+student code. At start it imports IPython and the preload modules, builds one pristine
+shell and the tamper snapshot, then serves jobs from the host over its control socket:
+per job it forks a child (see :mod:`.child`), and when the host says the job is over it
+kills every remaining process of the job, reaps them (it is their subreaper), wipes the
+scratch space and reports the exit statuses.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import importlib
+import os
+import secrets
+import select
+import shutil
+import signal
+import socket
+import sys
+from typing import Any
+
+_PR_SET_CHILD_SUBREAPER = 36
+_MAX_CONTROL_BYTES = 1 << 30
+
+
+def _prepare_environment(sandboxed: bool) -> str:
+    """Set the zygote's environment; return the directory that holds job scratch dirs."""
+    import tempfile
+
+    os.umask(0o022)
+    base = "/tmp/sabaq" if sandboxed else tempfile.mkdtemp(prefix="sabaq-unsafe-")
+    home = base + "/zygote"
+    scratch_root = base + "/jobs"
+    os.makedirs(home + "/mpl", exist_ok=True)
+    os.makedirs(scratch_root, mode=0o711, exist_ok=True)
+    os.chmod(scratch_root, 0o711)
+    os.environ.update({"HOME": home, "IPYTHONDIR": home + "/ipython", "MPLCONFIGDIR": home + "/mpl",
+                       "MPLBACKEND": "module://matplotlib_inline.backend_inline",
+                       "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
+                       "MKL_NUM_THREADS": "1", "NUMEXPR_NUM_THREADS": "1", "TMPDIR": home})
+    return scratch_root
+
+
+def _preload(names: list[str], shell: Any) -> list[str]:
+    warnings: list[str] = []
+    for name in names:
+        try:
+            importlib.import_module(name)
+        except Exception as exc:  # noqa: BLE001 - reported to the host, not fatal
+            warnings.append(f"cannot preload {name!r}: {type(exc).__name__}: {exc}")
+    for extra in ("numpy.testing", "pandas.testing", "matplotlib.pyplot", "IPython.display"):
+        if extra.split(".")[0] in sys.modules:
+            try:
+                importlib.import_module(extra)
+            except Exception:  # noqa: BLE001, S110 - optional
+                pass
+    if "matplotlib" in sys.modules:
+        try:
+            shell.enable_matplotlib("inline")
+        except Exception as exc:  # noqa: BLE001
+            warnings.append(f"cannot enable inline matplotlib: {exc}")
+    return warnings
+
+
+def _wipe_job(scratch: str, sandboxed: bool) -> None:
+    shutil.rmtree(scratch, ignore_errors=True)
+    if not sandboxed:
+        return
+    for shared in ("/dev/shm", "/dev/mqueue"):
+        if os.path.isdir(shared):
+            for entry in os.listdir(shared):
+                path = os.path.join(shared, entry)
+                if os.path.isdir(path) and not os.path.islink(path):
+                    shutil.rmtree(path, ignore_errors=True)
+                else:
+                    try:
+                        os.unlink(path)
+                    except OSError:
+                        pass
+
+
+def _finish(first_pid: int, sandboxed: bool) -> dict[str, int]:
+    """Kill and reap every process of the job; return {pid: wait status} of those reaped."""
+    statuses: dict[str, int] = {}
+    while True:
+        try:
+            if sandboxed:
+                os.kill(-1, signal.SIGKILL)  # all processes in our PID namespace but us and bwrap
+            else:
+                os.killpg(first_pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        try:
+            pid, status = os.waitpid(-1, 0)
+        except ChildProcessError:
+            return statuses
+        statuses[str(pid)] = status
+
+
+def _reap_ready(statuses: dict[str, int]) -> None:
+    while True:
+        try:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+        statuses[str(pid)] = status
+
+
+def _run_job(control: socket.socket, job: dict[str, Any], shell: Any, snapshot: Any,
+             scratch_root: str, sandboxed: bool) -> None:
+    from . import child, wire
+
+    _, fds, _, _ = socket.recv_fds(control, 1, 1)
+    if not fds:
+        raise RuntimeError("job without a channel descriptor")
+    channel = fds[0]
+    uid = 200000 + secrets.randbelow(1 << 24) if sandboxed else os.getuid()
+    scratch = f"{scratch_root}/{secrets.token_hex(12)}"
+    os.mkdir(scratch, 0o700)
+    if sandboxed:
+        os.chown(scratch, uid, uid)
+    pid = os.fork()
+    if pid == 0:
+        control.close()
+        child.start(job, channel, uid, scratch, shell, snapshot, sandboxed)
+    os.close(channel)
+    wire.send(control.fileno(), {"op": "started", "pid": pid, "uid": uid})
+    statuses: dict[str, int] = {}
+    while True:
+        ready, _, _ = select.select([control], [], [], 1.0)
+        _reap_ready(statuses)
+        if ready:
+            break
+    message = wire.recv(control.fileno(), _MAX_CONTROL_BYTES)
+    if message.get("op") != "finish":
+        raise RuntimeError(f"unexpected control message {message.get('op')!r} during a job")
+    statuses.update(_finish(pid, sandboxed))
+    _wipe_job(scratch, sandboxed)
+    wire.send(control.fileno(), {"op": "finished", "statuses": statuses})
+
+
+def main() -> None:
+    """Entry point; argv = [control fd, comma-separated preload names, "sandbox"|"unsafe"]."""
+    control_fd = int(sys.argv[1])
+    preload = [name for name in sys.argv[2].split(",") if name]
+    sandboxed = sys.argv[3] == "sandbox"
+    scratch_root = _prepare_environment(sandboxed)
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+    from . import capture, guard, wire
+
+    shell = capture.build_shell()
+    warnings = _preload(preload, shell)
+    import IPython.display  # noqa: F401 - warm the display machinery
+
+    snapshot = guard.Snapshot(shell)
+    guard.install_audit_hook(snapshot)
+    control = socket.socket(fileno=control_fd)
+    wire.send(control_fd, {"op": "ready", "pid": os.getpid(), "warnings": warnings})
+    while True:
+        try:
+            job = wire.recv(control_fd, _MAX_CONTROL_BYTES)
+        except wire.PeerClosed:
+            return
+        if job.get("op") != "job":
+            return
+        _run_job(control, job, shell, snapshot, scratch_root, sandboxed)

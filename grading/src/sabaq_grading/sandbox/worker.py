@@ -1,0 +1,197 @@
+"""One zygote process and the host side of the protocol for running a submission in it.
+
+The host drives everything: it hands the zygote a fresh channel per job, sends the cells one
+at a time with a new nonce each, enforces the per-cell and per-submission wall time, and
+tells the zygote to kill and clean up the job. Anything unexpected from the sandbox (a
+malformed or oversized frame, an unsolicited frame, a wrong nonce) ends the run as a
+``protocol_violation``; the sandbox can never make the host raise.
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from ..errors import SandboxUnavailable
+from . import launch
+from .models import Cell, CellResult, Limits, RunResult
+from .outcome import Outcome, describe_exit
+from .runtime import wire
+
+START_TIMEOUT = 120.0
+CONTROL_TIMEOUT = 15.0
+_CONTROL_MAX_BYTES = 1 << 20
+
+
+def _check_path(relative: str) -> str:
+    parts = relative.replace("\\", "/").split("/")
+    if (not relative or relative.startswith("/") or any(p in ("", ".", "..") for p in parts)
+            or "\0" in relative):
+        raise ValueError(f"data file path {relative!r} must be relative, without '..' or "
+                         f"empty parts")
+    return "/".join(parts)
+
+
+class Worker:
+    """A zygote (sandboxed unless ``unsafe``); runs one submission at a time."""
+
+    def __init__(self, preload: Sequence[str], unsafe: bool) -> None:
+        self.unsafe = unsafe
+        self.preload = ",".join(preload)
+        self.warnings: list[str] = []
+        self._log = tempfile.TemporaryFile()
+        host, zygote = socket.socketpair()
+        self._control = host
+        command = (launch.unsafe_command if unsafe else launch.bwrap_command)(
+            zygote.fileno(), self.preload)
+        try:
+            self._process = subprocess.Popen(command, stdin=subprocess.DEVNULL,
+                                             stdout=subprocess.DEVNULL, stderr=self._log,
+                                             pass_fds=(zygote.fileno(),), start_new_session=True)
+        except OSError as exc:
+            raise SandboxUnavailable(f"cannot start the sandbox: {exc}") from exc
+        finally:
+            zygote.close()
+        self._reader = wire.FrameReader(_CONTROL_MAX_BYTES)
+        try:
+            ready = self._reader.read(self._control, time.monotonic() + START_TIMEOUT)
+        except (wire.WireError, TimeoutError) as exc:
+            self.close()
+            raise SandboxUnavailable(f"the sandbox did not start ({exc or 'timed out'}); "
+                                     f"its log says: {self.log_tail()}") from None
+        self.warnings = [str(w) for w in ready.get("warnings", [])]
+
+    def alive(self) -> bool:
+        """Whether the zygote process is still running."""
+        return self._process.poll() is None
+
+    def log_tail(self, size: int = 2000) -> str:
+        """The end of the zygote's stderr, for error messages."""
+        self._log.seek(0, os.SEEK_END)
+        self._log.seek(max(0, self._log.tell() - size))
+        return self._log.read().decode("utf-8", "replace").strip() or "(empty)"
+
+    def close(self) -> None:
+        """Stop the zygote (and with it, the sandbox) and release its resources."""
+        self._control.close()
+        if self._process.poll() is None:
+            try:
+                os.killpg(self._process.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        self._process.wait()
+        self._log.close()
+
+    def _control_call(self, message: dict[str, Any] | None, expect: str) -> dict[str, Any]:
+        if message is not None:
+            wire.send(self._control.fileno(), message)
+        self._control.setblocking(True)
+        reply = self._reader.read(self._control, time.monotonic() + CONTROL_TIMEOUT)
+        if reply.get("op") != expect:
+            raise wire.WireError(f"zygote answered {reply.get('op')!r}, expected {expect!r}")
+        return reply
+
+    def run(self, cells: Sequence[Cell], files: Mapping[str, bytes], limits: Limits,
+            started: float) -> RunResult:
+        """Run one submission; raises only if the zygote itself fails (the caller replaces it)."""
+        job = {"op": "job", "limits": dataclasses.asdict(limits),
+               "files": {_check_path(k): base64.b64encode(v).decode("ascii")
+                         for k, v in files.items()}}
+        channel, child_end = socket.socketpair()
+        try:
+            wire.send(self._control.fileno(), job)
+            socket.send_fds(self._control, [b"F"], [child_end.fileno()])
+            child_end.close()
+            first_pid = self._control_call(None, "started").get("pid")
+            outcome = _Session(channel, cells, limits, started, _int(first_pid)).run()
+            statuses = self._control_call({"op": "finish"}, "finished")["statuses"]
+        finally:
+            channel.close()
+            child_end.close()
+        return outcome.result(statuses, started)
+
+
+class _Session:
+    """The host side of one submission's channel."""
+
+    def __init__(self, channel: socket.socket, cells: Sequence[Cell], limits: Limits,
+                 started: float, pid: int | None) -> None:
+        self.channel = channel
+        self.cells = cells
+        self.limits = limits
+        self.deadline = time.monotonic() + limits.total_timeout - (time.perf_counter() - started)
+        self.reader = wire.FrameReader(8 * limits.output_bytes + (4 << 20))
+        self.outcome = Outcome(limits, cells)
+        self.outcome.pid = pid
+
+    def run(self) -> Outcome:
+        outcome = self.outcome
+        try:
+            hello = self.reader.read(self.channel, min(self.deadline, time.monotonic() + 30.0))
+            if hello.get("op") == "fatal":
+                outcome.ending = ("crashed", f"the sandbox could not prepare the submission: "
+                                             f"{str(hello.get('detail'))[:2000]}", "error")
+                return outcome
+            if hello.get("op") != "hello":
+                raise wire.WireError(f"expected a hello frame, got {hello.get('op')!r}")
+            outcome.pid = _int(hello.get("pid"))
+            for index, cell in enumerate(self.cells):
+                outcome.current = index
+                self._run_cell(cell)
+            outcome.current = None
+            wire.send(self.channel.fileno(), {"op": "done"})
+        except TimeoutError:
+            outcome.timed_out(self.deadline)
+        except wire.PeerClosed:
+            outcome.peer_closed = True
+        except (wire.WireError, BrokenPipeError, ConnectionError) as exc:
+            outcome.violation(str(exc))
+        return outcome
+
+    def _run_cell(self, cell: Cell) -> None:
+        if self.reader.pending() or _readable(self.channel):
+            raise wire.WireError("the sandbox sent a frame nobody asked for")
+        nonce = secrets.token_hex(16)
+        wire.send(self.channel.fileno(), {"op": "cell", "nonce": nonce, "cell_id": cell.cell_id,
+                                          "source": cell.source, "role": cell.role})
+        sent = self.outcome.cell_started = time.monotonic()
+        deadline = min(sent + self.limits.cell_timeout, self.deadline)
+        reply = self.reader.read(self.channel, deadline)
+        if reply.get("op") != "result" or reply.get("nonce") != nonce:
+            raise wire.WireError("the sandbox answered with a frame that does not match the cell "
+                                 "it was sent")
+        status = reply.get("status")
+        outputs = reply.get("outputs")
+        error = reply.get("error")
+        if (status not in ("ok", "error") or not isinstance(outputs, list)
+                or not all(isinstance(o, dict) for o in outputs)
+                or not (error is None or isinstance(error, dict))):
+            raise wire.WireError("the sandbox sent a malformed cell result")
+        duration = reply.get("duration_ms")
+        duration_ms = float(duration) if isinstance(duration, (int, float)) else 0.0
+        self.outcome.pid = _int(reply.get("pid")) or self.outcome.pid
+        self.outcome.results.append(CellResult(cell.cell_id, status, outputs, error,
+                                               max(0.0, duration_ms)))
+
+
+def _int(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _readable(sock: socket.socket) -> bool:
+    import select
+
+    ready, _, _ = select.select([sock], [], [], 0)
+    return bool(ready)
+
+
+__all__ = ["Worker", "describe_exit"]
