@@ -1,0 +1,74 @@
+"""The grading tasks. The engine is imported inside each task, so a worker starts fast."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import urllib.request
+from typing import Any
+
+from .app import app
+from .callback import signed_headers
+
+log = logging.getLogger(__name__)
+
+
+@app.task(name="sabaq.grade")  # type: ignore[untyped-decorator]
+def grade(
+    instructor: str,
+    submission: str,
+    name: str = "",
+    callback: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """Grade ``submission`` against ``instructor``; return the grade report (schema v1).
+
+    When ``callback`` names a URL, the report is also POSTed there, signed with
+    ``SABAQ_CALLBACK_SECRET``. A failed callback is logged and does not fail the
+    task: the block also reads the result from the result backend.
+    """
+    from sabaq_grading.engine import Grader
+
+    report: dict[str, Any] = Grader().grade(instructor, submission, name=name)
+    if callback and callback.get("url"):
+        _post_callback(callback["url"], name, report)
+    return report
+
+
+@app.task(name="sabaq.prepare")  # type: ignore[untyped-decorator]
+def prepare(instructor: str) -> dict[str, Any]:
+    """Validate an instructor notebook and, when sound, make its student version."""
+    from sabaq_grading.release import student_notebook
+    from sabaq_grading.validate import validate_notebook
+
+    try:
+        problems = validate_notebook(json.loads(instructor))
+    except Exception as error:  # an unreadable notebook is one problem, not a crash
+        return {"problems": [{"message": str(error), "cell": None, "hint": ""}], "student": None}
+    rows = [
+        {
+            "message": str(p.message),
+            "cell": getattr(p, "cell", None),
+            "hint": str(getattr(p, "hint", "") or ""),
+        }
+        for p in problems
+    ]
+    if rows:
+        return {"problems": rows, "student": None}
+    student = student_notebook(json.loads(instructor))
+    return {"problems": [], "student": json.loads(json.dumps(student))}
+
+
+def _post_callback(url: str, submission_id: str, report: dict[str, Any]) -> None:
+    secret = os.environ.get("SABAQ_CALLBACK_SECRET", "")
+    if not secret:
+        log.warning("callback to %s skipped: SABAQ_CALLBACK_SECRET is not set", url)
+        return
+    body = json.dumps({"submission_id": submission_id, "report": report}).encode("utf-8")
+    headers = {"Content-Type": "application/json", **signed_headers(secret, body)}
+    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            response.read()
+    except Exception as error:  # the result backend still holds the report
+        log.warning("callback to %s failed: %s", url, error)

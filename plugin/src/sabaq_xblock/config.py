@@ -1,0 +1,57 @@
+"""Deployment settings of the block, read lazily.
+
+Values come from ``XBLOCK_SETTINGS["sabaq_notebook"]`` through the runtime's
+``settings`` service when it has one, then from ``SABAQ_*`` environment
+variables, then from defaults under one data directory. The worker
+(``sabaq_grading.worker``) reads the same environment variables with the same
+defaults, so an embedded laptop setup needs no configuration at all.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the block needs to know about its deployment."""
+
+    data_dir: Path
+    broker_url: str
+    result_backend: str
+    submissions_db: str
+    callback_secret: str
+    callback_base_url: str
+    grade_timeout: float
+    prepare_timeout: float
+    queue: str
+
+
+def _data_dir(raw: Any) -> Path:
+    return Path(str(raw or os.environ.get("SABAQ_DATA_DIR") or "var/sabaq")).resolve()
+
+
+def load(overrides: dict[str, Any] | None = None) -> Settings:
+    """Build :class:`Settings` from the settings-service dict ``overrides`` and the environment."""
+    given = {str(k).upper(): v for k, v in (overrides or {}).items()}
+    env = os.environ
+
+    def pick(name: str, default: str) -> str:
+        value = given.get(name, env.get(f"SABAQ_{name}"))
+        return str(value) if value not in (None, "") else default
+
+    data = _data_dir(given.get("DATA_DIR"))
+    return Settings(
+        data_dir=data,
+        broker_url=pick("BROKER_URL", f"sqla+sqlite:///{data / 'broker.sqlite'}"),
+        result_backend=pick("RESULT_BACKEND", f"db+sqlite:///{data / 'results.sqlite'}"),
+        submissions_db=pick("SUBMISSIONS_DB", f"sqlite:///{data / 'submissions.sqlite'}"),
+        callback_secret=pick("CALLBACK_SECRET", ""),
+        callback_base_url=pick("CALLBACK_BASE_URL", ""),
+        grade_timeout=float(pick("GRADE_TIMEOUT", "600")),
+        prepare_timeout=float(pick("PREPARE_TIMEOUT", "60")),
+        queue=pick("QUEUE", "sabaq"),
+    )

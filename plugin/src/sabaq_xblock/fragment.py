@@ -1,0 +1,91 @@
+"""Fragments for the student, author and Studio views."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from web_fragments.fragment import Fragment
+
+from . import i18n, render, views, widgets
+from . import notebook as nbmod
+
+STATIC = "static"
+
+
+def _url(block: Any, path: str) -> str:
+    return str(block.runtime.local_resource_url(block, f"{STATIC}/{path}"))
+
+
+def student_fragment(block: Any) -> Fragment:
+    """The lesson, its answer editors and widgets, and the submission controls."""
+    language = i18n.active_language()
+    frag = Fragment()
+    if not block.student_notebook:
+        t = i18n.translator(language)
+        frag.add_content(
+            f'<div class="{views.ROOT_CLASS}"><p>{t(i18n.ERROR_MESSAGES["no_notebook"])}</p></div>'
+        )
+        return frag
+    digest = nbmod.content_hash(block.student_notebook)
+    lesson = render.render_cached(block.student_notebook, digest)
+    answers = [c.grade_id for c in nbmod.answer_cells(nbmod.load(block.student_notebook))]
+    frag.add_content(views.student_html(lesson, language, block.display_name, bool(answers)))
+    frag.add_css_url(_url(block, "vendor/katex/katex.min.css"))
+    frag.add_css_url(_url(block, "css/notebook.css"))
+    frag.add_javascript_url(_url(block, "vendor/katex/katex.min.js"))
+    frag.add_javascript_url(_url(block, "vendor/codemirror/sabaq-editor.js"))
+    frag.add_javascript_url(_url(block, "js/widget_host.js"))
+    frag.add_javascript_url(_url(block, "js/notebook.js"))
+    models, _keys = widgets.lesson_widgets(block.notebook or block.student_notebook)
+    kinds = widgets.hosted_kinds()
+    frag.initialize_js(
+        "SabaqNotebookBlock",
+        {
+            "strings": i18n.ui_strings(language),
+            "drafts": {k: v for k, v in dict(block.drafts).items() if k in answers},
+            "has_answers": bool(answers),
+            "has_widgets": bool(models),
+            "widget_kinds": {k: list(v) for k, v in kinds.items()},
+            "language": language,
+        },
+    )
+    return frag
+
+
+def studio_fragment(block: Any) -> Fragment:
+    """Settings form and notebook upload; studio.js posts them to ``studio_submit``."""
+    language = i18n.active_language()
+    fields = {
+        name: (block.fields[name].display_name, getattr(block, name), kind)
+        for name, kind in (
+            ("display_name", "text"),
+            ("weight", "number"),
+            ("max_attempts", "number"),
+            ("feedback_policy", "text"),
+        )
+    }
+    frag = Fragment(
+        views.studio_html(fields, language, {"feedback_policy": ["full", "tests", "score"]})
+    )
+    frag.add_css_url(_url(block, "css/notebook.css"))
+    frag.add_javascript_url(_url(block, "js/studio.js"))
+    frag.initialize_js("SabaqNotebookStudio", {"strings": {"saved": i18n.translator(language)(
+        i18n.UI_STRINGS["saved"])}})
+    return frag
+
+
+def widget_asset(kind: str, ext: str) -> tuple[bytes, str] | None:
+    """The ES module or stylesheet of a hosted widget kind, with its content type."""
+    files = widgets.hosted_kinds().get(kind)
+    if files is None or ext not in ("js", "css"):
+        return None
+    from sabaq_widgets.assets import static_dir
+
+    name = files[0] if ext == "js" else files[1]
+    ctype = "text/javascript" if ext == "js" else "text/css"
+    return (static_dir() / name).read_bytes(), ctype
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(value)

@@ -1,0 +1,150 @@
+"""Submissions and the grading backend put together, independent of the XBlock.
+
+``GradingService`` queues a submission (store row first, then the task; the row
+is removed again if the backend refuses it), refreshes a pending submission
+from the backend, accepts the grader's signed callback, and builds the staff
+report. Whoever moves a submission to its final state publishes its score, so
+each graded submission is published exactly once.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from . import feedback, signature
+from .backend import CeleryBackend, GradingBackend
+from .config import Settings
+from .errors import AnswersInvalid, Conflict, NotFound, SabaqBlockError
+from .submissions import PENDING_STATES, Submission, SubmissionStore
+
+Publish = Callable[[str, float, float], None]
+
+
+def failure_report(kind: str, message: str) -> dict[str, Any]:
+    """A schema-v1 report for a submission the grader could not handle at all."""
+    return {
+        "schema_version": 1,
+        "engine_version": "unknown",
+        "status": "error",
+        "score": 0,
+        "max_score": 0,
+        "tests": [],
+        "manual": [],
+        "error": {"kind": kind, "message": message},
+        "timings": {"total_ms": 0},
+    }
+
+
+class GradingService:
+    """Everything about grading one block's submissions."""
+
+    def __init__(
+        self, settings: Settings, block_id: str, backend: GradingBackend | None = None
+    ) -> None:
+        self.settings = settings
+        self.block_id = block_id
+        self.store = SubmissionStore(settings.submissions_db)
+        self.backend: GradingBackend = backend or CeleryBackend(settings)
+
+    def pending(self, learner_id: str) -> bool:
+        return any(
+            s.state in PENDING_STATES for s in self.store.for_learner(self.block_id, learner_id)
+        )
+
+    def submit(
+        self, instructor: str, submission: str, learner_id: str, kind: str, callback: str | None
+    ) -> Submission:
+        if not instructor:
+            raise Conflict("no_notebook")
+        sub = self.store.create(self.block_id, learner_id, submission, kind, kind != "regrade")
+        try:
+            task_id = self.backend.enqueue(
+                instructor,
+                submission,
+                name=sub.id,
+                callback={"url": callback} if callback else None,
+            )
+        except SabaqBlockError:
+            self.store.delete(sub.id)
+            raise
+        self.store.set_task(sub.id, task_id)
+        return sub
+
+    def refresh(self, sub: Submission, publish: Publish) -> Submission:
+        """Ask the backend about a pending submission and record what it says."""
+        if sub.state not in PENDING_STATES or not sub.task_id:
+            return sub
+        poll = self.backend.poll(sub.task_id)
+        if poll.state == "running":
+            self.store.mark_running(sub.id)
+        elif poll.state == "done" and isinstance(poll.result, dict):
+            self._finish(sub.id, poll.result, publish)
+        elif poll.state in ("done", "failed"):
+            report = failure_report("grader_failure", str(poll.result)[:500])
+            self._finish(sub.id, report, publish)
+        found = self.store.get(sub.id)
+        return found if found is not None else sub
+
+    def _finish(self, submission_id: str, report: dict[str, Any], publish: Publish) -> bool:
+        if not self.store.finish(submission_id, report):
+            return False
+        sub = self.store.get(submission_id)
+        if sub is not None and sub.state == "graded":
+            publish(sub.learner_id, sub.score or 0.0, sub.max_score or 0.0)
+        return True
+
+    def accept_callback(
+        self, secret: str, body: bytes, headers: Mapping[str, str], publish: Publish
+    ) -> None:
+        signature.verify(
+            secret,
+            body,
+            headers.get(signature.TIMESTAMP_HEADER),
+            headers.get(signature.SIGNATURE_HEADER),
+        )
+        try:
+            data = json.loads(body)
+            submission_id = str(data["submission_id"])
+            report = data["report"]
+        except (ValueError, KeyError, TypeError) as exc:
+            raise AnswersInvalid("bad_answers") from exc
+        if not isinstance(report, dict):
+            raise AnswersInvalid("bad_answers")
+        sub = self.store.get(submission_id)
+        if sub is None or sub.block_id != self.block_id:
+            raise NotFound("no_submission")
+        if not self._finish(submission_id, report, publish):
+            raise Conflict("already_final")
+
+    def regrade(self, submission_id: str, instructor: str, callback: str | None) -> Submission:
+        original = self.store.get(submission_id)
+        if original is None or original.block_id != self.block_id:
+            raise NotFound("no_submission")
+        if self.pending(original.learner_id):
+            raise Conflict("already_grading")
+        return self.submit(instructor, original.notebook, original.learner_id, "regrade", None
+                           if callback is None else callback)
+
+    def report(self, learner_id: str | None) -> dict[str, Any]:
+        """Staff view: per-learner summaries, or one learner's submissions in full."""
+        if learner_id is not None:
+            subs = self.store.for_learner(self.block_id, str(learner_id))
+            return {
+                "learner_id": learner_id,
+                "submissions": [
+                    {**s.summary(), "report": s.report, "notebook": json.loads(s.notebook)}
+                    for s in subs
+                ],
+            }
+        learners: dict[str, dict[str, Any]] = {}
+        for sub in self.store.for_block(self.block_id):
+            row = learners.setdefault(
+                sub.learner_id,
+                {"learner_id": sub.learner_id, "submissions": 0, "latest": sub.summary()},
+            )
+            row["submissions"] += 1
+        return {"learners": sorted(learners.values(), key=lambda r: r["learner_id"]),
+                "generated": time.time(), "feedback_policies": list(feedback.POLICIES)}

@@ -1,0 +1,123 @@
+"""Interface strings in English and Urdu, through gettext.
+
+Catalogs live in ``translations/<lang>/LC_MESSAGES/text.{po,mo}``, the layout
+Open edX's XBlock i18n service looks for. Outside the LMS (workbench, tests)
+the block uses :func:`translator` with the active Django language, if any.
+"""
+
+from __future__ import annotations
+
+import gettext
+from collections.abc import Callable
+from functools import lru_cache
+from pathlib import Path
+
+DOMAIN = "text"
+LOCALE_DIR = Path(__file__).parent / "translations"
+LANGUAGES = ("en", "ur")
+RTL_LANGUAGES = ("ur", "ar", "fa", "he")
+
+
+def _(message: str) -> str:
+    """Mark ``message`` for extraction; translated later with :func:`translator`."""
+    return message
+
+
+# Messages for error codes raised by the logic modules (see errors.py).
+ERROR_MESSAGES = {
+    "too_large": _("The notebook is too large."),
+    "not_json": _("The file is not a notebook (it is not valid JSON)."),
+    "no_cells": _("The notebook has no cells."),
+    "not_v4": _("Only notebooks in format version 4 can be used."),
+    "bad_cell": _("The notebook has a cell of an unknown type."),
+    "no_file": _("Choose a notebook file (.ipynb) to upload."),
+    "bad_answers": _("The answers must map answer cells to text."),
+    "unknown_cell": _("The answers name a cell that is not in this assignment."),
+    "no_answers": _("Write at least one answer before submitting."),
+    "no_attempts": _("You have no attempts left."),
+    "already_grading": _("Your previous submission is still being graded."),
+    "not_staff": _("Only course staff can do this."),
+    "no_submission": _("There is no such submission."),
+    "no_notebook": _("This unit has no notebook yet."),
+    "backend_down": _("The grading service cannot be reached. Try again in a minute."),
+    "signature_missing": _("The callback is not signed."),
+    "signature_bad": _("The callback signature does not match."),
+    "callback_disabled": _("Callbacks are not enabled for this block."),
+    "callback_stale": _("The callback is too old or too far in the future."),
+    "already_final": _("This submission has already been graded."),
+    "unsound": _("The notebook cannot be used: fix the problems listed."),
+    "bad_setting": _("A setting has an invalid value."),
+    "bad_widget": _("The widget state is malformed."),
+    "unknown_widget": _("There is no such widget in this lesson."),
+}
+
+# Strings the browser shows, sent to the page already translated.
+UI_STRINGS = {
+    "submit": _("Submit answers"),
+    "upload": _("Upload a notebook"),
+    "download": _("Download the notebook"),
+    "queued": _("Queued: waiting for a grader."),
+    "running": _("Running your code and the tests."),
+    "graded": _("Graded."),
+    "error": _("Your submission could not be graded."),
+    "score": _("Score: {score} of {max_score}"),
+    "attempts": _("Attempts used: {used} of {max}"),
+    "attempts_unlimited": _("Attempts used: {used}"),
+    "passed": _("passed"),
+    "failed": _("failed"),
+    "hidden_test": _("hidden test"),
+    "points": _("{points} of {max_points} points"),
+    "draft_saved": _("Draft saved."),
+    "answer_label": _("Your answer"),
+    "feedback": _("Feedback"),
+    "network_error": _("The server could not be reached."),
+    "saved": _("Saved."),
+    "correct": _("Correct."),
+    "incorrect": _("Not correct yet."),
+}
+
+STUDIO_STRINGS = {
+    "notebook": _("Instructor notebook (.ipynb)"),
+    "save": _("Save"),
+    "cancel": _("Cancel"),
+}
+
+
+@lru_cache(maxsize=8)
+def _catalog(language: str) -> gettext.NullTranslations:
+    return gettext.translation(DOMAIN, LOCALE_DIR, languages=[language], fallback=True)
+
+
+def active_language() -> str:
+    """The request's language when Django is configured, else English."""
+    try:
+        from django.conf import settings
+
+        if settings.configured:
+            from django.utils import translation
+
+            return (translation.get_language() or "en").split("-")[0]
+    except Exception:  # no Django in this process
+        pass
+    return "en"
+
+
+def translator(language: str | None = None) -> Callable[[str], str]:
+    """A gettext function for ``language`` (default: the active language)."""
+    return _catalog(language or active_language()).gettext
+
+
+def direction(language: str) -> str:
+    """``rtl`` or ``ltr`` for ``language``."""
+    return "rtl" if language.split("-")[0] in RTL_LANGUAGES else "ltr"
+
+
+def ui_strings(language: str) -> dict[str, str]:
+    """Every browser-side string, translated into ``language``."""
+    gettext_ = translator(language)
+    return {key: gettext_(text) for key, text in UI_STRINGS.items()}
+
+
+def error_message(code: str, language: str | None = None) -> str:
+    """The translated message for an error ``code``."""
+    return translator(language)(ERROR_MESSAGES.get(code, code))

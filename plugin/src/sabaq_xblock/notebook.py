@@ -1,0 +1,119 @@
+"""Reading notebooks as plain JSON, without nbformat or Jupyter.
+
+The block only needs a few facts about a notebook: its cells, their nbgrader
+metadata and the answer cells a student fills in. Everything here works on
+the JSON dictionaries of nbformat 4.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import NotebookInvalid
+
+Notebook = dict[str, Any]
+Cell = dict[str, Any]
+
+MAX_NOTEBOOK_BYTES = 5 * 1024 * 1024
+
+_SOLUTION_REGION = re.compile(
+    r"^[ \t]*### BEGIN SOLUTION.*?^[ \t]*### END SOLUTION[^\n]*\n?", re.S | re.M
+)
+_HIDDEN_REGION = re.compile(
+    r"^[ \t]*### BEGIN HIDDEN TESTS.*?^[ \t]*### END HIDDEN TESTS[^\n]*\n?", re.S | re.M
+)
+
+
+@dataclass(frozen=True)
+class AnswerCell:
+    """A cell the student writes: an nbgrader solution cell."""
+
+    grade_id: str
+    cell_type: str
+    starter: str
+
+
+def load(data: str | bytes | Notebook) -> Notebook:
+    """Parse ``data`` as an nbformat-4 notebook, raising :class:`NotebookInvalid`."""
+    if isinstance(data, dict):
+        nb = data
+    else:
+        if len(data) > MAX_NOTEBOOK_BYTES:
+            raise NotebookInvalid("too_large")
+        try:
+            nb = json.loads(data)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise NotebookInvalid("not_json") from exc
+    if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list):
+        raise NotebookInvalid("no_cells")
+    if nb.get("nbformat") != 4:
+        raise NotebookInvalid("not_v4")
+    for cell in nb["cells"]:
+        if not isinstance(cell, dict) or cell.get("cell_type") not in (
+            "markdown",
+            "code",
+            "raw",
+        ):
+            raise NotebookInvalid("bad_cell")
+    return nb
+
+
+def dumps(nb: Notebook) -> str:
+    """Serialise ``nb`` as stable JSON that never contains ``]]>`` (so it fits in CDATA)."""
+    text = json.dumps(nb, ensure_ascii=False, sort_keys=True, indent=1)
+    return text.replace("]]>", "]]\\u003e")
+
+
+def source(cell: Cell) -> str:
+    """The source of ``cell`` as one string (nbformat allows a list of lines)."""
+    src = cell.get("source", "")
+    if isinstance(src, list):
+        return "".join(str(part) for part in src)
+    return str(src)
+
+
+def nbgrader(cell: Cell) -> dict[str, Any]:
+    """The nbgrader metadata of ``cell`` (empty when it has none)."""
+    meta = cell.get("metadata")
+    if not isinstance(meta, dict):
+        return {}
+    value = meta.get("nbgrader")
+    return value if isinstance(value, dict) else {}
+
+
+def answer_cells(nb: Notebook) -> list[AnswerCell]:
+    """The solution cells of ``nb``, in notebook order."""
+    cells = []
+    for cell in nb.get("cells", []):
+        meta = nbgrader(cell)
+        grade_id = meta.get("grade_id")
+        if meta.get("solution") and isinstance(grade_id, str) and grade_id:
+            cells.append(AnswerCell(grade_id, str(cell.get("cell_type")), source(cell)))
+    return cells
+
+
+def strip_protected(text: str) -> str:
+    """Remove any solution or hidden-test region left in ``text`` (defence in depth)."""
+    return _HIDDEN_REGION.sub("", _SOLUTION_REGION.sub("", text))
+
+
+def fill_answers(student_nb: Notebook, answers: dict[str, str]) -> Notebook:
+    """A copy of ``student_nb`` whose solution cells hold ``answers`` (by grade id)."""
+    nb: Notebook = json.loads(json.dumps(student_nb))
+    for cell in nb["cells"]:
+        grade_id = nbgrader(cell).get("grade_id")
+        if nbgrader(cell).get("solution") and grade_id in answers:
+            cell["source"] = answers[grade_id]
+            if cell.get("cell_type") == "code":
+                cell["outputs"] = []
+                cell["execution_count"] = None
+    return nb
+
+
+def content_hash(text: str) -> str:
+    """SHA-256 of ``text``: the key of everything cached about a notebook."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()

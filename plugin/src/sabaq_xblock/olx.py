@@ -1,0 +1,42 @@
+"""OLX for the block: settings as attributes, notebooks as CDATA child elements.
+
+``<sabaq_notebook display_name=".." weight="1.0">``
+``  <instructor_notebook><![CDATA[{...}]]></instructor_notebook>``
+``  <student_notebook><![CDATA[{...}]]></student_notebook>``
+``</sabaq_notebook>``
+
+The notebooks travel inside the course export, and export → import → export
+gives the same OLX because attributes and CDATA text are written back verbatim.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+ATTRIBUTE_FIELDS = ("display_name", "weight", "max_attempts", "feedback_policy")
+NOTEBOOK_ELEMENTS = {"instructor_notebook": "notebook", "student_notebook": "student_notebook"}
+
+
+def read(node: Any) -> tuple[dict[str, str], dict[str, str]]:
+    """The attribute values and notebook texts found on ``node``."""
+    attributes = {name: str(value) for name, value in node.items() if name in ATTRIBUTE_FIELDS}
+    notebooks = {}
+    for child in node:
+        field = NOTEBOOK_ELEMENTS.get(str(child.tag))
+        if field is not None and child.text and child.text.strip():
+            notebooks[field] = child.text.strip()
+    return attributes, notebooks
+
+
+def write(node: Any, attributes: dict[str, str], notebooks: dict[str, str]) -> None:
+    """Put ``attributes`` and the non-empty ``notebooks`` (field name → JSON) on ``node``."""
+    from lxml import etree
+
+    for name in ATTRIBUTE_FIELDS:
+        if name in attributes:
+            node.set(name, attributes[name])
+    for element, field in NOTEBOOK_ELEMENTS.items():
+        text = notebooks.get(field, "")
+        if text:
+            child = etree.SubElement(node, element)
+            child.text = etree.CDATA(text.replace("]]>", "]]\\u003e"))

@@ -1,0 +1,279 @@
+"""Rendering a student notebook into a sanitized HTML lesson.
+
+The structure (cell wrappers, answer editors, widget placeholders) is ours and
+escaped; everything that comes from the notebook and may hold markup (Markdown,
+HTML outputs) goes through nh3 with a small allow-list, so no notebook content
+can run script in the page. Maths is left as escaped TeX in ``.sabaq-math``
+elements for the vendored KaTeX to typeset in the browser.
+
+Rendered lessons are cached by the content hash of the notebook: an in-process
+LRU and, when Django is configured, its default cache as a second level.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import re
+import threading
+from collections import OrderedDict
+from typing import Any
+
+from . import notebook as nbmod
+
+RENDERER_VERSION = "1"
+
+_TAGS = {
+    "a", "abbr", "b", "blockquote", "br", "caption", "code", "dd", "del", "details", "div",
+    "dl", "dt", "em", "figcaption", "figure", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i",
+    "img", "ins", "kbd", "li", "mark", "ol", "p", "pre", "q", "s", "samp", "small", "span",
+    "strong", "sub", "summary", "sup", "table", "tbody", "td", "tfoot", "th", "thead", "tr",
+    "u", "ul",
+}
+_ATTRIBUTES = {
+    "*": {"title", "lang", "dir"},
+    "a": {"href"},
+    "img": {"src", "alt", "width", "height"},
+    "td": {"colspan", "rowspan", "align"},
+    "th": {"colspan", "rowspan", "align", "scope"},
+    "ol": {"start"},
+}
+_IMAGE_MIME = ("image/png", "image/jpeg", "image/gif", "image/svg+xml", "image/webp")
+_MATH = re.compile(
+    r"(?<!\\)\$\$(.+?)(?<!\\)\$\$|\\\[(.+?)\\\]|\\\((.+?)\\\)|(?<![\\$])\$(?!\s)([^$\n]+?)(?<![\s\\])\$",
+    re.S,
+)
+_CODE_SPANS = re.compile(r"(```.*?```|`[^`\n]*`)", re.S)
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+_PLACEHOLDER = "sabaqmathQ{}Q"
+_PLACEHOLDER_RE = re.compile(r"sabaqmathQ(\d+)Q")
+
+
+def _attribute_filter(tag: str, attribute: str, value: str) -> str | None:
+    if attribute in ("href", "src") and value.strip().lower().startswith("data:"):
+        if tag == "img" and value.lower().startswith(tuple(f"data:{m};" for m in _IMAGE_MIME)):
+            return value
+        return None
+    return value
+
+
+def sanitize(fragment: str) -> str:
+    """Strip everything from ``fragment`` that could run script or escape its container."""
+    import nh3
+
+    return nh3.clean(
+        fragment,
+        tags=_TAGS,
+        clean_content_tags={"script", "style", "template", "iframe", "object", "noscript"},
+        attributes=_ATTRIBUTES,
+        attribute_filter=_attribute_filter,
+        url_schemes={"http", "https", "mailto", "data"},
+        link_rel="noopener noreferrer nofollow",
+    )
+
+
+def _math_span(tex: str, display: bool) -> str:
+    kind = "display" if display else "inline"
+    return f'<span class="sabaq-math sabaq-math-{kind}">{html.escape(tex)}</span>'
+
+
+def _protect_math(text: str) -> tuple[str, list[str]]:
+    """Swap maths for placeholders so Markdown cannot mangle ``_`` and ``*`` in TeX."""
+    spans: list[str] = []
+
+    def swap(match: re.Match[str]) -> str:
+        display_tex = match.group(1) or match.group(2)
+        tex = display_tex if display_tex is not None else (match.group(3) or match.group(4))
+        spans.append(_math_span(tex.strip(), display_tex is not None))
+        return _PLACEHOLDER.format(len(spans) - 1)
+
+    pieces = _CODE_SPANS.split(text)
+    out = [p if i % 2 else _MATH.sub(swap, p) for i, p in enumerate(pieces)]
+    return "".join(out), spans
+
+
+def markdown_to_html(text: str, attachments: dict[str, Any] | None = None) -> str:
+    """Markdown with maths and cell attachments to sanitized HTML."""
+    import markdown
+
+    protected, spans = _protect_math(text)
+    for name, bundle in (attachments or {}).items():
+        if isinstance(bundle, dict):
+            for mime in _IMAGE_MIME:
+                if isinstance(bundle.get(mime), str):
+                    uri = f"data:{mime};base64,{_b64(bundle[mime], mime)}"
+                    protected = protected.replace(f"attachment:{name}", uri)
+                    break
+    body = markdown.markdown(protected, extensions=["fenced_code", "tables", "sane_lists"])
+    clean = sanitize(body)
+    return _PLACEHOLDER_RE.sub(lambda m: spans[int(m.group(1))], clean)
+
+
+def _b64(data: Any, mime: str) -> str:
+    text = "".join(data) if isinstance(data, list) else str(data)
+    if mime == "image/svg+xml":
+        return base64.b64encode(text.encode("utf-8")).decode("ascii")
+    return "".join(text.split())
+
+
+def highlight(code: str, language: str = "python") -> str:
+    """Syntax-highlighted ``code`` as a ``<pre>`` with pygments' CSS classes."""
+    from pygments import highlight as pyg_highlight
+    from pygments.formatters import HtmlFormatter
+    from pygments.lexers import get_lexer_by_name
+    from pygments.util import ClassNotFound
+
+    try:
+        lexer = get_lexer_by_name(language)
+    except ClassNotFound:
+        lexer = get_lexer_by_name("text")
+    formatter = HtmlFormatter(cssclass="sabaq-highlight", wrapcode=True)
+    return str(pyg_highlight(code, lexer, formatter))
+
+
+def _text(value: Any) -> str:
+    return "".join(value) if isinstance(value, list) else str(value)
+
+
+def render_output(output: dict[str, Any]) -> str:
+    """One code-cell output as sanitized HTML (script-bearing MIME types are dropped)."""
+    kind = output.get("output_type")
+    if kind == "stream":
+        stream = "stderr" if output.get("name") == "stderr" else "stdout"
+        text = html.escape(_ANSI.sub("", _text(output.get("text", ""))))
+        return f'<pre class="sabaq-output sabaq-{stream}">{text}</pre>'
+    if kind == "error":
+        trace = "\n".join(_text(t) for t in output.get("traceback", []))
+        text = html.escape(_ANSI.sub("", trace or f"{output.get('ename')}: {output.get('evalue')}"))
+        return f'<pre class="sabaq-output sabaq-error">{text}</pre>'
+    data = output.get("data")
+    if not isinstance(data, dict):
+        return ""
+    widget = data.get("application/vnd.jupyter.widget-view+json")
+    if isinstance(widget, dict) and isinstance(widget.get("model_id"), str):
+        model_id = html.escape(widget["model_id"])
+        return f'<div class="sabaq-widget" data-model-id="{model_id}"></div>'
+    for mime in _IMAGE_MIME:
+        if mime in data:
+            uri = f"data:{mime};base64,{_b64(data[mime], mime)}"
+            return f'<div class="sabaq-output"><img src="{html.escape(uri)}" alt=""></div>'
+    if "text/html" in data:
+        return f'<div class="sabaq-output sabaq-html">{sanitize(_text(data["text/html"]))}</div>'
+    if "text/markdown" in data:
+        return f'<div class="sabaq-output">{markdown_to_html(_text(data["text/markdown"]))}</div>'
+    if "text/latex" in data:
+        tex = _text(data["text/latex"]).strip().strip("$")
+        return f'<div class="sabaq-output">{_math_span(tex, True)}</div>'
+    if "text/plain" in data:
+        return f'<pre class="sabaq-output">{html.escape(_text(data["text/plain"]))}</pre>'
+    return ""
+
+
+def _answer_editor(cell: dict[str, Any], grade_id: str, index: int) -> str:
+    mode = "python" if cell.get("cell_type") == "code" else "markdown"
+    starter = html.escape(nbmod.strip_protected(nbmod.source(cell)))
+    gid = html.escape(grade_id)
+    return (
+        f'<div class="sabaq-answer" data-grade-id="{gid}" data-mode="{mode}">'
+        f'<label class="sabaq-answer-label" for="sabaq-answer-{index}-{gid}"'
+        f' data-i18n="answer_label">{gid}</label>'
+        f'<textarea class="sabaq-answer-source" id="sabaq-answer-{index}-{gid}" rows="8"'
+        f' spellcheck="false">{starter}</textarea></div>'
+    )
+
+
+def render_notebook(nb: nbmod.Notebook) -> str:
+    """The whole lesson as one sanitized HTML fragment (no interface strings)."""
+    language = str(
+        (nb.get("metadata", {}).get("kernelspec") or {}).get("language") or "python"
+    )
+    parts = ['<div class="sabaq-lesson">']
+    for index, cell in enumerate(nb.get("cells", [])):
+        meta = nbmod.nbgrader(cell)
+        grade_id = meta.get("grade_id") if isinstance(meta.get("grade_id"), str) else ""
+        kind = cell.get("cell_type")
+        classes = f"sabaq-cell sabaq-cell-{kind}"
+        if meta.get("grade") and not meta.get("solution"):
+            classes += " sabaq-cell-test"
+        parts.append(f'<div class="{classes}" data-cell="{index}">')
+        if meta.get("solution") and grade_id:
+            parts.append(_answer_editor(cell, grade_id, index))
+        elif kind == "markdown":
+            parts.append(markdown_to_html(nbmod.source(cell), cell.get("attachments")))
+        elif kind == "code":
+            code = nbmod.strip_protected(nbmod.source(cell))
+            parts.append(f'<div class="sabaq-input">{highlight(code, language)}</div>')
+            outputs = [render_output(o) for o in cell.get("outputs", []) if isinstance(o, dict)]
+            if any(outputs):
+                parts.append('<div class="sabaq-outputs">' + "".join(outputs) + "</div>")
+        else:
+            parts.append(f'<pre class="sabaq-raw">{html.escape(nbmod.source(cell))}</pre>')
+        parts.append("</div>")
+    parts.append("</div>")
+    return "".join(parts)
+
+
+class RenderCache:
+    """Rendered lessons keyed by content hash: an LRU plus an optional Django cache."""
+
+    def __init__(self, size: int = 64) -> None:
+        self._size = size
+        self._items: OrderedDict[str, str] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> str | None:
+        with self._lock:
+            value = self._items.get(key)
+            if value is not None:
+                self._items.move_to_end(key)
+                return value
+        shared = _django_cache()
+        value = shared.get(f"sabaq:render:{key}") if shared is not None else None
+        if isinstance(value, str):
+            self._remember(key, value)
+            return value
+        return None
+
+    def put(self, key: str, value: str) -> None:
+        self._remember(key, value)
+        shared = _django_cache()
+        if shared is not None:
+            shared.set(f"sabaq:render:{key}", value, 24 * 3600)
+
+    def _remember(self, key: str, value: str) -> None:
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+def _django_cache() -> Any:
+    try:
+        from django.conf import settings
+
+        if not settings.configured:
+            return None
+        from django.core.cache import caches
+
+        return caches["default"]
+    except Exception:  # no Django, or a cache that cannot be reached: the LRU still works
+        return None
+
+
+CACHE = RenderCache()
+
+
+def render_cached(notebook_json: str, digest: str | None = None) -> str:
+    """The rendered lesson of ``notebook_json``, from the cache when it was rendered before."""
+    key = f"{RENDERER_VERSION}:{digest or nbmod.content_hash(notebook_json)}"
+    hit = CACHE.get(key)
+    if hit is not None:
+        return hit
+    rendered = render_notebook(nbmod.load(notebook_json))
+    CACHE.put(key, rendered)
+    return rendered

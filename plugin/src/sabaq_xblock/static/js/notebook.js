@@ -1,0 +1,170 @@
+/* Student view of the sabaq_notebook XBlock: editors with drafts, submission,
+ * live status, feedback, maths and widgets. All text comes translated from the
+ * server; all notebook content arrives sanitized and is never injected as HTML here. */
+function SabaqNotebookBlock(runtime, element, args) {
+  "use strict";
+  var root = element.jquery ? element[0] : element;
+  var strings = args.strings || {};
+  var editors = {};
+  var pollTimer = null;
+
+  function cookie(name) {
+    var m = document.cookie.match(new RegExp("(?:^|; )" + name + "=([^;]*)"));
+    return m ? decodeURIComponent(m[1]) : "";
+  }
+  function url(handler, suffix) { return runtime.handlerUrl(root, handler, suffix); }
+  function post(handler, body) {
+    return fetch(url(handler), {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRFToken": cookie("csrftoken") },
+      body: JSON.stringify(body),
+    }).then(answer);
+  }
+  function answer(response) {
+    return response.json().catch(function () { return {}; }).then(function (data) {
+      if (!response.ok) throw new Error(data.error || strings.network_error);
+      return data;
+    });
+  }
+  function fmt(text, vars) {
+    return String(text).replace(/\{(\w+)\}/g, function (_, k) { return vars[k] === undefined ? "" : vars[k]; });
+  }
+  function el(tag, cls, text) {
+    var node = document.createElement(tag);
+    if (cls) node.className = cls;
+    if (text !== undefined) node.textContent = text;
+    return node;
+  }
+
+  // Maths, typeset offline by the vendored KaTeX.
+  if (window.katex) {
+    Array.prototype.forEach.call(root.querySelectorAll(".sabaq-math"), function (node) {
+      try {
+        window.katex.render(node.textContent, node, {
+          displayMode: node.classList.contains("sabaq-math-display"),
+          throwOnError: false, trust: false, strict: "ignore",
+        });
+      } catch (e) { /* leave the TeX source visible */ }
+    });
+  }
+
+  // Answer editors with drafts saved as the learner types.
+  var draftTimers = {};
+  function saveDraft(gradeId, source) {
+    clearTimeout(draftTimers[gradeId]);
+    draftTimers[gradeId] = setTimeout(function () {
+      post("save_draft", { grade_id: gradeId, source: source }).then(function () {
+        root.setAttribute("data-draft-saved", gradeId);
+      }).catch(function () {});
+    }, 600);
+  }
+  Array.prototype.forEach.call(root.querySelectorAll(".sabaq-answer"), function (box) {
+    var gradeId = box.getAttribute("data-grade-id");
+    var area = box.querySelector("textarea");
+    var label = box.querySelector("label");
+    if (label) label.textContent = (strings.answer_label || "") + " (" + gradeId + ")";
+    if (args.drafts && typeof args.drafts[gradeId] === "string") area.value = args.drafts[gradeId];
+    if (window.SabaqEditor && box.getAttribute("data-mode") === "python") {
+      var holder = el("div", "sabaq-editor");
+      area.hidden = true;
+      box.appendChild(holder);
+      editors[gradeId] = window.SabaqEditor.create(holder, area.value, function (text) {
+        area.value = text;
+        saveDraft(gradeId, text);
+      }, label ? label.textContent : gradeId);
+    } else {
+      area.addEventListener("input", function () { saveDraft(gradeId, area.value); });
+      editors[gradeId] = { getValue: function () { return area.value; } };
+    }
+  });
+
+  var status = root.querySelector(".sabaq-status");
+  var feedbackBox = root.querySelector(".sabaq-feedback");
+  var submitButton = root.querySelector(".sabaq-submit");
+
+  function showStatus(data) {
+    if (!status) return;
+    root.setAttribute("data-state", data.state);
+    status.replaceChildren();
+    if (data.state === "none") return;
+    var line = el("p", "sabaq-state sabaq-state-" + data.state, strings[data.state] || data.state);
+    status.appendChild(line);
+    if (data.state === "error" && data.error) status.appendChild(el("p", "sabaq-error-reason", data.error.message));
+    if (data.state === "graded") {
+      status.appendChild(el("p", "sabaq-score", fmt(strings.score, { score: data.score, max_score: data.max_score })));
+    }
+    var attempts = data.max_attempts ? fmt(strings.attempts, { used: data.attempts_used, max: data.max_attempts })
+      : fmt(strings.attempts_unlimited, { used: data.attempts_used });
+    status.appendChild(el("p", "sabaq-attempts", attempts));
+    feedbackBox.replaceChildren();
+    feedbackBox.hidden = !(data.feedback && data.feedback.length);
+    if (!feedbackBox.hidden) {
+      feedbackBox.appendChild(el("h3", "", strings.feedback));
+      var list = el("ul", "sabaq-tests");
+      data.feedback.forEach(function (test) {
+        var item = el("li", "sabaq-test " + (test.passed ? "is-passed" : "is-failed"));
+        var head = test.grade_id + (test.hidden ? " (" + strings.hidden_test + ")" : "") + ": " +
+          (test.passed ? strings.passed : strings.failed) + " · " +
+          fmt(strings.points, { points: test.points, max_points: test.max_points });
+        item.appendChild(el("strong", "", head));
+        if (test.message) item.appendChild(el("pre", "sabaq-test-message", test.message));
+        if (test.output) item.appendChild(el("pre", "sabaq-test-output", test.output));
+        list.appendChild(item);
+      });
+      feedbackBox.appendChild(list);
+    }
+    if (submitButton) submitButton.disabled = data.state === "queued" || data.state === "running";
+  }
+  function showError(message) {
+    if (!status) return;
+    status.replaceChildren(el("p", "sabaq-request-error", message));
+    root.setAttribute("data-request-error", "true");
+    if (submitButton) submitButton.disabled = false;
+  }
+  function poll(submissionId) {
+    clearTimeout(pollTimer);
+    post("status", submissionId ? { submission_id: submissionId } : {}).then(function (data) {
+      showStatus(data);
+      if (data.state === "queued" || data.state === "running") {
+        pollTimer = setTimeout(function () { poll(data.submission_id); }, 700);
+      }
+    }).catch(function (err) { showError(err.message); });
+  }
+  function queued(data) {
+    showStatus({ state: "queued", attempts_used: "…", feedback: [] });
+    poll(data.submission_id);
+  }
+
+  if (submitButton) {
+    submitButton.addEventListener("click", function () {
+      var answers = {};
+      Object.keys(editors).forEach(function (id) { answers[id] = editors[id].getValue(); });
+      submitButton.disabled = true;
+      post("submit", { answers: answers }).then(queued).catch(function (err) { showError(err.message); });
+    });
+  }
+  var upload = root.querySelector(".sabaq-upload");
+  if (upload) {
+    upload.addEventListener("change", function () {
+      if (!upload.files.length) return;
+      var form = new FormData();
+      form.append("notebook", upload.files[0]);
+      fetch(url("upload"), {
+        method: "POST", credentials: "same-origin", body: form,
+        headers: { "X-CSRFToken": cookie("csrftoken") },
+      }).then(answer).then(queued).catch(function (err) { showError(err.message); });
+      upload.value = "";
+    });
+  }
+  var download = root.querySelector(".sabaq-download");
+  if (download) download.setAttribute("href", url("download"));
+
+  if (args.has_answers) poll(null);
+  if (args.has_widgets && window.SabaqWidgetHost) {
+    new window.SabaqWidgetHost(post, url, root, args.widget_kinds || {}).start()
+      .then(function () { root.setAttribute("data-widgets-ready", "true"); })
+      .catch(function (err) { root.setAttribute("data-widgets-error", String(err)); });
+  }
+  root.setAttribute("data-ready", "true");
+}

@@ -1,0 +1,71 @@
+"""HTML around the rendered lesson: toolbar, status area, Studio form.
+
+Only escaped values and the sanitized lesson go into the page. Everything the
+script needs (handler URLs, translated strings, drafts, saved widget state)
+travels as JSON in the fragment's init arguments, never as markup.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+from . import i18n
+
+ROOT_CLASS = "sabaq-notebook"
+
+
+def student_html(lesson: str, language: str, title: str, has_answers: bool) -> str:
+    """The student view's markup around the sanitized ``lesson``."""
+    t = i18n.translator(language)
+    ui = i18n.UI_STRINGS
+    direction = i18n.direction(language)
+    esc = html.escape
+    toolbar = ""
+    if has_answers:
+        toolbar = (
+            f'<div class="sabaq-toolbar" role="toolbar" aria-label="{esc(t(ui["submit"]))}">'
+            f'<button type="button" class="sabaq-submit">{esc(t(ui["submit"]))}</button>'
+            f'<label class="sabaq-upload-label">{esc(t(ui["upload"]))}'
+            '<input type="file" class="sabaq-upload" accept=".ipynb,application/json"></label>'
+            f'<a class="sabaq-download" href="#" download="notebook.ipynb">'
+            f'{esc(t(ui["download"]))}</a></div>'
+            '<div class="sabaq-status" role="status" aria-live="polite"></div>'
+            f'<section class="sabaq-feedback" aria-label="{esc(t(ui["feedback"]))}" hidden>'
+            "</section>"
+        )
+    return (
+        f'<div class="{ROOT_CLASS}" dir="{direction}" lang="{esc(language)}">'
+        f'<h2 class="sabaq-title">{esc(title)}</h2>'
+        f"{lesson}{toolbar}</div>"
+    )
+
+
+def studio_html(fields: dict[str, Any], language: str, choices: dict[str, list[str]]) -> str:
+    """The Studio editor: settings and a notebook upload, submitted by studio.js."""
+    t = i18n.translator(language)
+    esc = html.escape
+    rows = []
+    for name, (label, value, kind) in fields.items():
+        field_id = f"sabaq-studio-{name}"
+        if name in choices:
+            options = "".join(
+                f'<option value="{esc(v)}"{" selected" if v == value else ""}>{esc(v)}</option>'
+                for v in choices[name]
+            )
+            control = f'<select id="{field_id}" name="{name}">{options}</select>'
+        else:
+            control = (
+                f'<input id="{field_id}" name="{name}" type="{kind}" value="{esc(str(value))}"'
+                f'{" step=any" if kind == "number" else ""}>'
+            )
+        rows.append(f'<li><label for="{field_id}">{esc(t(label))}</label>{control}</li>')
+    return (
+        f'<div class="{ROOT_CLASS} sabaq-studio" dir="{i18n.direction(language)}">'
+        f'<ul class="sabaq-studio-fields">{"".join(rows)}'
+        f'<li><label for="sabaq-studio-notebook">{esc(t(i18n.STUDIO_STRINGS["notebook"]))}</label>'
+        '<input id="sabaq-studio-notebook" type="file" accept=".ipynb"></li></ul>'
+        '<ul class="sabaq-studio-problems" role="alert"></ul>'
+        f'<button type="button" class="sabaq-studio-save">{esc(t(i18n.STUDIO_STRINGS["save"]))}</button>'
+        f'<button type="button" class="sabaq-studio-cancel">{esc(t(i18n.STUDIO_STRINGS["cancel"]))}</button></div>'
+    )
