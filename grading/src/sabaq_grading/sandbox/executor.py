@@ -31,7 +31,7 @@ class Executor:
     set up, unless ``unsafe_no_sandbox`` (plain forked processes, no isolation) is given.
     """
 
-    def __init__(self, workers: int = 1, limits: Limits = Limits(), *,
+    def __init__(self, workers: int = 1, limits: Limits = Limits(), *,  # noqa: B008 - frozen
                  unsafe_no_sandbox: bool = False,
                  preload: Sequence[str] = ("numpy", "pandas", "matplotlib")) -> None:
         if workers < 1:

@@ -10,6 +10,7 @@ malformed or oversized frame, an unsolicited frame, a wrong nonce) ends the run 
 from __future__ import annotations
 
 import base64
+import contextlib
 import dataclasses
 import os
 import secrets
@@ -48,7 +49,7 @@ class Worker:
         self.unsafe = unsafe
         self.preload = ",".join(preload)
         self.warnings: list[str] = []
-        self._log = tempfile.TemporaryFile()
+        self._log = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the zygote
         host, zygote = socket.socketpair()
         self._control = host
         command = (launch.unsafe_command if unsafe else launch.bwrap_command)(
@@ -84,10 +85,8 @@ class Worker:
         """Stop the zygote (and with it, the sandbox) and release its resources."""
         self._control.close()
         if self._process.poll() is None:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(self._process.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
         self._process.wait()
         self._log.close()
 

@@ -78,7 +78,7 @@ class Stream(io.TextIOBase):
         self._name = name
 
     @property
-    def name(self) -> str:  # type: ignore[override]
+    def name(self) -> str:
         return f"<{self._name}>"
 
     def writable(self) -> bool:
@@ -124,7 +124,7 @@ class SinkDisplayHook(DisplayHook):
 
     def write_format_data(self, format_dict: Any, md_dict: Any = None) -> None:
         _State.sink.rich({"output_type": "execute_result",
-                          "execution_count": self.shell.execution_count,
+                          "execution_count": getattr(self.shell, "execution_count", None),
                           "data": _jsonable(format_dict), "metadata": _jsonable(md_dict)})
 
     def finish_displayhook(self) -> None:
@@ -147,7 +147,7 @@ class SandboxShell(InteractiveShell):
 def _safe_str(value: Any) -> str:
     try:
         return str(value)
-    except BaseException:  # noqa: BLE001 - hostile __str__ must not break reporting
+    except BaseException:
         return "<exception that cannot be printed>"
 
 

@@ -9,6 +9,7 @@ with a single thread.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import os
 import resource
@@ -90,7 +91,7 @@ def start(job: dict[str, Any], channel: int, uid: int, scratch: str, shell: Any,
             _set_limits({**job["limits"], "processes": None})
         _write_files(job.get("files") or {})
         code = _serve(shell, snapshot, int(job["limits"]["output_bytes"]), sandboxed)
-    except BaseException as exc:  # noqa: BLE001 - nothing may escape into the zygote's loop
+    except BaseException as exc:
         code = 70
         try:
             where = exc.__traceback__
@@ -99,7 +100,7 @@ def start(job: dict[str, Any], channel: int, uid: int, scratch: str, shell: Any,
             line = f" (line {where.tb_lineno})" if where is not None else ""
             wire.send(CHANNEL_FD, {"op": "fatal",
                                    "detail": f"{type(exc).__name__}: {exc}{line}"})
-        except BaseException:  # noqa: BLE001
+        except BaseException:
             pass
     finally:
         os._exit(code)
@@ -140,10 +141,8 @@ def _serve(shell: Any, snapshot: guard.Snapshot, budget: int, sandboxed: bool) -
 def _isolate(sandboxed: bool) -> None:
     """Leave the test alone with the runner: no other process, no other thread."""
     if sandboxed:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.kill(-1, signal.SIGKILL)  # every other process of this uid; never ourselves
-        except ProcessLookupError:
-            pass
     if len(os.listdir("/proc/self/task")) == 1:
         return
     old = os.getpid()

@@ -6,18 +6,20 @@ modules (and the code, defaults and closures of their functions, and the attribu
 classes), their ``sys.modules`` entries, and module names the namespace once bound to them.
 An audit hook always refuses tracing, profiling, object-graph walking and new audit hooks
 (the usual tools to subvert a test or the runner), refuses ctypes while a test runs or in
-threads, and refuses rewriting the runner's own functions. The test itself is compiled and executed by the runner, never by the shell.
+threads, and refuses rewriting the runner's own functions. The test itself is compiled and
+executed by the runner, never by the shell.
 """
 
 from __future__ import annotations
 
 import builtins
+import contextlib
 import gc
 import signal
 import sys
 import threading
 import types
-from collections.abc import Iterable
+from operator import attrgetter, is_
 from typing import Any
 
 PROTECTED_MODULES = ("builtins", "math", "cmath", "operator", "functools", "numbers", "numpy",
@@ -47,54 +49,61 @@ def _protected_names() -> list[str]:
 
 
 class Snapshot:
-    """The pristine state of the interpreter, taken in the zygote."""
+    """The pristine state of the interpreter, taken in the zygote.
+
+    Restoring compares identities with C-level ``map(operator.is_, ...)`` first and only
+    walks an object in Python when something changed, so a clean restore costs little.
+    """
 
     def __init__(self, shell: Any) -> None:
         self.shell = shell
         self.modules: dict[str, types.ModuleType] = {}
-        self.module_dicts: list[tuple[dict[str, Any], dict[str, Any]]] = []
-        self.functions: list[tuple[types.FunctionType, tuple[Any, ...]]] = []
-        self.classes: list[tuple[type, dict[str, Any]]] = []
+        dicts: list[tuple[dict[str, Any], tuple[tuple[str, Any], ...]]] = []
+        functions: list[types.FunctionType] = []
+        classes: list[tuple[type, tuple[tuple[str, Any], ...]]] = []
         seen: set[int] = set()
         for name in _protected_names():
             module = sys.modules[name]
             if not isinstance(module, types.ModuleType):
                 continue
             self.modules[name] = module
-            self.module_dicts.append((module.__dict__, dict(module.__dict__)))
-            self._collect(module.__dict__.values(), name, seen)
+            dicts.append((module.__dict__, tuple(module.__dict__.items())))
+            for value in list(module.__dict__.values()):
+                if id(value) in seen:
+                    continue
+                seen.add(id(value))
+                if isinstance(value, types.FunctionType):
+                    functions.append(value)
+                elif isinstance(value, type) and getattr(value, "__module__", "") == name:
+                    classes.append((value, tuple(vars(value).items())))
+                    for attr in vars(value).values():
+                        func = _unwrap(attr)
+                        if isinstance(func, types.FunctionType) and id(func) not in seen:
+                            seen.add(id(func))
+                            functions.append(func)
+        self.dicts = tuple((live, saved, tuple(v for _, v in saved)) for live, saved in dicts)
+        self.classes = tuple((cls, saved, tuple(v for _, v in saved)) for cls, saved in classes)
+        self.functions = tuple(functions)
+        self.function_fields = tuple((field, tuple(map(attrgetter(field), functions)))
+                                     for field in ("__code__", "__defaults__", "__kwdefaults__"))
+        cells = [(cell, cell.cell_contents) for func in functions for cell in func.__closure__ or ()
+                 if _has_value(cell)]
+        self.cells = tuple(c for c, _ in cells)
+        self.cell_values = tuple(v for _, v in cells)
         self.builtin_names = frozenset(vars(builtins))
         self.protected_ids = frozenset(id(m) for m in self.modules.values())
-        self.sys_hooks = {name: getattr(sys, name) for name in
-                          ("excepthook", "displayhook", "unraisablehook", "breakpointhook")}
-        self.meta_path = list(sys.meta_path)
-        self.path_hooks = list(sys.path_hooks)
+        self.sys_hooks = tuple((name, getattr(sys, name)) for name in
+                               ("excepthook", "displayhook", "unraisablehook", "breakpointhook"))
+        self.meta_path = tuple(sys.meta_path)
+        self.path_hooks = tuple(sys.path_hooks)
         self.recursion_limit = sys.getrecursionlimit()
-        self.gc_callbacks = list(gc.callbacks)
-        self.signals = {sig: signal.getsignal(sig) for sig in signal.valid_signals()
-                        if sig not in (signal.SIGKILL, signal.SIGSTOP)}
+        self.gc_callbacks = tuple(gc.callbacks)
+        self.signals = tuple((sig, signal.getsignal(sig)) for sig in signal.valid_signals()
+                             if sig not in (signal.SIGKILL, signal.SIGSTOP))
         self.custom_exceptions = shell.custom_exceptions
-        self.transformers = (list(shell.input_transformers_cleanup),
-                             list(shell.input_transformers_post), list(shell.ast_transformers))
+        self.transformers = (tuple(shell.input_transformers_cleanup),
+                             tuple(shell.input_transformers_post), tuple(shell.ast_transformers))
         self.namespace_modules: dict[str, types.ModuleType] = {}
-
-    def _collect(self, values: Iterable[Any], module_name: str, seen: set[int]) -> None:
-        for value in list(values):
-            if id(value) in seen:
-                continue
-            seen.add(id(value))
-            if isinstance(value, types.FunctionType):
-                self.functions.append((value, _function_state(value)))
-            elif isinstance(value, type) and getattr(value, "__module__", "") == module_name:
-                self.classes.append((value, dict(vars(value))))
-                self._collect_methods(value, seen)
-
-    def _collect_methods(self, cls: type, seen: set[int]) -> None:
-        for attr in list(vars(cls).values()):
-            func = _unwrap(attr)
-            if isinstance(func, types.FunctionType) and id(func) not in seen:
-                seen.add(id(func))
-                self.functions.append((func, _function_state(func)))
 
     def note_namespace(self, namespace: dict[str, Any]) -> None:
         """Remember names bound to protected modules (``np`` -> numpy) after a cell ran."""
@@ -105,38 +114,35 @@ class Snapshot:
 
     def restore(self, namespace: dict[str, Any]) -> None:
         """Put back everything a test may rely on (see the module docstring)."""
-        threading.settrace(None)  # type: ignore[arg-type]
-        threading.setprofile(None)  # type: ignore[arg-type]
-        for name, hook in self.sys_hooks.items():
+        threading.settrace(None)
+        threading.setprofile(None)
+        for name, hook in self.sys_hooks:
             setattr(sys, name, hook)
         sys.meta_path[:] = self.meta_path
         sys.path_hooks[:] = self.path_hooks
         sys.setrecursionlimit(self.recursion_limit)
         gc.callbacks[:] = self.gc_callbacks
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.setitimer(signal.ITIMER_VIRTUAL, 0)
-        signal.setitimer(signal.ITIMER_PROF, 0)
-        for sig, handler in self.signals.items():
-            if handler is not None:
-                try:
+        for timer in (signal.ITIMER_REAL, signal.ITIMER_VIRTUAL, signal.ITIMER_PROF):
+            signal.setitimer(timer, 0)
+        for sig, handler in self.signals:
+            if handler is not None and signal.getsignal(sig) is not handler:
+                with contextlib.suppress(OSError, ValueError, TypeError):
                     signal.signal(sig, handler)
-                except (OSError, ValueError, TypeError):
-                    pass
-        for live, saved in self.module_dicts:
-            for key, value in saved.items():
-                if live.get(key, _MISSING) is not value:
-                    live[key] = value
-            if live is not vars(builtins):
-                for key in [k for k in live if k not in saved and k in self.builtin_names]:
-                    del live[key]
-            else:
-                for key in [k for k in live if k not in saved]:
-                    del live[key]
-        for func, state in self.functions:
-            if _function_state(func) != state:
-                _set_function_state(func, state)
-        for cls, saved in self.classes:
-            _restore_class(cls, saved)
+        for live, saved, values in self.dicts:
+            if len(live) != len(saved) or not all(map(is_, live.values(), values)):
+                _restore_dict(live, saved, self.builtin_names, live is vars(builtins))
+        for cls, saved, values in self.classes:
+            live_attrs = vars(cls)
+            if len(live_attrs) != len(saved) or not all(map(is_, live_attrs.values(), values)):
+                _restore_class(cls, saved)
+        for field, values in self.function_fields:
+            if not all(map(is_, map(attrgetter(field), self.functions), values)):
+                for func, value in zip(self.functions, values, strict=True):
+                    if getattr(func, field) is not value:
+                        setattr(func, field, value)
+        if not all(map(is_, map(_cell_or_missing, self.cells), self.cell_values)):
+            for cell, value in zip(self.cells, self.cell_values, strict=True):
+                cell.cell_contents = value
         for name, module in self.modules.items():
             if sys.modules.get(name) is not module:
                 sys.modules[name] = module
@@ -151,6 +157,16 @@ class Snapshot:
         shell.ast_transformers[:] = self.transformers[2]
 
 
+def _restore_dict(live: dict[str, Any], saved: tuple[tuple[str, Any], ...],
+                  builtin_names: frozenset[str], exact: bool) -> None:
+    original = dict(saved)
+    for key, value in saved:
+        if live.get(key, _MISSING) is not value:
+            live[key] = value
+    for key in [k for k in live if k not in original and (exact or k in builtin_names)]:
+        del live[key]
+
+
 def _unwrap(attr: Any) -> Any:
     if isinstance(attr, (staticmethod, classmethod)):
         return attr.__func__
@@ -159,43 +175,36 @@ def _unwrap(attr: Any) -> Any:
     return attr
 
 
-def _function_state(func: types.FunctionType) -> tuple[Any, ...]:
-    cells = tuple(_cell_value(c) for c in func.__closure__ or ())
-    return (func.__code__, func.__defaults__, func.__kwdefaults__, cells)
+def _has_value(cell: Any) -> bool:
+    try:
+        cell.cell_contents  # noqa: B018 - probing whether the cell is empty
+    except ValueError:
+        return False
+    return True
 
 
-def _cell_value(cell: Any) -> Any:
+def _cell_or_missing(cell: Any) -> Any:
     try:
         return cell.cell_contents
     except ValueError:
         return _MISSING
 
 
-def _set_function_state(func: types.FunctionType, state: tuple[Any, ...]) -> None:
-    func.__code__, func.__defaults__, func.__kwdefaults__ = state[0], state[1], state[2]
-    for cell, value in zip(func.__closure__ or (), state[3], strict=False):
-        if value is not _MISSING:
-            cell.cell_contents = value
-
-
-def _restore_class(cls: type, saved: dict[str, Any]) -> None:
+def _restore_class(cls: type, saved: tuple[tuple[str, Any], ...]) -> None:
+    original = dict(saved)
     live = vars(cls)
-    for key, value in saved.items():
+    for key, value in saved:
         if live.get(key, _MISSING) is not value and key not in ("__dict__", "__weakref__"):
-            try:
+            with contextlib.suppress(AttributeError, TypeError):
                 setattr(cls, key, value)
-            except (AttributeError, TypeError):
-                pass
-    for key in [k for k in live if k not in saved and not k.startswith("_abc")]:
-        try:
+    for key in [k for k in live if k not in original and not k.startswith("_abc")]:
+        with contextlib.suppress(AttributeError, TypeError):
             delattr(cls, key)
-        except (AttributeError, TypeError):
-            pass
 
 
 def install_audit_hook(snapshot: Snapshot) -> None:
     """Install the (irremovable) audit hook; call once in the zygote after the snapshot."""
-    runner_functions = frozenset(id(f) for f, _ in snapshot.functions
+    runner_functions = frozenset(id(f) for f in snapshot.functions
                                  if f.__module__.startswith("sabaq_runtime"))
     test_code = _exec_test.__code__
 
@@ -226,14 +235,13 @@ def install_audit_hook(snapshot: Snapshot) -> None:
 def run_test(snapshot: Snapshot, source: str, cell_id: str, namespace: dict[str, Any]) -> \
         tuple[bool, dict[str, Any] | None]:
     """Run one test cell hardened; return (passed, error). Passed only if exec returned."""
-    gc.collect()
     snapshot.restore(namespace)
     interval = sys.getswitchinterval()
     sys.setswitchinterval(1000.0)  # keep leftover student threads off the GIL meanwhile
     try:
         code = compile(source, f"<test {cell_id}>", "exec", dont_inherit=True)
         _exec_test(code, namespace)
-    except BaseException as exc:  # noqa: BLE001 - SystemExit etc. are failures too
+    except BaseException as exc:
         sys.setswitchinterval(interval)
         return False, describe(exc)
     sys.setswitchinterval(interval)
@@ -247,11 +255,11 @@ def describe(exc: BaseException) -> dict[str, Any]:
     ename = type.__dict__["__name__"].__get__(type(exc))
     try:
         evalue = str(exc)
-    except BaseException:  # noqa: BLE001
+    except BaseException:
         evalue = "<exception that cannot be printed>"
     try:
         lines = traceback.format_exception(type(exc), exc, exc.__traceback__)
         trace = [line for line in lines if "sabaq_runtime" not in line]
-    except BaseException:  # noqa: BLE001
+    except BaseException:
         trace = [f"{ename}: {evalue}"]
     return {"ename": str(ename), "evalue": evalue, "traceback": trace}

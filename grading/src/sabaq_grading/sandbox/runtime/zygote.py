@@ -10,7 +10,9 @@ scratch space and reports the exit statuses.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
+import gc
 import importlib
 import os
 import secrets
@@ -48,18 +50,16 @@ def _preload(names: list[str], shell: Any) -> list[str]:
     for name in names:
         try:
             importlib.import_module(name)
-        except Exception as exc:  # noqa: BLE001 - reported to the host, not fatal
+        except Exception as exc:
             warnings.append(f"cannot preload {name!r}: {type(exc).__name__}: {exc}")
     for extra in ("numpy.testing", "pandas.testing", "matplotlib.pyplot", "IPython.display"):
         if extra.split(".")[0] in sys.modules:
-            try:
+            with contextlib.suppress(Exception):
                 importlib.import_module(extra)
-            except Exception:  # noqa: BLE001, S110 - optional
-                pass
     if "matplotlib" in sys.modules:
         try:
             shell.enable_matplotlib("inline")
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             warnings.append(f"cannot enable inline matplotlib: {exc}")
     return warnings
 
@@ -75,10 +75,8 @@ def _wipe_job(scratch: str, sandboxed: bool) -> None:
                 if os.path.isdir(path) and not os.path.islink(path):
                     shutil.rmtree(path, ignore_errors=True)
                 else:
-                    try:
+                    with contextlib.suppress(OSError):
                         os.unlink(path)
-                    except OSError:
-                        pass
 
 
 def _finish(first_pid: int, sandboxed: bool) -> dict[str, int]:
@@ -143,6 +141,23 @@ def _run_job(control: socket.socket, job: dict[str, Any], shell: Any, snapshot: 
     wire.send(control.fileno(), {"op": "finished", "statuses": statuses})
 
 
+def _warm_up(shell: Any, snapshot: Any) -> None:
+    """Run trusted cells once so lazy imports and caches are filled before any fork."""
+    from . import capture, guard
+
+    saved = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = capture.Stream("stdout"), capture.Stream("stderr")
+    try:
+        capture.begin(1 << 16)
+        for source in ("1", "print(1)", "1/0", "%time 1", "def f(:"):
+            shell.run_cell(source, store_history=False, silent=False)
+        guard.run_test(snapshot, "assert 1", "warm", {})
+        guard.run_test(snapshot, "assert 0", "warm", {})
+    finally:
+        sys.stdout, sys.stderr = saved
+    shell.execution_count = 1
+
+
 def main() -> None:
     """Entry point; argv = [control fd, comma-separated preload names, "sandbox"|"unsafe"]."""
     control_fd = int(sys.argv[1])
@@ -158,7 +173,10 @@ def main() -> None:
     import IPython.display  # noqa: F401 - warm the display machinery
 
     snapshot = guard.Snapshot(shell)
+    _warm_up(shell, snapshot)
     guard.install_audit_hook(snapshot)
+    gc.collect()
+    gc.freeze()  # children then never touch the zygote's objects during GC: less copy-on-write
     control = socket.socket(fileno=control_fd)
     wire.send(control_fd, {"op": "ready", "pid": os.getpid(), "warnings": warnings})
     while True:
