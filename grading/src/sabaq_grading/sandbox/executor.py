@@ -18,7 +18,7 @@ from ..errors import SandboxUnavailable
 from . import launch
 from .models import Cell, CellResult, Limits, RunResult
 from .runtime import wire
-from .worker import Worker
+from .worker import Worker, check_path
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +89,7 @@ class Executor:
         started = time.perf_counter()
         limits = limits or self.limits
         cells = list(cells)
-        files = dict(files or {})
+        files = {check_path(name): bytes(data) for name, data in (files or {}).items()}
         if self._closed:
             raise RuntimeError("this Executor is closed")
         worker = self._idle.get()

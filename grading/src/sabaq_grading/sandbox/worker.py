@@ -33,7 +33,8 @@ CONTROL_TIMEOUT = 15.0
 _CONTROL_MAX_BYTES = 1 << 20
 
 
-def _check_path(relative: str) -> str:
+def check_path(relative: str) -> str:
+    """Validate a data file's path: relative, no ``..``, no empty parts; return it normalised."""
     parts = relative.replace("\\", "/").split("/")
     if (not relative or relative.startswith("/") or any(p in ("", ".", "..") for p in parts)
             or "\0" in relative):
@@ -103,8 +104,7 @@ class Worker:
             started: float) -> RunResult:
         """Run one submission; raises only if the zygote itself fails (the caller replaces it)."""
         job = {"op": "job", "limits": dataclasses.asdict(limits),
-               "files": {_check_path(k): base64.b64encode(v).decode("ascii")
-                         for k, v in files.items()}}
+               "files": {k: base64.b64encode(v).decode("ascii") for k, v in files.items()}}
         channel, child_end = socket.socketpair()
         try:
             wire.send(self._control.fileno(), job)
@@ -112,11 +112,16 @@ class Worker:
             child_end.close()
             first_pid = self._control_call(None, "started").get("pid")
             outcome = _Session(channel, cells, limits, started, _int(first_pid)).run()
-            statuses = self._control_call({"op": "finish"}, "finished")["statuses"]
+            finished = self._control_call({"op": "finish", "grace": outcome.peer_closed},
+                                          "finished")
         finally:
             channel.close()
             child_end.close()
-        return outcome.result(statuses, started)
+        killed = finished.get("killed")
+        if outcome.peer_closed and isinstance(killed, list) and str(outcome.pid) in killed:
+            outcome.violation("it closed or gave away its grading channel while still running")
+        statuses = finished.get("statuses")
+        return outcome.result(statuses if isinstance(statuses, dict) else {}, started)
 
 
 class _Session:

@@ -110,7 +110,9 @@ def _serve(shell: Any, snapshot: guard.Snapshot, budget: int, sandboxed: bool) -
     stdout, stderr = capture.Stream("stdout"), capture.Stream("stderr")
     wire.send(CHANNEL_FD, {"op": "hello", "pid": os.getpid()})
     recv, send, exec_test, isolate = wire.recv, wire.send, guard.run_test, _isolate
+    set_blocking = os.set_blocking
     while True:
+        set_blocking(CHANNEL_FD, True)  # student code may have made it non-blocking
         request = recv(CHANNEL_FD, MAX_REQUEST_BYTES)
         if request.get("op") != "cell":
             return 0

@@ -79,9 +79,22 @@ def _wipe_job(scratch: str, sandboxed: bool) -> None:
                         os.unlink(path)
 
 
-def _finish(first_pid: int, sandboxed: bool) -> dict[str, int]:
-    """Kill and reap every process of the job; return {pid: wait status} of those reaped."""
+def _finish(first_pid: int, sandboxed: bool, grace: float) -> tuple[dict[str, int], list[str]]:
+    """Kill and reap every process of the job.
+
+    Returns the wait statuses of the processes that ended on their own (given up to
+    ``grace`` seconds) and the pids the sandbox had to kill.
+    """
+    import time
+
     statuses: dict[str, int] = {}
+    deadline = time.monotonic() + grace
+    while True:
+        _reap_ready(statuses)
+        if time.monotonic() >= deadline or not _has_children():
+            break
+        time.sleep(0.002)
+    natural = dict(statuses)
     while True:
         try:
             if sandboxed:
@@ -93,8 +106,16 @@ def _finish(first_pid: int, sandboxed: bool) -> dict[str, int]:
         try:
             pid, status = os.waitpid(-1, 0)
         except ChildProcessError:
-            return statuses
+            return natural, [pid for pid in statuses if pid not in natural]
         statuses[str(pid)] = status
+
+
+def _has_children() -> bool:
+    try:
+        os.waitid(os.P_ALL, 0, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+    except ChildProcessError:
+        return False
+    return True
 
 
 def _reap_ready(statuses: dict[str, int]) -> None:
@@ -136,9 +157,10 @@ def _run_job(control: socket.socket, job: dict[str, Any], shell: Any, snapshot: 
     message = wire.recv(control.fileno(), _MAX_CONTROL_BYTES)
     if message.get("op") != "finish":
         raise RuntimeError(f"unexpected control message {message.get('op')!r} during a job")
-    statuses.update(_finish(pid, sandboxed))
+    natural, killed = _finish(pid, sandboxed, 0.2 if message.get("grace") else 0.0)
+    statuses.update(natural)
     _wipe_job(scratch, sandboxed)
-    wire.send(control.fileno(), {"op": "finished", "statuses": statuses})
+    wire.send(control.fileno(), {"op": "finished", "statuses": statuses, "killed": killed})
 
 
 def _warm_up(shell: Any, snapshot: Any) -> None:
