@@ -16,6 +16,7 @@ from typing import Any
 
 from . import __version__
 from .errors import CourseError, NotebookError, SabaqError, SandboxUnavailable, ValidationFailed
+from .startup import skip_iri_grammar
 
 EXIT_OK, EXIT_UNSOUND, EXIT_USAGE, EXIT_INPUT, EXIT_SANDBOX, EXIT_INTERNAL = 0, 1, 2, 3, 4, 70
 
@@ -164,6 +165,7 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    skip_iri_grammar()
     args = parser().parse_args(argv)
     if getattr(args, "jobs", 1) < 1:
         parser().error("--jobs must be at least 1")

@@ -66,6 +66,8 @@ def read_notebook(source: Any, *, max_bytes: int = MAX_NOTEBOOK_BYTES) -> Notebo
         data = json.loads(source)
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise NotebookError(f"the file is not a notebook: it is not valid JSON ({error})") from error
+    except RecursionError as error:
+        raise NotebookError("the file is not a notebook: its JSON is nested too deeply") from error
     if not isinstance(data, dict) or not isinstance(data.get("cells", data.get("worksheets")), list):
         raise NotebookError("the file is not a notebook: it has no list of cells")
     try:

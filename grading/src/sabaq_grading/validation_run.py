@@ -43,7 +43,13 @@ def _lesson_runner(grader: Grader, root: Path) -> Any:
     def run(notebook: NotebookNode, folder: Path) -> RunResult:
         files = data_files(root)
         relative = folder.resolve().relative_to(root.resolve()).as_posix()
-        cells = [Cell("chdir", f"import os as _os\n_os.chdir({relative!r})\ndel _os", "code")]
+        cells = [
+            Cell(
+                "chdir",
+                f"import os as _os\n_os.makedirs({relative!r}, exist_ok=True)\n_os.chdir({relative!r})\ndel _os",
+                "code",
+            )
+        ]
         cells += [
             Cell(f"cell {index + 1}", cell.source, "code")
             for index, cell in enumerate(notebook.cells)

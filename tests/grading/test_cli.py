@@ -1,0 +1,139 @@
+"""The ``sabaq`` command as a user runs it: outputs, files written and exit codes."""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbformat import NotebookNode
+from sabaq_grading.report import validate_report
+from sabaq_grading.sandbox import sandbox_available
+
+SABAQ = str(Path(sys.executable).parent / "sabaq")
+needs_sandbox = pytest.mark.skipif(sandbox_available() is not None, reason=f"no sandbox: {sandbox_available()}")
+
+
+def sabaq(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
+    return subprocess.run([SABAQ, *args], capture_output=True, text=True, cwd=cwd, env=env, timeout=300)
+
+
+@pytest.mark.parametrize("command", [[], ["validate"], ["release"], ["grade"]])
+def test_every_command_has_help(command: list[str]) -> None:
+    result = sabaq(*command, "--help")
+    assert result.returncode == 0
+    assert "usage: sabaq" in result.stdout
+
+
+def test_usage_errors_exit_2(tmp_path: Path, squares_path: Path) -> None:
+    assert sabaq().returncode == 2
+    assert sabaq("grade", str(squares_path)).returncode == 2  # no submission
+    missing = sabaq("grade", str(squares_path), str(tmp_path / "nope.ipynb"))
+    assert missing.returncode == 2
+    assert "nope.ipynb: no such notebook file" in missing.stderr
+    assert missing.stdout == ""
+    assert sabaq("grade", str(squares_path), str(squares_path), "--jobs", "0").returncode == 2
+
+
+@needs_sandbox
+def test_grade_prints_one_report_per_submission_in_order(
+    tmp_path: Path,
+    squares_path: Path,
+    release: NotebookNode,
+    answered,
+    correct,  # type: ignore[no-untyped-def]
+) -> None:
+    good = tmp_path / "good.ipynb"
+    nbformat.write(answered(release, correct), good)
+    blank = tmp_path / "blank.ipynb"
+    nbformat.write(release, blank)
+    broken = tmp_path / "broken.ipynb"
+    broken.write_text("{ not json")
+    feedback = tmp_path / "feedback"
+    names = ["good.ipynb", "broken.ipynb", "./blank.ipynb", "good.ipynb"]
+    result = sabaq("grade", str(squares_path), *names, "--jobs", "2", "--feedback-dir", str(feedback), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    reports = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["submission"] for r in reports] == names
+    for report in reports:
+        validate_report(report)
+    assert [r["status"] for r in reports] == ["graded", "error", "graded", "graded"]
+    assert [r["score"] for r in reports] == [5.0, 0.0, 0.0, 5.0]
+    assert "grading" in result.stderr  # the progress bar
+    pages = sorted(feedback.glob("*.html"))
+    assert len(pages) == 4
+    assert "Score: 5 / 5" in pages[0].read_text()
+    assert "square(-4)" not in "".join(page.read_text() for page in pages)
+
+
+@needs_sandbox
+def test_validate_accepts_the_fixture_course(squares_path: Path) -> None:
+    result = sabaq("validate", str(squares_path.parents[2]), "--quiet")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "sound" in result.stdout
+
+
+def _broken_assignment(tmp_path: Path, squares_path: Path) -> Path:
+    notebook = nbformat.read(squares_path, as_version=4)
+    by_id = {c.metadata["nbgrader"]["grade_id"]: c for c in notebook.cells}
+    by_id["test-square"].source = "assert square(3) is not None"  # weak: passes for the 'anything' stand-in
+    by_id["test-mean"].source = "assert mean([2, 4]) == 4"  # wrong: the reference fails it
+    extra = copy.deepcopy(by_id["test-mean"])
+    extra.metadata["nbgrader"]["grade_id"] = "test-free"
+    extra.source = "assert True"  # earns points for the blank version
+    notebook.cells.append(extra)
+    target = tmp_path / "source" / "squares" / "squares.ipynb"
+    target.parent.mkdir(parents=True)
+    shutil.copy(squares_path.parent / "numbers.csv", target.parent)
+    nbformat.write(notebook, target)
+    return target
+
+
+@needs_sandbox
+def test_validate_flags_unsound_assignments_with_cell_and_fix(tmp_path: Path, squares_path: Path) -> None:
+    target = _broken_assignment(tmp_path, squares_path)
+    result = sabaq("validate", str(target), "--quiet")
+    assert result.returncode == 1
+    out = result.stdout
+    assert "[test-mean]: the reference solution fails this test" in out
+    assert "[test-free]: the blank student version earns points" in out
+    assert "[test-square]: weak test: it also passes when every answer is an object that equals everything" in out
+    assert "fix:" in out
+
+
+def test_validate_reports_static_problems(tmp_path: Path, squares_path: Path) -> None:
+    notebook = nbformat.read(squares_path, as_version=4)
+    notebook.cells[4].metadata["nbgrader"]["grade_id"] = "square"  # duplicate id
+    notebook.cells[7].source += "\n### BEGIN HIDDEN TESTS\nassert True"  # unbalanced
+    target = tmp_path / "bad.ipynb"
+    nbformat.write(notebook, target)
+    result = sabaq("validate", str(target), "--quiet")
+    assert result.returncode == 1
+    assert "grade id repeats cell 4" in result.stdout
+    assert "hidden tests markers are unbalanced (1 BEGIN, 0 END)" in result.stdout
+
+
+def test_validate_and_release_refuse_bad_courses(tmp_path: Path) -> None:
+    (tmp_path / "course.toml").write_text('id = "x"\n')
+    result = sabaq("validate", str(tmp_path))
+    assert result.returncode == 3
+    assert "`title` is missing" in result.stderr
+    assert sabaq("release", str(tmp_path / "nothing"), "--out", str(tmp_path / "out")).returncode == 3
+
+
+def test_release_writes_student_versions(tmp_path: Path, squares_path: Path) -> None:
+    out = tmp_path / "student"
+    result = sabaq("release", str(squares_path.parents[2]), "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    released = nbformat.read(out / "source" / "squares" / "squares.ipynb", as_version=4)
+    text = json.dumps(released)
+    assert "BEGIN SOLUTION" not in text and "HIDDEN TESTS" not in text and "return x * x" not in text
+    assert (out / "source" / "squares" / "numbers.csv").is_file()
+    assert (out / "lessons" / "functions.ipynb").is_file()

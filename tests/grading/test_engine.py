@@ -1,0 +1,204 @@
+"""The grading engine end to end: real nbgrader preprocessors, real sandbox, real reports."""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from nbformat import NotebookNode
+from sabaq_grading.engine import Assignment, Grader, GradingSettings
+from sabaq_grading.feedback import feedback_html, visible_sources
+from sabaq_grading.report import HIDDEN_FAILURE, validate_report
+from sabaq_grading.sandbox import Limits, sandbox_available
+
+pytestmark = pytest.mark.skipif(sandbox_available() is not None, reason=f"no sandbox: {sandbox_available()}")
+Fill = Callable[[NotebookNode, dict[str, str]], NotebookNode]
+HIDDEN_SOURCE = "square(-4) == 16"
+
+
+@pytest.fixture(scope="module")
+def grader() -> Iterator[Grader]:
+    with Grader(GradingSettings(workers=2, limits=Limits(cell_timeout=3, total_timeout=20))) as grader:
+        yield grader
+
+
+@pytest.fixture(scope="module")
+def assignment(grader: Grader, squares_path: Path) -> Assignment:
+    return grader.assignment(squares_path)
+
+
+def grade(grader: Grader, assignment: Assignment, submission: Any) -> dict[str, Any]:
+    report = grader.grade(assignment, submission)
+    validate_report(report)
+    assert HIDDEN_SOURCE not in json.dumps(report)
+    return report
+
+
+def scores(report: dict[str, Any]) -> dict[str, float]:
+    return {test["grade_id"]: test["points"] for test in report["tests"]}
+
+
+def test_reference_solution_earns_full_marks(grader: Grader, assignment: Assignment, instructor: NotebookNode) -> None:
+    report = grade(grader, assignment, instructor)
+    assert report["status"] == "graded"
+    assert (report["score"], report["max_score"]) == (5.0, 5.0)
+    assert report["assignment"]["name"] == "squares"
+    assert report["warnings"] == []
+    assert report["timings"]["total_ms"] >= report["timings"]["code_ms"] > 0
+
+
+def test_blank_student_version_earns_zero(grader: Grader, assignment: Assignment, release: NotebookNode) -> None:
+    report = grade(grader, assignment, release)
+    assert report["status"] == "graded"
+    assert report["score"] == 0
+    assert all("NotImplementedError" in t["message"] or t["message"] == HIDDEN_FAILURE for t in report["tests"])
+    assert report["manual"] == [{"grade_id": "explain-mean", "max_points": 1.0, "answered": False}]
+
+
+def test_hidden_test_failure_says_nothing_of_the_hidden_code(
+    grader: Grader, assignment: Assignment, release: NotebookNode, answered: Fill, correct: dict[str, str]
+) -> None:
+    only_visible = {**correct, "square": "def square(x):\n    return {3: 9, 0: 0}[x]"}
+    report = grade(grader, assignment, answered(release, only_visible))
+    square = report["tests"][0]
+    assert (square["hidden"], square["passed"], square["message"]) == (True, False, HIDDEN_FAILURE)
+    assert "output" not in square
+    assert scores(report) == {"test-square": 0.0, "test-mean": 3.0}
+
+
+def test_hidden_test_source_cannot_be_leaked_through_an_exception(
+    grader: Grader, assignment: Assignment, release: NotebookNode, answered: Fill, correct: dict[str, str]
+) -> None:
+    leak = (
+        "import inspect, linecache\n"
+        "def square(x):\n"
+        "    frame = inspect.currentframe().f_back\n"
+        "    lines = ''.join(linecache.getlines(frame.f_code.co_filename)) or str(frame.f_code.co_filename)\n"
+        "    print(lines)\n"
+        "    raise AssertionError(lines + repr(frame.f_globals.get('_ih', '')))"
+    )
+    report = grade(grader, assignment, answered(release, {**correct, "square": leak}))
+    assert report["tests"][0]["message"] == HIDDEN_FAILURE
+    page = feedback_html(report, visible_sources=visible_sources(assignment.release))
+    assert HIDDEN_SOURCE not in page
+    assert "assert square(3) == 9" in page  # the visible part is shown
+
+
+def test_wrong_answer_reports_the_visible_failure(
+    grader: Grader, assignment: Assignment, release: NotebookNode, answered: Fill, correct: dict[str, str]
+) -> None:
+    report = grade(grader, assignment, answered(release, {**correct, "mean": "def mean(values):\n    return 1"}))
+    mean = report["tests"][1]
+    assert not mean["passed"] and mean["message"].startswith("AssertionError")
+    assert scores(report) == {"test-square": 2.0, "test-mean": 0.0}
+
+
+def test_mangled_notebook_still_grades(
+    grader: Grader, assignment: Assignment, release: NotebookNode, answered: Fill, correct: dict[str, str]
+) -> None:
+    submission = answered(release, correct)
+    for cell in submission.cells:
+        cell.metadata = NotebookNode()
+        cell.pop("id", None)
+    submission.cells = [c for c in submission.cells if not c.source.startswith("assert")]  # tests deleted too
+    report = grade(grader, assignment, submission)
+    assert report["score"] == 5.0
+    assert any("restored" in warning for warning in report["warnings"])
+
+
+def test_duplicated_and_edited_test_cells_earn_nothing_extra(
+    grader: Grader, assignment: Assignment, release: NotebookNode, answered: Fill, correct: dict[str, str]
+) -> None:
+    submission = answered(release, {**correct, "square": "def square(x):\n    return 0"})
+    tests = [
+        c
+        for c in submission.cells
+        if c.metadata["nbgrader"].get("grade") and not c.metadata["nbgrader"].get("solution")
+    ]
+    for cell in tests:
+        cell.source = "pass"
+        cell.metadata["nbgrader"]["points"] = 100
+    submission.cells.extend(copy.deepcopy(tests))
+    report = grade(grader, assignment, submission)
+    assert (report["score"], report["max_score"]) == (3.0, 5.0)
+
+
+@pytest.mark.parametrize(
+    ("submission", "kind"),
+    [
+        (b"this is not json", "invalid_notebook"),
+        (b'{"cells": "nope"}', "invalid_notebook"),
+        (
+            b'{"cells": [{"cell_type": "video", "source": ""}], "nbformat": 4, "nbformat_minor": 5, "metadata": {}}',
+            "invalid_notebook",
+        ),
+        (b"[" * 100_000, "invalid_notebook"),
+    ],
+)
+def test_bad_input_is_a_clear_error(grader: Grader, assignment: Assignment, submission: bytes, kind: str) -> None:
+    report = grade(grader, assignment, submission)
+    assert report["status"] == "error"
+    assert report["error"]["kind"] == kind
+    assert report["error"]["message"]
+    assert report["max_score"] == 5.0
+
+
+def test_huge_notebook_is_refused_before_parsing(assignment: Assignment) -> None:
+    small = Grader(GradingSettings(max_notebook_bytes=1000))
+    report = small.grade(assignment, b" " * 2000)
+    validate_report(report)
+    assert report["error"]["kind"] == "too_large"
+    small.close()
+
+
+def test_notebook_of_another_assignment_is_refused(grader: Grader, assignment: Assignment) -> None:
+    other = {
+        "cells": [
+            {
+                "cell_type": "code",
+                "source": "x = 1",
+                "metadata": {
+                    "nbgrader": {
+                        "grade": True,
+                        "solution": False,
+                        "grade_id": "unrelated",
+                        "points": 1,
+                        "locked": True,
+                        "schema_version": 3,
+                    }
+                },
+                "outputs": [],
+                "execution_count": None,
+            }
+        ],
+        "metadata": {},
+        "nbformat": 4,
+        "nbformat_minor": 4,
+    }
+    report = grade(grader, assignment, other)
+    assert report["error"]["kind"] == "wrong_assignment"
+
+
+def test_endless_loop_is_cut_off_and_reported(
+    grader: Grader, assignment: Assignment, release: NotebookNode, answered: Fill, correct: dict[str, str]
+) -> None:
+    submission = answered(release, {**correct, "square": "def square(x):\n    while True:\n        pass"})
+    report = grade(grader, assignment, submission)
+    assert report["status"] == "graded"
+    square = report["tests"][0]
+    assert not square["passed"]
+    assert "time" in square["message"]
+
+
+def test_exiting_the_interpreter_earns_nothing_for_later_tests(
+    grader: Grader, assignment: Assignment, release: NotebookNode, answered: Fill, correct: dict[str, str]
+) -> None:
+    submission = answered(release, {**correct, "mean": "import os\nos._exit(0)"})
+    report = grade(grader, assignment, submission)
+    assert report["status"] == "graded", report["error"]
+    assert scores(report) == {"test-square": 2.0, "test-mean": 0.0}
+    assert "did not run" in report["tests"][1]["message"]
