@@ -56,7 +56,6 @@ def _celery_app(settings: Settings) -> Any:
                 result_serializer="json",
                 accept_content=["json"],
                 broker_connection_retry_on_startup=True,
-                broker_transport_options={"polling_interval": 0.2},
                 result_extended=False,
             )
             _APPS[key] = app

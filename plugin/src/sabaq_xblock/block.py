@@ -327,7 +327,8 @@ class NotebookBlock(ScorableXBlockMixin, XBlock):  # type: ignore[misc]
             nb = nbmod.fill_answers(self._student_nb(), dict(self.drafts))
         except JsonHandlerError as error:
             return error.get_response()
-        response = Response(json.dumps(nb, indent=1), content_type="application/x-ipynb+json")
+        response = Response(json.dumps(nb, indent=1), content_type="application/x-ipynb+json",
+                            charset="utf8")
         response.headers["Content-Disposition"] = 'attachment; filename="notebook.ipynb"'
         return response
 
@@ -368,7 +369,8 @@ class NotebookBlock(ScorableXBlockMixin, XBlock):  # type: ignore[misc]
             )
         except SabaqBlockError as error:
             return _json_error(error)
-        return Response(json.dumps({"accepted": True}), content_type="application/json")
+        return Response(json.dumps({"accepted": True}), content_type="application/json",
+                        charset="utf8")
 
     # ---- staff handlers ------------------------------------------------------------
 

@@ -33,10 +33,15 @@ def make_app() -> Celery:
         task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=1,
         broker_connection_retry_on_startup=True,
-        broker_transport_options={"polling_interval": 0.1, "visibility_timeout": 3600},
         result_expires=7 * 24 * 3600,
         worker_hijack_root_logger=False,
     )
+    if broker.startswith("sqla+"):
+        # kombu's SQLAlchemy transport hands every transport option to create_engine,
+        # so its polling interval (1 s by default) can only be set on the class.
+        from kombu.transport import sqlalchemy as sqla_transport
+
+        sqla_transport.Transport.polling_interval = 0.1
     return celery
 
 

@@ -12,6 +12,16 @@ from .app import app
 from .callback import signed_headers
 
 log = logging.getLogger(__name__)
+_GRADER: list[Any] = []
+
+
+def _grader() -> Any:
+    """One engine per worker process: it keeps warm sandboxes between tasks."""
+    if not _GRADER:
+        from sabaq_grading.engine import Grader
+
+        _GRADER.append(Grader())
+    return _GRADER[0]
 
 
 @app.task(name="sabaq.grade")  # type: ignore[untyped-decorator]
@@ -27,9 +37,7 @@ def grade(
     ``SABAQ_CALLBACK_SECRET``. A failed callback is logged and does not fail the
     task: the block also reads the result from the result backend.
     """
-    from sabaq_grading.engine import Grader
-
-    report: dict[str, Any] = Grader().grade(instructor, submission, name=name)
+    report: dict[str, Any] = _grader().grade(instructor, submission, name=name)
     if callback and callback.get("url"):
         _post_callback(callback["url"], name, report)
     return report
@@ -38,8 +46,9 @@ def grade(
 @app.task(name="sabaq.prepare")  # type: ignore[untyped-decorator]
 def prepare(instructor: str) -> dict[str, Any]:
     """Validate an instructor notebook and, when sound, make its student version."""
-    from sabaq_grading.release import student_notebook
     from sabaq_grading.validate import validate_notebook
+
+    from .prepare import page_notebook
 
     try:
         problems = validate_notebook(json.loads(instructor))
@@ -55,8 +64,7 @@ def prepare(instructor: str) -> dict[str, Any]:
     ]
     if rows:
         return {"problems": rows, "student": None}
-    student = student_notebook(json.loads(instructor))
-    return {"problems": [], "student": json.loads(json.dumps(student))}
+    return {"problems": [], "student": page_notebook(json.loads(instructor))}
 
 
 def _post_callback(url: str, submission_id: str, report: dict[str, Any]) -> None:

@@ -1,0 +1,42 @@
+"""The student version the XBlock shows: nbgrader's release plus the lesson's outputs.
+
+``sabaq_grading.release.student_notebook`` clears every output and drops widget
+state, which is right for the notebook a student downloads to work on, but a
+lesson page also needs the instructor's outputs of ordinary (non-nbgrader)
+cells: plots, tables, widget views. Those are copied back (the release keeps
+the cell sequence one to one), and the widget state comes back with its answer
+keys stripped by ``sabaq_widgets.scoring.strip_keys``.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+
+def _nbgrader(cell: dict[str, Any]) -> dict[str, Any]:
+    meta = cell.get("metadata") or {}
+    value = meta.get("nbgrader") if isinstance(meta, dict) else None
+    return value if isinstance(value, dict) else {}
+
+
+def page_notebook(instructor: dict[str, Any]) -> dict[str, Any]:
+    """The student notebook for the lesson page (no solutions, hidden tests or keys)."""
+    from sabaq_grading.release import student_notebook
+
+    released: dict[str, Any] = json.loads(json.dumps(student_notebook(instructor)))
+    try:
+        from sabaq_widgets.scoring import strip_keys
+
+        keyless, _keys = strip_keys(instructor)
+    except ImportError:  # no widgets package: no widget state on the page
+        keyless = {"cells": instructor.get("cells", []), "metadata": {}}
+    source_cells = keyless.get("cells", [])
+    if len(source_cells) == len(released["cells"]):
+        for ours, theirs in zip(released["cells"], source_cells, strict=True):
+            if ours.get("cell_type") == "code" and not _nbgrader(theirs):
+                ours["outputs"] = json.loads(json.dumps(theirs.get("outputs", [])))
+    widgets = (keyless.get("metadata") or {}).get("widgets")
+    if widgets:
+        released["metadata"]["widgets"] = widgets
+    return released

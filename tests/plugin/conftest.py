@@ -1,0 +1,92 @@
+"""Fixtures for the plugin tests: a recording XBlock runtime and settings in a temp dir."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from xblock.field_data import DictFieldData
+from xblock.fields import ScopeIds
+from xblock.reference.user_service import UserService, XBlockUser
+from xblock.runtime import DictKeyValueStore, KvsFieldData, MemoryIdManager
+from xblock.test.tools import TestRuntime
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+import notebooks  # noqa: E402
+
+SECRET = "test-callback-secret"
+
+
+class SettingsService:
+    """The LMS settings service, as XBLOCK_SETTINGS["sabaq_notebook"]."""
+
+    def __init__(self, bucket: dict[str, Any]) -> None:
+        self.bucket = bucket
+
+    def get_settings_bucket(self, block: Any, default: Any = None) -> dict[str, Any]:
+        return self.bucket
+
+
+class User(UserService):  # type: ignore[misc]
+    """The user service with one current user."""
+
+    def get_current_user(self) -> XBlockUser:
+        return self._user
+
+
+class Runtime(TestRuntime):  # type: ignore[misc]
+    """TestRuntime that records published events and builds handler URLs."""
+
+    def __init__(self, user_id: str, staff: bool, bucket: dict[str, Any], kvs: Any,
+                 ids: Any) -> None:
+        user = XBlockUser(is_current_user=True)
+        user.opt_attrs["edx-platform.user_is_staff"] = staff
+        super().__init__(id_reader=ids, id_generator=ids, services={
+            "field-data": KvsFieldData(kvs),
+            "settings": SettingsService(bucket),
+            "user": User(user=user),
+        })
+        self.published: list[tuple[str, dict[str, Any]]] = []
+
+    def handler_url(self, block: Any, handler: str, suffix: str = "", query: str = "",
+                    thirdparty: bool = False) -> str:
+        return f"/handler/{block.scope_ids.usage_id}/{handler}/{suffix}"
+
+    def local_resource_url(self, block: Any, uri: str) -> str:
+        return f"/resource/{uri}"
+
+    def publish(self, block: Any, event_type: str, event_data: dict[str, Any]) -> None:
+        self.published.append((event_type, event_data))
+
+
+class Course:
+    """One block definition seen by several users (shared KVS, like an LMS)."""
+
+    def __init__(self, tmp: Path, olx: str) -> None:
+        self.kvs = DictKeyValueStore()
+        self.bucket = {"DATA_DIR": str(tmp), "CALLBACK_SECRET": SECRET}
+        self.olx = olx
+        self.ids = MemoryIdManager()
+        author = Runtime("author", True, self.bucket, self.kvs, self.ids)
+        self.usage_id = author.parse_xml_string(olx)
+        self.runtimes: dict[str, Runtime] = {}
+
+    def block(self, user: str = "learner1", staff: bool = False) -> Any:
+        runtime = Runtime(user, staff, self.bucket, self.kvs, self.ids)
+        self.runtimes[user] = runtime
+        def_id = self.ids.get_definition_id(self.usage_id)
+        keys = ScopeIds(user, self.ids.get_block_type(def_id), def_id, self.usage_id)
+        return runtime.construct_xblock(keys.block_type, keys)
+
+
+@pytest.fixture
+def course(tmp_path: Path) -> Course:
+    return Course(tmp_path, notebooks.olx())
+
+
+@pytest.fixture
+def field_data() -> DictFieldData:
+    return DictFieldData({})
