@@ -105,7 +105,7 @@ class Guarded:
 
 def _is_loopback(url: str) -> bool:
     parsed = urlparse(url)
-    if parsed.scheme in ("data", "blob", "about"):
+    if parsed.scheme in ("data", "blob", "about", "file"):
         return True
     return parsed.hostname in ("127.0.0.1", "localhost", "::1")
 

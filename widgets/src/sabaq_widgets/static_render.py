@@ -109,6 +109,7 @@ def loader_html(root_id: str, *, asset_url: str | None = None) -> str:
         "    window.requirejs(['@jupyter-widgets/html-manager',\n"
         "        '@jupyter-widgets/html-manager/dist/libembed-amd'], function (hm, embed) {\n"
         "      var manager = new hm.HTMLManager({ loader: embed.requireLoader });\n"
+        "      root.sabaqWidgetManager = manager;\n"
         f"      var tag = root.querySelector('script[type=\"{WIDGET_STATE_MIME}\"]');\n"
         "      manager.set_state(JSON.parse(tag.textContent)).then(function (models) {\n"
         f"        var views = root.querySelectorAll('script[type=\"{VIEW_MIME}\"]');\n"
