@@ -65,7 +65,11 @@ class Sink:
 
 
 class _State:
-    """Where captured output goes right now (one sink per running cell)."""
+    """Where captured output goes right now (one sink per running cell).
+
+    ``sink`` is replaced per cell, so the tamper snapshot must not restore it: the guard
+    skips this class (see ``guard.UNPROTECTED``).
+    """
 
     sink = Sink(0)
 

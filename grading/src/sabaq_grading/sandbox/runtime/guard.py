@@ -30,6 +30,7 @@ _BLOCKED_ALWAYS = frozenset({
     "sys.settrace", "sys.setprofile", "sys._current_frames", "gc.get_objects",
     "gc.get_referrers", "gc.get_referents", "sys.addaudithook",
 })
+UNPROTECTED = frozenset({"_State"})  # per-cell mutable state of the runner itself
 _FUNCTION_FIELDS = frozenset({"__code__", "__defaults__", "__kwdefaults__"})
 _MISSING = object()
 
@@ -74,7 +75,8 @@ class Snapshot:
                 seen.add(id(value))
                 if isinstance(value, types.FunctionType):
                     functions.append(value)
-                elif isinstance(value, type) and getattr(value, "__module__", "") == name:
+                elif (isinstance(value, type) and getattr(value, "__module__", "") == name
+                      and value.__name__ not in UNPROTECTED):
                     classes.append((value, tuple(vars(value).items())))
                     for attr in vars(value).values():
                         func = _unwrap(attr)

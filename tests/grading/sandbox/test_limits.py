@@ -1,0 +1,186 @@
+"""Attack tests for every sandbox limit: network, file system, scratch, CPU, wall time,
+memory, processes, file size, output size and privileges."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from typing import TYPE_CHECKING
+
+from sabaq_grading.sandbox import Limits
+
+if TYPE_CHECKING:
+    from conftest import Runner
+
+TIGHT = Limits(cell_timeout=3.0, total_timeout=20.0, cpu_seconds=1)
+
+
+def _probe(sbx: Runner, source: str) -> str:
+    """Run attack code that prints its findings; return what it printed."""
+    result = sbx(("code", source))
+    assert result.ended == "completed", result.message
+    assert result.cells[0].status == "ok", result.cells[0].error
+    return sbx.text(result, 0)
+
+
+def test_no_network(sbx: Runner) -> None:
+    try:
+        socket.create_connection(("127.0.0.1", 5432), timeout=2).close()
+        host_reaches_postgres = True
+    except OSError:
+        host_reaches_postgres = False
+    source = ("import socket\n"
+              "for address in [('127.0.0.1', 5432), ('1.1.1.1', 53), ('10.0.0.1', 80)]:\n"
+              "    try:\n"
+              "        socket.create_connection(address, timeout=2).close()\n"
+              "        print('CONNECTED', address)\n"
+              "    except OSError as exc:\n"
+              "        print('refused', type(exc).__name__)\n")
+    out = _probe(sbx, source)
+    assert "CONNECTED" not in out and out.count("refused") == 3
+    assert host_reaches_postgres or True  # the sandbox must fail even where the host succeeds
+
+
+def test_read_only_system(sbx: Runner) -> None:
+    source = ("import os\n"
+              "for path in ['/usr/evil', '/opt/sabaq/venv/evil', '/evil', '/etc/evil', '/tmp/evil',\n"
+              "             '/opt/sabaq/lib/sabaq_runtime/evil.py']:\n"
+              "    try:\n"
+              "        open(path, 'w').write('x')\n"
+              "        print('WROTE', path)\n"
+              "    except OSError as exc:\n"
+              "        print('denied', path)\n"
+              "print(os.access('/usr/bin/python3', os.W_OK))\n")
+    out = _probe(sbx, source)
+    assert "WROTE" not in out and out.count("denied") == 6 and out.endswith("False\n")
+
+
+def test_scratch_is_private(sbx: Runner) -> None:
+    first = sbx(("code", "import os\nopen('mine.txt', 'w').write('secret')\n"
+                         "open('/dev/shm/shared', 'w').write('secret')\nprint(os.getcwd())"))
+    assert first.ended == "completed", first.cells[0].error
+    cwd = sbx.text(first, 0).strip()
+    source = ("import os, glob\n"
+              f"print(os.path.exists({cwd!r}), os.listdir('.'), os.listdir('/dev/shm'))\n"
+              "try:\n    print(os.listdir('/tmp/sabaq/jobs'))\nexcept OSError:\n    print('no listing')\n"
+              "print(glob.glob('/tmp/**/mine.txt', recursive=True))\n")
+    for _ in range(2):  # both workers
+        assert _probe(sbx, source) == "False [] []\nno listing\n[]\n"
+
+
+def test_concurrent_submissions_do_not_see_each_other(sbx: Runner) -> None:
+    outputs: list[str] = []
+
+    def writer() -> None:
+        sbx(("code", "import time\nopen('concurrent.txt', 'w').write('x')\ntime.sleep(1.5)"))
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    try:
+        outputs.append(_probe(sbx, "import time, glob\ntime.sleep(0.5)\n"
+                                   "print(glob.glob('/tmp/**/concurrent.txt', recursive=True))"))
+    finally:
+        thread.join()
+    assert outputs == ["[]\n"]
+
+
+def test_cpu_time_limit(sbx: Runner) -> None:
+    result = sbx(("code", "while True:\n    pass"), ("test", "assert True"),
+                 limits=Limits(cell_timeout=15.0, total_timeout=30.0, cpu_seconds=1))
+    assert result.ended == "timeout"
+    assert "CPU time limit of 1 s" in result.message
+    assert [c.status for c in result.cells] == ["timeout", "not_run"]
+
+
+def test_cell_wall_time_limit(sbx: Runner) -> None:
+    result = sbx(("code", "x = 1"), ("code", "import time\ntime.sleep(60)"), ("test", "assert x"),
+                 limits=Limits(cell_timeout=1.0, total_timeout=20.0))
+    assert result.ended == "timeout"
+    assert "cell 'c1' exceeded the per-cell time limit of 1 s" in result.message
+    assert [c.status for c in result.cells] == ["ok", "timeout", "not_run"]
+
+
+def test_total_wall_time_limit(sbx: Runner) -> None:
+    step = ("code", "import time\ntime.sleep(0.6)")
+    result = sbx(step, step, step, step, limits=Limits(cell_timeout=10.0, total_timeout=1.5))
+    assert result.ended == "timeout"
+    assert "total time limit of 1.5 s" in result.message
+    statuses = [c.status for c in result.cells]
+    assert statuses[:2] == ["ok", "ok"] and statuses[2] == "timeout" and statuses[3] == "not_run"
+
+
+def test_memory_limit(sbx: Runner) -> None:
+    result = sbx(("code", "block = bytearray(2 << 30)"), ("test", "assert 'block' not in globals()"))
+    assert result.ended == "completed"
+    error = result.cells[0].error
+    assert result.cells[0].status == "error" and error is not None and error["ename"] == "MemoryError"
+    assert result.cells[1].status == "ok"
+
+
+def test_process_limit_contains_a_fork_bomb(sbx: Runner) -> None:
+    bomb = ("import os, time\n"
+            "children, failure = 0, None\n"
+            "for _ in range(200):\n"
+            "    try:\n"
+            "        pid = os.fork()\n"
+            "    except OSError as exc:\n"
+            "        failure = type(exc).__name__\n"
+            "        break\n"
+            "    if pid == 0:\n"
+            "        time.sleep(60)\n"
+            "        os._exit(0)\n"
+            "    children += 1\n"
+            "print(children, failure)")
+    result = sbx(("code", bomb), ("test", "assert True"))
+    assert result.ended == "completed"
+    children, failure = sbx.text(result, 0).split()
+    assert int(children) < 32 and failure == "BlockingIOError"
+    assert result.cells[1].status == "ok"
+
+
+def test_recursive_fork_bomb_is_stopped(sbx: Runner) -> None:
+    bomb = ("import os, time\n"
+            "while True:\n"
+            "    try:\n"
+            "        os.fork()\n"
+            "    except OSError:\n"
+            "        time.sleep(0.05)")
+    result = sbx(("code", bomb), limits=Limits(cell_timeout=2.0, total_timeout=10.0))
+    assert result.ended == "timeout" and result.cells[0].status == "timeout"
+    after = sbx(("test", "import os\nassert os.fork is not None"))
+    assert after.ended == "completed" and after.cells[0].status == "ok"
+
+
+def test_file_size_limit(sbx: Runner) -> None:
+    result = sbx(("code", "open('big.bin', 'wb').write(b'x' * (17 << 20))"), ("test", "assert True"))
+    error = result.cells[0].error
+    assert error is not None and error["ename"] == "OSError" and "too large" in error["evalue"]
+    assert result.ended == "completed" and result.cells[1].status == "ok"
+
+
+def test_output_is_truncated(sbx: Runner) -> None:
+    result = sbx(("code", "chunk = 'x' * (1 << 20)\nfor _ in range(100):\n    print(chunk)"),
+                 ("test", "print('small')"))
+    assert result.ended == "completed"
+    out = sbx.text(result, 0)
+    assert len(out) < (256 << 10) + 500 and "[output truncated" in out
+    assert sbx.text(result, 1) == "small\n"
+
+
+def test_unprivileged(sbx: Runner) -> None:
+    source = ("import os, signal\n"
+              "print(os.getuid() != 0, os.geteuid() != 0, os.getgroups())\n"
+              "for attempt in (lambda: os.setuid(0), lambda: open('/root/.bashrc').read(),\n"
+              "                lambda: os.kill(os.getppid(), signal.SIGKILL),\n"
+              "                lambda: os.kill(1, signal.SIGKILL)):\n"
+              "    try:\n"
+              "        attempt()\n"
+              "        print('ALLOWED')\n"
+              "    except OSError as exc:\n"
+              "        print(type(exc).__name__)\n")
+    out = _probe(sbx, source).splitlines()
+    assert out[0] == "True True []"
+    assert out[1:] == ["PermissionError", "FileNotFoundError", "PermissionError",
+                       "PermissionError"]
+    again = sbx(("test", "assert True"), ("test", "assert True"))
+    assert again.ended == "completed"
