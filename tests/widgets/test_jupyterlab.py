@@ -1,0 +1,124 @@
+"""End to end in a lecturer's JupyterLab: run a lesson notebook, answer a widget, see feedback.
+
+Starts a real JupyterLab server on 127.0.0.1 (isolated config and runtime directories),
+drives it with Chromium, and always stops it. Bounded to well under 90 seconds.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(90)]
+
+LESSON = {
+    "nbformat": 4,
+    "nbformat_minor": 5,
+    "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+    "cells": [
+        {
+            "cell_type": "code",
+            "id": "quiz",
+            "metadata": {},
+            "execution_count": None,
+            "outputs": [],
+            "source": (
+                "from sabaq_widgets import MultipleChoice\n"
+                "MultipleChoice('Which compartment grows first?', ['recovered', 'infected'],\n"
+                "               answer=1, feedback=['Not yet.', 'Yes: infections come first.'])"
+            ),
+        }
+    ],
+}
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def jupyter_lab(tmp_path: Path) -> Iterator[str]:
+    root = tmp_path / "root"
+    root.mkdir()
+    (root / "lesson.ipynb").write_text(json.dumps(LESSON), "utf-8")
+    token = secrets.token_hex(16)
+    port = _free_port()
+    env = {
+        **os.environ,
+        "JUPYTER_CONFIG_DIR": str(tmp_path / "config"),
+        "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"),
+        "JUPYTERLAB_SETTINGS_DIR": str(tmp_path / "settings"),
+        "JUPYTERLAB_WORKSPACES_DIR": str(tmp_path / "workspaces"),
+        "IPYTHONDIR": str(tmp_path / "ipython"),
+    }
+    jupyter = Path(sys.executable).parent / "jupyter"
+    log = (tmp_path / "lab.log").open("wb")
+    server = subprocess.Popen(
+        [str(jupyter), "lab", "--no-browser", f"--ServerApp.token={token}", f"--port={port}",
+         "--ServerApp.ip=127.0.0.1", "--allow-root", f"--ServerApp.root_dir={root}", "--ServerApp.port_retries=0",
+         "--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"],
+        env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 40
+        while True:
+            if server.poll() is not None:
+                pytest.fail(f"jupyter lab exited: {(tmp_path / 'lab.log').read_text()[-2000:]}")
+            try:
+                with urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2):
+                    break
+            except OSError:
+                if time.monotonic() > deadline:
+                    pytest.fail("jupyter lab did not answer within 40 s")
+                time.sleep(0.3)
+        yield f"{base}/lab/tree/lesson.ipynb?token={token}"
+    finally:
+        _stop(server)
+        log.close()
+
+
+def _stop(server: subprocess.Popen[bytes]) -> None:
+    """Stop the server and its kernels (they share its process group)."""
+    for sig, wait in ((signal.SIGTERM, 10), (signal.SIGKILL, 5)):
+        try:
+            os.killpg(server.pid, sig)
+        except ProcessLookupError:
+            break
+        try:
+            server.wait(timeout=wait)
+            break
+        except subprocess.TimeoutExpired:
+            continue
+
+
+def test_lecturer_runs_a_lesson_and_gets_feedback(guarded: Any, jupyter_lab: str) -> None:
+    page = guarded.page
+    page.set_default_timeout(30_000)
+    page.goto(jupyter_lab)
+    page.locator(".jp-Notebook .jp-Cell .cm-content").first.click()
+    page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", state="attached")
+    page.keyboard.press("Shift+Enter")
+    quiz = page.locator(".jp-OutputArea .sabaq-mc")
+    quiz.wait_for()
+    quiz.get_by_label("infected").check()
+    quiz.get_by_role("button", name="Check").click()
+    status = quiz.get_by_role("status")
+    assert "Correct" in status.inner_text()
+    assert "Yes: infections come first." in status.inner_text()
+    guarded.shot("jupyterlab_multiple_choice", page.locator(".jp-Cell").first)
+    assert guarded.blocked == [], guarded.blocked
