@@ -1,9 +1,9 @@
 """Each assignment, graded by real nbgrader: the reference earns full marks, the release zero.
 
-For each course we build a throw-away nbgrader course directory holding all its
-assignments, run ``nbgrader generate_assignment``, submit every instructor (source)
-notebook as one student and every released student version as another, run
-``nbgrader autograde`` once, and read the scores from nbgrader's gradebook.
+We build one throw-away nbgrader course directory holding the assignments of every
+course (their names are unique), run ``nbgrader generate_assignment`` once, submit every
+instructor (source) notebook as one student and every released student version as
+another, run ``nbgrader autograde`` once, and read the scores from nbgrader's gradebook.
 """
 
 from __future__ import annotations
@@ -14,38 +14,37 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+import nbformat
 import pytest
 from nbgrader.api import Gradebook
-from sample_courses import COURSE_SLUGS, COURSES_DIR, VENV_BIN, item_id, items_of_kind, read
 
-ASSIGNMENTS = items_of_kind("assignment")
 REFERENCE, BLANK = "reference", "blank"
 
 
-def _nbgrader(course: Path, *args: str) -> None:
-    env = dict(os.environ, PATH=f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}")
+def _nbgrader(venv_bin: Path, course: Path, *args: str) -> None:
+    env = dict(os.environ, PATH=f"{venv_bin}{os.pathsep}{os.environ.get('PATH', '')}")
     result = subprocess.run(
-        [str(VENV_BIN / "nbgrader"), *args, "--force"],
+        [str(venv_bin / "nbgrader"), *args, "--force"],
         cwd=course, env=env, capture_output=True, text=True, timeout=240, check=False,
     )
     assert result.returncode == 0, f"nbgrader {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}"
 
 
-def _grade_course(slug: str, course: Path) -> dict[str, dict[str, Any]]:
-    """Generate, submit and autograde every assignment of one course; scores per assignment."""
+def _grade_all(venv_bin: Path, sources: dict[str, Path], course: Path) -> dict[str, Any]:
+    """Generate, submit and autograde every assignment; scores per assignment name."""
     (course / "nbgrader_config.py").write_text(
-        f'c = get_config()\nc.CourseDirectory.course_id = "{slug}"\nc.Execute.timeout = 120\n',
+        'c = get_config()\nc.CourseDirectory.course_id = "sabaq-sample-courses"\nc.Execute.timeout = 120\n',
         encoding="utf-8",
     )
-    names = [Path(relpath).parent.name for s, relpath, _ in ASSIGNMENTS if s == slug]
+    names = sorted(sources)
     for name in names:
-        shutil.copytree(COURSES_DIR / slug / "source" / name, course / "source" / name)
-    _nbgrader(course, "generate_assignment", "*")
+        shutil.copytree(sources[name], course / "source" / name)
+    _nbgrader(venv_bin, course, "generate_assignment", "*")
     for name in names:
         shutil.copytree(course / "source" / name, course / "submitted" / REFERENCE / name)
         shutil.copytree(course / "release" / name, course / "submitted" / BLANK / name)
-    _nbgrader(course, "autograde", "*")
-    results: dict[str, dict[str, Any]] = {}
+    _nbgrader(venv_bin, course, "autograde", "*")
+    results: dict[str, Any] = {}
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
         for name in names:
             assignment = gradebook.find_assignment(name)
@@ -54,22 +53,21 @@ def _grade_course(slug: str, course: Path) -> dict[str, dict[str, Any]]:
                 "max_written": assignment.max_written_score,
                 REFERENCE: gradebook.find_submission(name, REFERENCE).code_score,
                 BLANK: gradebook.find_submission(name, BLANK).code_score,
-                "release": read(course / "release" / name / f"{name}.ipynb"),
+                "release": nbformat.read(str(course / "release" / name / f"{name}.ipynb"), as_version=4),
             }
     return results
 
 
 @pytest.fixture(scope="module")
-def graded(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
-    results: dict[str, dict[str, Any]] = {}
-    for slug in COURSE_SLUGS:
-        results.update(_grade_course(slug, tmp_path_factory.mktemp(f"nbgrader-{slug}")))
-    return results
+def graded(venv_bin: Path, all_assignments: list[Any], tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    sources = {item.name: item.path.parent for item in all_assignments}
+    assert len(sources) == len(all_assignments), "assignment names must be unique across courses"
+    return _grade_all(venv_bin, sources, tmp_path_factory.mktemp("nbgrader"))
 
 
-@pytest.fixture(params=ASSIGNMENTS, ids=item_id)
-def scores(request: pytest.FixtureRequest, graded: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    return graded[Path(request.param[1]).parent.name]
+@pytest.fixture
+def scores(assignment: Any, graded: dict[str, Any]) -> dict[str, Any]:
+    return graded[assignment.name]
 
 
 def test_reference_solution_earns_full_autograded_marks(scores: dict[str, Any]) -> None:
