@@ -15,6 +15,7 @@ from sabaq_widgets.errors import (
     UnknownKindError,
 )
 from sabaq_widgets.scoring import (
+    STRIPPED_SOURCE,
     WIDGET_STATE_MIME,
     Score,
     parse_number,
@@ -141,7 +142,11 @@ def test_strip_keys_moves_every_key_out() -> None:
     assert states[explorer.model_id] == widget_states(original)[explorer.model_id]
     text = json.dumps(student)
     assert '"explanation": "e"' not in text and "Karachi" not in text
-    outputs = student["cells"][0]["outputs"]
+    cell = student["cells"][0]
+    assert cell["source"] == STRIPPED_SOURCE
+    assert cell["metadata"]["jupyter"]["source_hidden"] is True
+    assert cell["metadata"]["sabaq"] == {"key_stripped": True}
+    outputs = cell["outputs"]
     assert all(o["data"]["text/plain"] in ("Sabaq question widget", "ParameterExplorer") for o in outputs)
     again, more = strip_keys(student)
     assert again == student and more == {}

@@ -191,7 +191,10 @@ def strip_keys(notebook: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, d
 
     Returns ``(student_notebook, keys)``: a deep copy of ``notebook`` whose quiz widgets
     have ``key`` emptied and ``result`` cleared, and ``{model_id: {"kind": ..., "key": ...}}``
-    for server-side scoring. The input is not modified. Running it twice is harmless.
+    for server-side scoring. Cells that display a quiz widget get their source replaced
+    by ``STRIPPED_SOURCE`` (the code that builds a question spells out its answer).
+    Answers computed in *other* cells cannot be recognised: build each question in the
+    cell that displays it. The input is not modified. Running it twice is harmless.
     """
     student = copy.deepcopy(dict(notebook))
     keys: dict[str, dict[str, Any]] = {}
@@ -209,11 +212,25 @@ def strip_keys(notebook: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, d
     return student, keys
 
 
+STRIPPED_SOURCE = "# A Sabaq question: its answer key is kept on the server.\n"
+
+
 def _scrub_outputs(notebook: dict[str, Any], keyed: set[str]) -> None:
-    """Replace the plain-text fallback of keyed widget outputs, which could echo the key."""
+    """Hide what else could reveal a key in the cells that display keyed widgets.
+
+    The code that builds a question holds its answer, so that cell's source is replaced
+    (and marked hidden); the plain-text fallback of the output is replaced too.
+    """
     for cell in notebook["cells"]:
+        shows_key = False
         for output in cell.get("outputs", []) if isinstance(cell, dict) else []:
             data = output.get("data") if isinstance(output, dict) else None
             view = data.get("application/vnd.jupyter.widget-view+json") if data else None
             if isinstance(view, Mapping) and view.get("model_id") in keyed:
                 data["text/plain"] = "Sabaq question widget"
+                shows_key = True
+        if shows_key:
+            cell["source"] = STRIPPED_SOURCE
+            metadata = cell.setdefault("metadata", {})
+            metadata.setdefault("jupyter", {})["source_hidden"] = True
+            metadata["sabaq"] = {**metadata.get("sabaq", {}), "key_stripped": True}

@@ -50,7 +50,7 @@ def execute_notebook(
         resources={"metadata": {"path": str(folder)}},
     )
     client.execute()
-    result: dict[str, Any] = json.loads(nbformat.writes(node))
+    result: dict[str, Any] = json.loads(json.dumps(node))
     return result
 
 
