@@ -150,7 +150,8 @@ class _Session:
             outcome.pid = _int(hello.get("pid"))
             for index, cell in enumerate(self.cells):
                 outcome.current = index
-                self._run_cell(cell)
+                following = self.cells[index + 1] if index + 1 < len(self.cells) else None
+                self._run_cell(cell, following is not None and following.role == "test")
             outcome.current = None
             wire.send(self.channel.fileno(), {"op": "done"})
         except TimeoutError:
@@ -161,12 +162,13 @@ class _Session:
             outcome.violation(str(exc))
         return outcome
 
-    def _run_cell(self, cell: Cell) -> None:
+    def _run_cell(self, cell: Cell, isolate_after: bool) -> None:
         if self.reader.pending() or _readable(self.channel):
             raise wire.WireError("the sandbox sent a frame nobody asked for")
         nonce = secrets.token_hex(16)
         wire.send(self.channel.fileno(), {"op": "cell", "nonce": nonce, "cell_id": cell.cell_id,
-                                          "source": cell.source, "role": cell.role})
+                                          "source": cell.source, "role": cell.role,
+                                          "isolate_after": isolate_after})
         sent = self.outcome.cell_started = time.monotonic()
         deadline = min(sent + self.limits.cell_timeout, self.deadline)
         reply = self.reader.read(self.channel, deadline)

@@ -2,9 +2,9 @@
 
 It talks to the host directly over its own socket. The host sends one cell at a time
 (tests only when it is their turn) with a fresh nonce; the child answers with exactly one
-result frame echoing it. Before each test it kills every other process of the submission
-and, if student threads are still alive, forks itself so that the test runs in a process
-with a single thread.
+result frame echoing it. When the host says the next cell is a test, the child first kills
+every other process of the submission and, if student threads are still alive, forks itself
+so that only a single-threaded runner is left to read the test from the channel.
 """
 
 from __future__ import annotations
@@ -117,8 +117,6 @@ def _serve(shell: Any, snapshot: guard.Snapshot, budget: int, sandboxed: bool) -
         if request.get("op") != "cell":
             return 0
         role, source, cell_id = request["role"], request["source"], request["cell_id"]
-        if role == "test":
-            isolate(sandboxed)
         sink = capture.begin(budget)
         sys.stdout, sys.stderr = stdout, stderr
         started = time.perf_counter()
@@ -135,6 +133,8 @@ def _serve(shell: Any, snapshot: guard.Snapshot, budget: int, sandboxed: bool) -
         elapsed = (time.perf_counter() - started) * 1000.0
         sys.stdout, sys.stderr = sys.__stdout__, sys.__stderr__
         snapshot.note_namespace(shell.user_ns)
+        if request.get("isolate_after"):
+            isolate(sandboxed)  # before the answer, so nobody else can read the next request
         send(CHANNEL_FD, {"op": "result", "nonce": request["nonce"], "pid": os.getpid(),
                           "status": "ok" if passed else "error", "outputs": sink.outputs,
                           "error": error, "duration_ms": elapsed})

@@ -19,6 +19,7 @@ import signal
 import sys
 import threading
 import types
+from collections.abc import Callable
 from operator import attrgetter, is_
 from typing import Any
 
@@ -33,6 +34,7 @@ _BLOCKED_ALWAYS = frozenset({
 UNPROTECTED = frozenset({"_State"})  # per-cell mutable state of the runner itself
 _FUNCTION_FIELDS = frozenset({"__code__", "__defaults__", "__kwdefaults__"})
 _MISSING = object()
+_HEAP_TYPE = 1 << 9  # Py_TPFLAGS_HEAPTYPE: classes written in Python, whose attributes can change
 
 
 class TamperBlocked(RuntimeError):
@@ -75,16 +77,18 @@ class Snapshot:
                 seen.add(id(value))
                 if isinstance(value, types.FunctionType):
                     functions.append(value)
-                elif (isinstance(value, type) and getattr(value, "__module__", "") == name
-                      and value.__name__ not in UNPROTECTED):
-                    classes.append((value, tuple(vars(value).items())))
-                    for attr in vars(value).values():
-                        func = _unwrap(attr)
-                        if isinstance(func, types.FunctionType) and id(func) not in seen:
-                            seen.add(id(func))
-                            functions.append(func)
+                elif isinstance(value, type) and value.__name__ not in UNPROTECTED:
+                    for klass in value.__mro__:
+                        if klass.__flags__ & _HEAP_TYPE and (klass is value or id(klass) not in seen):
+                            seen.add(id(klass))
+                            classes.append((klass, tuple(vars(klass).items())))
+                            functions.extend(_methods(klass, seen))
         self.dicts = tuple((live, saved, tuple(v for _, v in saved)) for live, saved in dicts)
         self.classes = tuple((cls, saved, tuple(v for _, v in saved)) for cls, saved in classes)
+        self.read_version = _dict_version_reader()
+        watched = [live for live, _ in dicts] + [_class_dict(cls) for cls, _ in classes]
+        self.versions = [self.read_version(d) if self.read_version else 0 for d in watched]
+        self.watched = tuple(watched)
         self.functions = tuple(functions)
         self.function_fields = tuple((field, tuple(map(attrgetter(field), functions)))
                                      for field in ("__code__", "__defaults__", "__kwdefaults__"))
@@ -106,6 +110,33 @@ class Snapshot:
         self.transformers = (tuple(shell.input_transformers_cleanup),
                              tuple(shell.input_transformers_post), tuple(shell.ast_transformers))
         self.namespace_modules: dict[str, types.ModuleType] = {}
+        # ids of protected functions whose code or defaults were reassigned (the audit hook
+        # reports it), so a clean restore need not touch every function object
+        self.changed_functions: set[int] = set()
+
+    def _restore_namespaces(self) -> None:
+        """Restore module and class dicts; with dict version tags, only the ones that changed.
+
+        Comparing every value would touch (and so copy-on-write) thousands of objects the
+        child shares with the zygote; a dict's version tag changes on every write to it.
+        """
+        read = self.read_version
+        modules = len(self.dicts)
+        for index, watched in enumerate(self.watched):
+            if read is not None and read(watched) == self.versions[index]:
+                continue
+            if index < modules:
+                live, saved, values = self.dicts[index]
+                if len(live) != len(saved) or not all(map(is_, live.values(), values)):
+                    _restore_dict(live, saved, self.builtin_names, live is vars(builtins))
+            else:
+                cls, saved, values = self.classes[index - modules]
+                live_attrs = vars(cls)
+                if len(live_attrs) != len(saved) or not all(map(is_, live_attrs.values(),
+                                                                values)):
+                    _restore_class(cls, saved)
+            if read is not None:
+                self.versions[index] = read(watched)
 
     def note_namespace(self, namespace: dict[str, Any]) -> None:
         """Remember names bound to protected modules (``np`` -> numpy) after a cell ran."""
@@ -130,18 +161,14 @@ class Snapshot:
             if handler is not None and signal.getsignal(sig) is not handler:
                 with contextlib.suppress(OSError, ValueError, TypeError):
                     signal.signal(sig, handler)
-        for live, saved, values in self.dicts:
-            if len(live) != len(saved) or not all(map(is_, live.values(), values)):
-                _restore_dict(live, saved, self.builtin_names, live is vars(builtins))
-        for cls, saved, values in self.classes:
-            live_attrs = vars(cls)
-            if len(live_attrs) != len(saved) or not all(map(is_, live_attrs.values(), values)):
-                _restore_class(cls, saved)
-        for field, values in self.function_fields:
-            if not all(map(is_, map(attrgetter(field), self.functions), values)):
+        self._restore_namespaces()
+        changed = self.changed_functions
+        if changed:
+            for field, values in self.function_fields:
                 for func, value in zip(self.functions, values, strict=True):
-                    if getattr(func, field) is not value:
+                    if id(func) in changed and getattr(func, field) is not value:
                         setattr(func, field, value)
+            changed.clear()
         if not all(map(is_, map(_cell_or_missing, self.cells), self.cell_values)):
             for cell, value in zip(self.cells, self.cell_values, strict=True):
                 cell.cell_contents = value
@@ -167,6 +194,51 @@ def _restore_dict(live: dict[str, Any], saved: tuple[tuple[str, Any], ...],
             live[key] = value
     for key in [k for k in live if k not in original and (exact or k in builtin_names)]:
         del live[key]
+
+
+def _class_dict(cls: type) -> dict[str, Any]:
+    """The real dict behind ``vars(cls)`` (a read-only proxy of it)."""
+    for referent in gc.get_referents(vars(cls)):
+        if isinstance(referent, dict):
+            return referent
+    raise RuntimeError(f"cannot find the attribute dict of {cls!r}")
+
+
+def _dict_version_reader() -> Callable[[dict[str, Any]], int] | None:
+    """Read CPython 3.11's per-dict version tag (PEP 509), if this interpreter has one.
+
+    The tag sits right after the object header and ``ma_used``; a self-test proves the
+    reader works before it is trusted, otherwise every dict is compared value by value.
+    """
+    if sys.implementation.name != "cpython" or sys.version_info[:2] != (3, 11):
+        return None
+    import ctypes
+
+    offset = 3 * ctypes.sizeof(ctypes.c_ssize_t)
+    from_address = ctypes.c_uint64.from_address
+
+    def read(d: dict[str, Any]) -> int:
+        return int(from_address(id(d) + offset).value)
+
+    probe: dict[str, Any] = {"a": 1}
+    first = read(probe)
+    probe["a"] = 2
+    second = read(probe)
+    del probe["a"]
+    third = read(probe)
+    if not (first != second != third != first and read(probe) == third):
+        return None
+    return read
+
+
+def _methods(cls: type, seen: set[int]) -> list[types.FunctionType]:
+    found = []
+    for attr in list(vars(cls).values()):
+        func = _unwrap(attr)
+        if isinstance(func, types.FunctionType) and id(func) not in seen:
+            seen.add(id(func))
+            found.append(func)
+    return found
 
 
 def _unwrap(attr: Any) -> Any:
@@ -208,16 +280,21 @@ def install_audit_hook(snapshot: Snapshot) -> None:
     """Install the (irremovable) audit hook; call once in the zygote after the snapshot."""
     runner_functions = frozenset(id(f) for f in snapshot.functions
                                  if f.__module__.startswith("sabaq_runtime"))
+    protected_functions = frozenset(id(f) for f in snapshot.functions)
     test_code = _exec_test.__code__
 
     def hook(event: str, args: tuple[Any, ...], _getframe: Any = sys._getframe,
              _always: frozenset[str] = _BLOCKED_ALWAYS, _fields: frozenset[str] = _FUNCTION_FIELDS,
              _runner: frozenset[int] = runner_functions, _test: types.CodeType = test_code,
+             _protected: frozenset[int] = protected_functions,
+             _changed: set[int] = snapshot.changed_functions,
              _main: int = threading.main_thread().ident or 0,
              _ident: Any = threading.get_ident, _error: type = TamperBlocked) -> None:
         if event == "object.__setattr__":
-            if args[1] in _fields and id(args[0]) in _runner:
-                raise _error(f"changing {args[1]} of the grading runner is not allowed")
+            if args[1] in _fields and id(args[0]) in _protected:
+                if id(args[0]) in _runner:
+                    raise _error(f"changing {args[1]} of the grading runner is not allowed")
+                _changed.add(id(args[0]))
             return
         if event in _always:
             raise _error(f"{event} is not allowed in a graded submission")

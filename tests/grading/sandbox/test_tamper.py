@@ -1,0 +1,164 @@
+"""Tamper attempts by student code must never earn a pass.
+
+Each case runs a student cell that tries to subvert grading, then a test cell that must
+fail; where the attack also has a legitimate-looking side, a passing test checks that the
+runner restored the real behaviour instead.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pytest
+
+if TYPE_CHECKING:
+    from conftest import Runner
+
+ATTACKS = {
+    "custom_exc": "get_ipython().set_custom_exc((AssertionError,), lambda *a, **k: None)",
+    "excepthook": "import sys\nsys.excepthook = lambda *a: None",
+    "ast_transformer": (
+        "import ast\n"
+        "class NoAsserts(ast.NodeTransformer):\n"
+        "    def visit_Assert(self, node):\n"
+        "        return ast.Pass()\n"
+        "get_ipython().ast_transformers.append(NoAsserts())"),
+    "input_transformer": "get_ipython().input_transformers_post.append(lambda lines: ['pass\\n'])",
+    "builtins_assertionerror": (
+        "import builtins\n"
+        "class Quiet(Exception):\n"
+        "    pass\n"
+        "builtins.AssertionError = Quiet\nbuiltins.Exception = Quiet"),
+    "assert_allclose": "import numpy.testing\nnumpy.testing.assert_allclose = lambda *a, **k: None",
+    "assert_allclose_code": (
+        "import numpy as np\n"
+        "np.testing.assert_allclose.__code__ = (lambda *a, **k: None).__code__"),
+    "assert_frame_equal": (
+        "import pandas.testing\npandas.testing.assert_frame_equal = lambda *a, **k: None"),
+    "sys_modules": (
+        "import sys, types\nfake = types.ModuleType('numpy')\n"
+        "fake.testing = types.SimpleNamespace(assert_allclose=lambda *a, **k: None)\n"
+        "sys.modules['numpy'] = fake"),
+    "redefine_np": (
+        "class Fake:\n"
+        "    class testing:\n"
+        "        @staticmethod\n"
+        "        def assert_allclose(*a, **k):\n"
+        "            pass\n"
+        "np = Fake()"),
+    "settrace": "import sys\nsys.settrace(lambda *a: None)",
+    "thread_patching": (
+        "import threading, time, numpy.testing\n"
+        "def patch():\n"
+        "    while True:\n"
+        "        numpy.testing.assert_allclose = lambda *a, **k: None\n"
+        "        time.sleep(0.0005)\n"
+        "threading.Thread(target=patch, daemon=True).start()\ntime.sleep(0.05)"),
+    "thread_stealing_the_channel": (
+        "import json, os, struct, threading\n"
+        "def steal():\n"
+        "    while True:\n"
+        "        size = struct.unpack('>I', os.read(3, 4))[0]\n"
+        "        request = json.loads(os.read(3, size))\n"
+        "        body = json.dumps({'op': 'result', 'nonce': request['nonce'], 'status': 'ok',\n"
+        "                           'outputs': [], 'error': None, 'duration_ms': 1}).encode()\n"
+        "        os.write(3, struct.pack('>I', len(body)) + body)\n"
+        "threading.Thread(target=steal, daemon=True).start()"),
+    "forked_process_stealing_the_channel": (
+        "import json, os, struct\n"
+        "if os.fork() == 0:\n"
+        "    size = struct.unpack('>I', os.read(3, 4))[0]\n"
+        "    request = json.loads(os.read(3, size))\n"
+        "    body = json.dumps({'op': 'result', 'nonce': request['nonce'], 'status': 'ok',\n"
+        "                       'outputs': [], 'error': None, 'duration_ms': 1}).encode()\n"
+        "    os.write(3, struct.pack('>I', len(body)) + body)\n"
+        "    os._exit(0)"),
+    "signal_alarm": (
+        "import signal\n"
+        "def boom(*a):\n"
+        "    raise SystemExit(0)\n"
+        "signal.signal(signal.SIGALRM, boom)\nsignal.setitimer(signal.ITIMER_REAL, 0.001)"),
+}
+
+FAILING_TEST = ("import numpy as np\nimport numpy.testing\nimport pandas as pd\n"
+                "assert 1 == 1\n"
+                "np.testing.assert_allclose(1.0, 2.0)")
+
+
+@pytest.mark.parametrize("attack", sorted(ATTACKS))
+def test_attack_does_not_earn_a_pass(sbx: Runner, attack: str) -> None:
+    result = sbx(("code", "import numpy as np"), ("code", ATTACKS[attack]),
+                 ("test", "assert False, 'must fail'"), ("test", FAILING_TEST),
+                 ("test", "import numpy as np\nnp.testing.assert_allclose(1.0, 1.0)"))
+    statuses = [c.status for c in result.cells]
+    assert statuses[2:4] == ["error", "error"], (statuses, result.message)
+    assert statuses[4] in ("ok", "not_run")
+    if result.ended == "completed":
+        assert statuses[4] == "ok", result.cells[4].error
+
+
+def test_assert_false_fails_with_the_real_assertion_error(sbx: Runner) -> None:
+    result = sbx(("code", ATTACKS["builtins_assertionerror"]),
+                 ("test", "raise AssertionError('real')"), ("test", "assert len([1]) == 1"))
+    error = result.cells[1].error
+    assert error is not None and error["ename"] == "AssertionError"
+    assert result.cells[2].status == "ok"
+
+
+def test_patched_pandas_method_is_restored(sbx: Runner) -> None:
+    result = sbx(("code", "import pandas as pd\npd.DataFrame.equals = lambda self, other: True"),
+                 ("test", "import pandas as pd\n"
+                          "assert pd.DataFrame({'a': [1]}).equals(pd.DataFrame({'a': [2]}))"))
+    assert result.cells[1].status == "error"
+
+
+@pytest.mark.parametrize("exception", ["SystemExit(0)", "KeyboardInterrupt()",
+                                       "GeneratorExit()", "type('Custom', (BaseException,), {})()"])
+def test_base_exceptions_in_tests_fail(sbx: Runner, exception: str) -> None:
+    result = sbx(("code", f"def f():\n    raise {exception}"), ("test", "f()"),
+                 ("test", "assert True"))
+    assert [c.status for c in result.cells] == ["ok", "error", "ok"]
+    assert result.ended == "completed"
+
+
+def test_os_exit_inside_a_tested_function(sbx: Runner) -> None:
+    result = sbx(("code", "import os\ndef f():\n    os._exit(0)"), ("test", "assert f() == 1"),
+                 ("test", "assert True"))
+    assert result.ended == "interpreter_exited"
+    assert [c.status for c in result.cells] == ["ok", "error", "not_run"]
+    assert "os._exit(0)" in result.message and "'c1'" in result.message
+
+
+def test_killing_itself_is_reported(sbx: Runner) -> None:
+    result = sbx(("code", "import os, signal\nos.kill(os.getpid(), signal.SIGSEGV)"),
+                 ("test", "assert True"))
+    assert result.ended == "crashed" and "SIGSEGV" in result.message
+    assert [c.status for c in result.cells] == ["error", "not_run"]
+
+
+def test_cannot_kill_the_zygote(sbx: Runner) -> None:
+    result = sbx(("code", "import os\nos.kill(os.getppid(), 9)"), ("test", "assert True"))
+    error = result.cells[0].error
+    assert error is not None and error["ename"] == "PermissionError"
+    assert result.cells[1].status == "ok"
+
+
+def test_hidden_tests_are_not_readable_before_they_run(sbx: Runner) -> None:
+    spy = ("import os\nos.set_blocking(3, False)\n"
+           "try:\n    print(os.read(3, 1 << 20))\nexcept BlockingIOError:\n    print('nothing')")
+    result = sbx(("code", spy), ("test", "SECRET = 'hidden-test-42'\nassert SECRET"))
+    assert sbx.text(result, 0) == "nothing\n"
+    assert result.cells[1].status == "ok" and result.ended == "completed"
+
+
+def test_garbage_on_the_channel_is_a_protocol_violation(sbx: Runner) -> None:
+    result = sbx(("code", "import os\nos.write(3, b'\\xff\\xff\\xff\\xffgarbage')"),
+                 ("test", "assert True"))
+    assert result.ended == "protocol_violation"
+    assert [c.status for c in result.cells] == ["error", "not_run"]
+
+
+def test_closing_the_channel_is_reported(sbx: Runner) -> None:
+    result = sbx(("code", "import os, time\nos.close(3)\ntime.sleep(30)"), ("test", "assert True"))
+    assert result.ended == "protocol_violation" and "grading channel" in result.message
+    assert [c.status for c in result.cells] == ["error", "not_run"]
