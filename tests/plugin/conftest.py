@@ -15,7 +15,7 @@ from xblock.test.tools import TestRuntime
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-import notebooks  # noqa: E402
+import notebooks
 
 SECRET = "test-callback-secret"
 
@@ -90,3 +90,21 @@ def course(tmp_path: Path) -> Course:
 @pytest.fixture
 def field_data() -> DictFieldData:
     return DictFieldData({})
+
+
+@pytest.fixture(scope="session")
+def live(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """A workbench with the test scenarios and a grading worker, for the whole session."""
+    import contextlib
+
+    import servers
+
+    root = tmp_path_factory.mktemp("live")
+    (root / "scenarios").mkdir()
+    (root / "scenarios" / "adding.xml").write_text(notebooks.olx(max_attempts=3), "utf-8")
+    port = servers.free_port()
+    env = servers.environment(root, port)
+    with contextlib.ExitStack() as stack:
+        base = stack.enter_context(servers.workbench(root, env, port))
+        stack.enter_context(servers.worker(root, env))
+        yield {"base": base, "root": root, "scenario": "sabaq_notebook.0"}

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
+from pathlib import Path
 from typing import Any
 
 import notebooks
 from conftest import SECRET, Course
 from helpers import call
 from lxml import etree
-
 from sabaq_xblock import signature
 
 SECRETS = ("SOLUTION-MARK", "HIDDEN-MARK", "SECRET-EXPLANATION", "__sabaq_xss = 3", '"key"')
@@ -42,7 +43,7 @@ def test_olx_export_import_export_is_stable(course: Course) -> None:
     block.add_xml_to_node(first)
     text = etree.tostring(first, encoding="unicode")
     assert "<![CDATA[" in text and "instructor_notebook" in text
-    again = Course(course.bucket and __import__("pathlib").Path(course.bucket["DATA_DIR"]), text)
+    again = Course(Path(course.bucket["DATA_DIR"]), text)
     second = etree.Element("root")
     again.block("author", staff=True).add_xml_to_node(second)
     assert etree.tostring(second, encoding="unicode") == text
@@ -78,8 +79,7 @@ def test_repeat_view_comes_from_the_cache(course: Course) -> None:
 
     block = course.block()
     block.render("student_view")
-    key = f"{render.RENDERER_VERSION}:" + __import__("hashlib").sha256(
-        block.student_notebook.encode()).hexdigest()
+    key = f"{render.RENDERER_VERSION}:" + hashlib.sha256(block.student_notebook.encode()).hexdigest()
     assert render.CACHE.get(key) is not None
 
 
@@ -98,7 +98,7 @@ def test_submit_queues_then_refuses_a_second_submission(course: Course) -> None:
     block = course.block()
     status, data = call(block, "submit", {"answers": {"add": "def add(a, b):\n    return a + b"}})
     assert status == 200 and data["state"] == "queued"
-    status, again = call(block, "submit", {"answers": {"add": "x"}})
+    status, _ = call(block, "submit", {"answers": {"add": "x"}})
     assert status == 409
     status, polled = call(block, "status", {"submission_id": data["submission_id"]})
     assert polled["state"] == "queued" and polled["attempts_used"] == 1

@@ -1,0 +1,39 @@
+"""Django settings for running the block in the XBlock SDK workbench (demo and tests).
+
+``DJANGO_SETTINGS_MODULE=sabaq_xblock.devserver``. Adds to the workbench's own
+settings: a ``settings`` service that serves ``XBLOCK_SETTINGS`` (built from
+``SABAQ_*`` environment variables), a ``user`` service in which workbench users
+whose name starts with ``staff`` are course staff, and the request's language
+from ``Accept-Language`` (English or Urdu). Not for production: the LMS brings
+its own services.
+"""
+
+from __future__ import annotations
+
+import os
+
+from workbench.settings import *  # noqa: F403
+from workbench.settings import MIDDLEWARE, WORKBENCH
+
+LANGUAGES = [("en", "English"), ("ur", "Urdu")]
+LANGUAGE_CODE = "en"
+MIDDLEWARE = [*MIDDLEWARE]
+MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.common.CommonMiddleware"),
+                  "django.middleware.locale.LocaleMiddleware")
+MIDDLEWARE.insert(0, "sabaq_xblock.devservices.ThirdPartyHandlerCsrfExempt")
+XBLOCK_SETTINGS = {
+    "sabaq_notebook": {
+        key.removeprefix("SABAQ_"): value
+        for key, value in os.environ.items()
+        if key.startswith("SABAQ_") and key not in ("SABAQ_SCENARIO_DIR", "SABAQ_PORT")
+    }
+}
+WORKBENCH = {
+    **WORKBENCH,
+    "services": {
+        **WORKBENCH.get("services", {}),
+        "settings": "sabaq_xblock.devservices.SettingsService",
+        "user": "sabaq_xblock.devservices.DevUserService",
+    },
+}
+

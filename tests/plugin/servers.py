@@ -1,0 +1,164 @@
+"""A real XBlock SDK workbench and a real Celery grading worker, for HTTP and browser tests."""
+
+from __future__ import annotations
+
+import contextlib
+import http.cookiejar
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+BIN = Path(sys.executable).parent
+SECRET = "workbench-callback-secret"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def environment(root: Path, port: int) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        DJANGO_SETTINGS_MODULE="sabaq_xblock.devserver",
+        SABAQ_DATA_DIR=str(root / "sabaq"),
+        SABAQ_SCENARIO_DIR=str(root / "scenarios"),
+        SABAQ_CALLBACK_SECRET=SECRET,
+        SABAQ_CALLBACK_BASE_URL=f"http://127.0.0.1:{port}",
+        EXCLUDE_SAMPLE_XBLOCKS="yes",
+        PATH=f"{BIN}{os.pathsep}{env.get('PATH', '')}",
+        PYTHONUNBUFFERED="1",
+    )
+    if os.geteuid() == 0:
+        env["C_FORCE_ROOT"] = "1"
+    return env
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=10)
+
+
+@contextlib.contextmanager
+def worker(root: Path, env: dict[str, str]) -> Iterator[subprocess.Popen[bytes]]:
+    """A Celery worker process for ``sabaq_grading.worker`` (stopped on exit)."""
+    log = (root / "worker.log").open("wb")
+    proc = subprocess.Popen(
+        [str(BIN / "celery"), "-A", "sabaq_grading.worker", "worker", "--pool", "solo",
+         "-Q", "sabaq", "--without-heartbeat", "--without-gossip", "--without-mingle",
+         "-l", "warning"],
+        cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )
+    try:
+        yield proc
+    finally:
+        _stop(proc)
+        log.close()
+
+
+@contextlib.contextmanager
+def workbench(root: Path, env: dict[str, str], port: int) -> Iterator[str]:
+    """The workbench on 127.0.0.1:``port`` (migrated first; stopped on exit)."""
+    (root / "var").mkdir(parents=True, exist_ok=True)
+    subprocess.run([str(BIN / "django-admin"), "migrate", "--run-syncdb", "-v", "0"],
+                   cwd=root, env=env, check=True)
+    log = (root / "workbench.log").open("wb")
+    proc = subprocess.Popen(
+        [str(BIN / "django-admin"), "runserver", f"127.0.0.1:{port}", "--noreload"],
+        cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(base + "/", timeout=30):
+                    break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError((root / "workbench.log").read_text()) from None
+                time.sleep(0.2)
+        yield base
+    finally:
+        _stop(proc)
+        log.close()
+
+
+@dataclass
+class Client:
+    """A workbench user: opens scenarios and calls the block's handlers over HTTP."""
+
+    base: str
+    student: str
+    jar: http.cookiejar.CookieJar = field(default_factory=http.cookiejar.CookieJar)
+
+    def _open(self, request: urllib.request.Request) -> tuple[int, bytes]:
+        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
+        try:
+            with opener.open(request, timeout=60) as response:
+                return response.status, response.read()
+        except urllib.error.HTTPError as error:
+            return error.code, error.read()
+
+    def usage_id(self, scenario: str) -> str:
+        status, body = self._open(urllib.request.Request(
+            f"{self.base}/view/{scenario}/?student={self.student}"))
+        assert status == 200, body[:500]
+        match = re.search(rb"data-usage=['\"]([^'\"]+)['\"][^>]*data-block-type=['\"]sabaq_notebook",
+                          body)
+        assert match, body[:2000]
+        return match.group(1).decode()
+
+    def page(self, scenario: str) -> str:
+        return self._open(urllib.request.Request(
+            f"{self.base}/view/{scenario}/?student={self.student}"))[1].decode()
+
+    def post(self, usage: str, handler: str, data: Any = None, *, body: bytes | None = None,
+             headers: dict[str, str] | None = None, unauth: bool = False) -> tuple[int, Any]:
+        raw = body if body is not None else json.dumps(data or {}).encode()
+        path = "unauth_handler" if unauth else "handler"
+        query = "" if unauth else f"?student={self.student}"
+        token = next((c.value for c in self.jar if c.name == "csrftoken"), "")
+        all_headers = {"Content-Type": "application/json", **(headers or {})}
+        if not unauth:
+            all_headers["X-CSRFToken"] = token
+        request = urllib.request.Request(f"{self.base}/{path}/{usage}/{handler}/{query}",
+                                         data=raw, method="POST", headers=all_headers)
+        status, out = self._open(request)
+        try:
+            return status, json.loads(out)
+        except ValueError:
+            return status, out
+
+    def wait_final(self, usage: str, submission_id: str, limit: float = 120) -> dict[str, Any]:
+        """Poll ``status`` until the submission is graded or failed (or ``limit`` passes)."""
+        deadline = time.monotonic() + limit
+        seen = []
+        while True:
+            status, data = self.post(usage, "status", {"submission_id": submission_id})
+            assert status == 200, data
+            seen.append(data["state"])
+            if data["state"] in ("graded", "error"):
+                data["seen"] = seen
+                return dict(data)
+            assert time.monotonic() < deadline, f"still {data['state']} after {limit}s"
+            time.sleep(0.2)
