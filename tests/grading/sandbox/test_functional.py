@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import concurrent.futures
-
 from typing import TYPE_CHECKING
 
 import pytest

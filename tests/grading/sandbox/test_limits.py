@@ -3,7 +3,6 @@ memory, processes, file size, output size and privileges."""
 
 from __future__ import annotations
 
-import socket
 import threading
 from typing import TYPE_CHECKING
 
@@ -24,11 +23,7 @@ def _probe(sbx: Runner, source: str) -> str:
 
 
 def test_no_network(sbx: Runner) -> None:
-    try:
-        socket.create_connection(("127.0.0.1", 5432), timeout=2).close()
-        host_reaches_postgres = True
-    except OSError:
-        host_reaches_postgres = False
+    """PostgreSQL listens on the host's loopback; the sandbox has its own, empty one."""
     source = ("import socket\n"
               "for address in [('127.0.0.1', 5432), ('1.1.1.1', 53), ('10.0.0.1', 80)]:\n"
               "    try:\n"
@@ -38,7 +33,6 @@ def test_no_network(sbx: Runner) -> None:
               "        print('refused', type(exc).__name__)\n")
     out = _probe(sbx, source)
     assert "CONNECTED" not in out and out.count("refused") == 3
-    assert host_reaches_postgres or True  # the sandbox must fail even where the host succeeds
 
 
 def test_read_only_system(sbx: Runner) -> None:
