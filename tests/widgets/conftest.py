@@ -18,7 +18,6 @@ from typing import Any
 from urllib.parse import urlparse
 
 import pytest
-
 from sabaq_widgets.assets import vendor_dir
 
 CHROMIUM = "/usr/bin/chromium"

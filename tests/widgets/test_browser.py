@@ -8,7 +8,6 @@ from typing import Any
 
 import ipywidgets as w
 import pytest
-
 from sabaq_widgets import MultipleChoice, NumericAnswer, ParameterExplorer, ShortAnswer
 from sabaq_widgets.assets import static_dir
 from sabaq_widgets.state import notebook_from_widgets
@@ -305,9 +304,9 @@ CASES = [
 
 
 def test_browser_scoring_matches_server_scoring(guarded: Any, static_site: Any) -> None:
-    from sabaq_widgets.scoring import score_answer
-
     import shutil
+
+    from sabaq_widgets.scoring import score_answer
 
     shutil.copytree(static_dir(), static_site.root / "widgets", dirs_exist_ok=True,
                     ignore=shutil.ignore_patterns("vendor"))

@@ -6,7 +6,6 @@ import copy
 import json
 
 import pytest
-
 from sabaq_widgets import MultipleChoice, NumericAnswer, ParameterExplorer, ShortAnswer
 from sabaq_widgets.errors import (
     InvalidAnswerKeyError,

@@ -7,7 +7,6 @@ import re
 
 import ipywidgets as w
 import pytest
-
 from sabaq_widgets import MultipleChoice, NumericAnswer
 from sabaq_widgets.assets import widget_module
 from sabaq_widgets.errors import NotebookFormatError, UnsafeWidgetError
@@ -118,3 +117,17 @@ def test_notebook_without_state_is_an_error() -> None:
         render_fragment([])  # type: ignore[arg-type]
     plain = {"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
     assert '"state":{}' in render_fragment(plain, asset_url="/v")
+
+
+def test_vendored_files_match_the_recorded_build() -> None:
+    import hashlib
+    from pathlib import Path
+
+    from sabaq_widgets.assets import VENDOR_FILES, vendor_dir
+
+    lock = json.loads((Path(__file__).parents[2] / "widgets" / "js" / "vendor-lock.json").read_text())
+    for name in VENDOR_FILES:
+        assert (vendor_dir() / f"{name}.LICENSE.txt").is_file(), f"{name} has no licence file"
+    for name, digest in lock["outputs"].items():
+        assert hashlib.sha256((vendor_dir() / name).read_bytes()).hexdigest() == digest, name
+    assert set(lock["packages"]) == {"requirejs", "@jupyter-widgets/html-manager", "anywidget"}

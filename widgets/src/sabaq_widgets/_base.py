@@ -30,7 +30,7 @@ def require_text(name: str, value: object, *, allow_empty: bool = False) -> str:
     return value
 
 
-class SabaqWidget(anywidget.AnyWidget):  # type: ignore[misc]
+class SabaqWidget(anywidget.AnyWidget):
     """Base of every Sabaq widget: a widget ``kind`` and the UI label tables."""
 
     kind = t.Unicode(

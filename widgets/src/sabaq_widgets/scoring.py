@@ -33,7 +33,7 @@ KINDS = ("multiple_choice", "numeric", "short_answer")
 """Widget kinds that carry an answer key (ParameterExplorer has none)."""
 
 _NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
-_DIGITS = {ord(c): str(i) for i, c in enumerate("٠١٢٣٤٥٦٧٨٩")}
+_DIGITS: dict[int, str | None] = {ord(c): str(i) for i, c in enumerate("٠١٢٣٤٥٦٧٨٩")}
 _DIGITS.update({ord(c): str(i) for i, c in enumerate("۰۱۲۳۴۵۶۷۸۹")})
 _DIGITS.update({0x066B: ".", 0x066C: None, 0x2212: "-", 0x00A0: None, 0x2009: None, 0x202F: None})
 
@@ -225,7 +225,9 @@ def _scrub_outputs(notebook: dict[str, Any], keyed: set[str]) -> None:
         shows_key = False
         for output in cell.get("outputs", []) if isinstance(cell, dict) else []:
             data = output.get("data") if isinstance(output, dict) else None
-            view = data.get("application/vnd.jupyter.widget-view+json") if data else None
+            if not isinstance(data, dict):
+                continue
+            view = data.get("application/vnd.jupyter.widget-view+json")
             if isinstance(view, Mapping) and view.get("model_id") in keyed:
                 data["text/plain"] = "Sabaq question widget"
                 shows_key = True

@@ -36,11 +36,11 @@ def execute_notebook(
     import nbformat
 
     if isinstance(notebook, Mapping):
-        node = nbformat.from_dict(json.loads(json.dumps(notebook)))
+        node = nbformat.from_dict(json.loads(json.dumps(notebook)))  # type: ignore[no-untyped-call]
         folder = Path(cwd) if cwd else Path.cwd()
     else:
         path = Path(notebook)
-        node = nbformat.read(path, as_version=4)
+        node = nbformat.read(path, as_version=4)  # type: ignore[no-untyped-call]
         folder = Path(cwd) if cwd else path.parent
     client = nbclient.NotebookClient(
         node,

@@ -18,7 +18,7 @@ import secrets
 from collections.abc import Mapping
 from typing import Any
 
-from .assets import VENDOR_FILES, vendor_dir
+from .assets import VENDOR_FILES, static_dir, vendor_dir
 from .errors import NotebookFormatError
 from .sanitize import linked_models, referenced_models, sanitize_model
 from .scoring import WIDGET_STATE_MIME, strip_keys, widget_states
@@ -89,44 +89,11 @@ def loader_html(root_id: str, *, asset_url: str | None = None) -> str:
         vendor = ""
         base = asset_url.rstrip("/") + "/"
     boot = (
-        "(function () {\n"
-        f"  var root = document.getElementById({script_json(root_id)});\n"
-        f"  var base = {script_json(base)};\n"
-        f"  var files = {script_json(list(VENDOR_FILES))};\n"
-        "  function load(name) {\n"
-        "    return new Promise(function (ok, fail) {\n"
-        "      var s = document.createElement('script');\n"
-        "      s.src = base + name; s.onload = ok;\n"
-        "      s.onerror = function () { fail(new Error('sabaq-widgets: could not load ' + name)); };\n"
-        "      document.head.appendChild(s);\n"
-        "    });\n"
-        "  }\n"
-        "  if (!window.sabaqWidgetsVendor) {\n"
-        "    window.sabaqWidgetsVendor = (typeof window.requirejs === 'undefined' ? load(files[0]) : Promise.resolve())\n"
-        "      .then(function () { return load(files[1]); }).then(function () { return load(files[2]); });\n"
-        "  }\n"
-        "  window.sabaqWidgetsVendor.then(function () {\n"
-        "    window.requirejs(['@jupyter-widgets/html-manager',\n"
-        "        '@jupyter-widgets/html-manager/dist/libembed-amd'], function (hm, embed) {\n"
-        "      var manager = new hm.HTMLManager({ loader: embed.requireLoader });\n"
-        "      root.sabaqWidgetManager = manager;\n"
-        f"      var tag = root.querySelector('script[type=\"{WIDGET_STATE_MIME}\"]');\n"
-        "      manager.set_state(JSON.parse(tag.textContent)).then(function (models) {\n"
-        f"        var views = root.querySelectorAll('script[type=\"{VIEW_MIME}\"]');\n"
-        "        return Promise.all(Array.prototype.map.call(views, function (view) {\n"
-        "          var id = JSON.parse(view.textContent).model_id;\n"
-        "          var model = models.find(function (m) { return m.model_id === id; });\n"
-        "          if (!model) { return null; }\n"
-        "          var area = document.createElement('div');\n"
-        "          area.className = 'widget-subarea';\n"
-        "          view.parentElement.insertBefore(area, view);\n"
-        "          return manager.create_view(model).then(function (v) { return manager.display_view(v, area); });\n"
-        "        }));\n"
-        "      }).then(function () { root.setAttribute('data-sabaq-rendered', 'true'); },\n"
-        "        function (err) { root.setAttribute('data-sabaq-error', String(err)); console.error(err); });\n"
-        "    });\n"
-        "  });\n"
-        "})();"
+        (static_dir() / "loader.js")
+        .read_text("utf-8")
+        .replace("__ROOT_ID__", script_json(root_id))
+        .replace("__BASE__", script_json(base))
+        .replace("__FILES__", script_json(list(VENDOR_FILES)))
     )
     return f"{vendor}<script>\n{boot}\n</script>"
 
