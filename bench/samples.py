@@ -30,7 +30,7 @@ VARIANTS: dict[str, tuple[str, str, float]] = {
     "raising": ("def square(x):\n    raise ValueError('not today')", GOOD_MEAN, 3.0),
     "int-mean": (GOOD_SQUARE, "def mean(values):\n    return round(sum(values) / len(values))", 2.0),
     "numpy": (
-        "import numpy as np\n\ndef square(x):\n    return float(np.square(x))",
+        "import numpy as np\n\ndef square(x):\n    return np.square(x).item()",
         "import numpy as np\n\ndef mean(values):\n    return float(np.mean(values))",
         5.0,
     ),
