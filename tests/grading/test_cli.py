@@ -13,6 +13,7 @@ from pathlib import Path
 import nbformat
 import pytest
 from nbformat import NotebookNode
+
 from sabaq_grading.report import validate_report
 from sabaq_grading.sandbox import sandbox_available
 

@@ -6,6 +6,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+
 from sabaq_grading.course import find_courses, load_course
 from sabaq_grading.errors import CourseError
 

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from nbformat import NotebookNode
+
 from sabaq_grading.engine import Assignment, Grader, GradingSettings
 from sabaq_grading.feedback import feedback_html, visible_sources
 from sabaq_grading.report import HIDDEN_FAILURE, validate_report

@@ -8,6 +8,7 @@ from collections.abc import Callable
 import pytest
 from nbformat import NotebookNode
 from nbformat.v4 import new_code_cell, new_markdown_cell
+
 from sabaq_grading.plan import WrongAssignment, build_plan
 
 Fill = Callable[[NotebookNode, dict[str, str]], NotebookNode]
