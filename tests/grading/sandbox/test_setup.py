@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -63,13 +64,28 @@ def test_unsafe_mode_reports_exits(unsafe: Executor) -> None:
     assert [c.status for c in result.cells] == ["error", "not_run"]
 
 
-def test_dead_worker_is_reported_and_replaced(unsafe: Executor) -> None:
+def test_dead_idle_worker_is_replaced_transparently(unsafe: Executor) -> None:
+    unsafe.run([Cell("a", "1", "code")])
     worker = unsafe._all[0]
     os.kill(worker._process.pid, 9)
     worker._process.wait()
-    broken = unsafe.run([Cell("a", "1", "code")])
+    result = unsafe.run([Cell("a", "import sys\nprint(sys.version_info[0])", "code")])
+    assert result.ended == "completed"
+    assert result.cells[0].outputs[0]["text"] == f"{sys.version_info[0]}\n"
+    assert worker not in unsafe._all
+
+
+def test_worker_dying_mid_run_is_reported(unsafe: Executor) -> None:
+    unsafe.run([Cell("a", "1", "code")])
+    worker = unsafe._all[0]
+    worker.settle()
+    killer = threading.Timer(0.3, lambda: os.kill(worker._process.pid, 9))
+    killer.start()
+    try:
+        broken = unsafe.run([Cell("a", "import time\ntime.sleep(1)", "code"),
+                             Cell("b", "1", "code")])
+    finally:
+        killer.join()
     assert broken.ended == "crashed" and "sandbox worker failed" in broken.message
-    assert [c.status for c in broken.cells] == ["not_run"]
-    healed = unsafe.run([Cell("a", "import sys\nprint(sys.version_info[0])", "code")])
-    assert healed.ended == "completed" and healed.cells[0].outputs[0]["text"] == \
-        f"{sys.version_info[0]}\n"
+    healed = unsafe.run([Cell("a", "1 + 1", "code")])
+    assert healed.ended == "completed"

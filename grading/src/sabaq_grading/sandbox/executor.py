@@ -18,7 +18,7 @@ from ..errors import SandboxUnavailable
 from . import launch
 from .models import Cell, CellResult, Limits, RunResult
 from .runtime import wire
-from .worker import Worker, check_path
+from .worker import StaleWorker, Worker, check_path
 
 log = logging.getLogger(__name__)
 
@@ -92,10 +92,20 @@ class Executor:
         files = {check_path(name): bytes(data) for name, data in (files or {}).items()}
         if self._closed:
             raise RuntimeError("this Executor is closed")
-        worker = self._idle.get()
-        if worker is None:
-            self._idle.put(None)
-            raise SandboxUnavailable("no sandbox worker is available: replacing a dead one failed")
+        while True:
+            worker = self._idle.get()
+            if worker is None:
+                self._idle.put(None)
+                raise SandboxUnavailable("no sandbox worker is available: replacing a dead one "
+                                         "failed")
+            try:
+                worker.settle()
+            except StaleWorker as exc:
+                log.warning("replacing a sandbox worker: %s; its log says: %s", exc,
+                            worker.log_tail())
+                self._replace(worker)
+                continue
+            break
         try:
             result = worker.run(cells, files, limits, started)
         except (wire.WireError, TimeoutError, OSError) as exc:

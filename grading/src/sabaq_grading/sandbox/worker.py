@@ -33,6 +33,10 @@ CONTROL_TIMEOUT = 15.0
 _CONTROL_MAX_BYTES = 1 << 20
 
 
+class StaleWorker(Exception):
+    """The zygote failed between jobs; no submission was affected, so the run is retried."""
+
+
 def check_path(relative: str) -> str:
     """Validate a data file's path: relative, no ``..``, no empty parts; return it normalised."""
     parts = relative.replace("\\", "/").split("/")
@@ -50,6 +54,7 @@ class Worker:
         self.unsafe = unsafe
         self.preload = ",".join(preload)
         self.warnings: list[str] = []
+        self._pending_finish = False
         self._log = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the zygote
         host, zygote = socket.socketpair()
         self._control = host
@@ -100,9 +105,24 @@ class Worker:
             raise wire.WireError(f"zygote answered {reply.get('op')!r}, expected {expect!r}")
         return reply
 
+    def settle(self) -> None:
+        """Wait for the cleanup of the previous job; raise StaleWorker if the zygote failed.
+
+        A job that needs no exit statuses is not waited for: its kill and cleanup overlap
+        with the caller's next steps instead of delaying its result.
+        """
+        if not self._pending_finish:
+            return
+        try:
+            self._control_call(None, "finished")
+        except (wire.WireError, TimeoutError, OSError) as exc:
+            raise StaleWorker(f"the sandbox worker failed while cleaning up ({exc})") from exc
+        self._pending_finish = False
+
     def run(self, cells: Sequence[Cell], files: Mapping[str, bytes], limits: Limits,
             started: float) -> RunResult:
         """Run one submission; raises only if the zygote itself fails (the caller replaces it)."""
+        self.settle()
         job = {"op": "job", "limits": dataclasses.asdict(limits),
                "files": {k: base64.b64encode(v).decode("ascii") for k, v in files.items()}}
         channel, child_end = socket.socketpair()
@@ -112,8 +132,12 @@ class Worker:
             child_end.close()
             first_pid = self._control_call(None, "started").get("pid")
             outcome = _Session(channel, cells, limits, started, _int(first_pid)).run()
-            finished = self._control_call({"op": "finish", "grace": outcome.peer_closed},
-                                          "finished")
+            finished: dict[str, Any] = {}
+            if outcome.peer_closed:
+                finished = self._control_call({"op": "finish", "grace": True}, "finished")
+            else:
+                wire.send(self._control.fileno(), {"op": "finish", "grace": False})
+                self._pending_finish = True
         finally:
             channel.close()
             child_end.close()
