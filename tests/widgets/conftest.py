@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 import pytest
+
 from sabaq_widgets.assets import vendor_dir
 
 CHROMIUM = "/usr/bin/chromium"

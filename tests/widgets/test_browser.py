@@ -8,6 +8,7 @@ from typing import Any
 
 import ipywidgets as w
 import pytest
+
 from sabaq_widgets import MultipleChoice, NumericAnswer, ParameterExplorer, ShortAnswer
 from sabaq_widgets.assets import static_dir
 from sabaq_widgets.state import notebook_from_widgets
@@ -73,11 +74,26 @@ def test_multiple_choice_keyboard_multiple(guarded: Any, static_site: Any) -> No
     _clean(guarded)
 
 
-def test_nothing_chosen_is_not_an_attempt(guarded: Any, static_site: Any) -> None:
-    page = _open(guarded, static_site, "mc-empty", [MultipleChoice("Q?", ["a", "b"], answer=0)])
+def test_shuffled_radio_group_with_arrow_keys(guarded: Any, static_site: Any) -> None:
+    options = ["alpha", "beta", "gamma", "delta"]
+    mc = MultipleChoice("Q?", options, answer=2, shuffle=True, seed=7)
+    page = _open(guarded, static_site, "mc-radio", [mc])
+    shown = page.locator(".sabaq-mc .sabaq-option label").all_inner_texts()
+    assert shown == [options[i] for i in mc.order] and shown != options
     page.get_by_role("button", name="Check").click()
-    assert "Choose an answer first" in page.locator(".sabaq-mc [role=status]").inner_text()
+    status = page.locator(".sabaq-mc [role=status]")
+    assert "Choose an answer first" in status.inner_text()
     assert "Attempts: 0" in page.locator(".sabaq-mc").inner_text()
+    page.locator(".sabaq-mc input").first.focus()
+    page.keyboard.press("Space")
+    for _ in range(len(options)):        # arrows move (and select) within the radio group
+        if page.evaluate("document.activeElement.nextElementSibling.textContent") == "gamma":
+            break
+        page.keyboard.press("ArrowDown")
+    assert page.get_by_label("gamma").is_checked()
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")
+    assert "Correct" in status.inner_text()
     _clean(guarded)
 
 

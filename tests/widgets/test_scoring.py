@@ -6,6 +6,7 @@ import copy
 import json
 
 import pytest
+
 from sabaq_widgets import MultipleChoice, NumericAnswer, ParameterExplorer, ShortAnswer
 from sabaq_widgets.errors import (
     InvalidAnswerKeyError,
@@ -125,6 +126,8 @@ def _lesson() -> tuple[dict, list]:
 
 def test_strip_keys_moves_every_key_out() -> None:
     notebook, widgets = _lesson()
+    lecturer = widget_states(notebook)[widgets[0].model_id]["state"]
+    lecturer.update(response={"selected": [1]}, attempts=2, result={"correct": True})
     original = copy.deepcopy(notebook)
     student, keys = strip_keys(notebook)
     assert notebook == original, "strip_keys must not modify its input"
@@ -136,8 +139,8 @@ def test_strip_keys_moves_every_key_out() -> None:
     }
     states = widget_states(student)
     for model_id in keys:
-        assert states[model_id]["state"]["key"] == {}
-        assert states[model_id]["state"]["result"] == {}
+        state = states[model_id]["state"]
+        assert (state["key"], state["response"], state["attempts"], state["result"]) == ({}, {}, 0, {})
     assert states[explorer.model_id] == widget_states(original)[explorer.model_id]
     text = json.dumps(student)
     assert '"explanation": "e"' not in text and "Karachi" not in text

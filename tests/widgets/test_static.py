@@ -7,6 +7,7 @@ import re
 
 import ipywidgets as w
 import pytest
+
 from sabaq_widgets import MultipleChoice, NumericAnswer
 from sabaq_widgets.assets import widget_module
 from sabaq_widgets.errors import NotebookFormatError, UnsafeWidgetError

@@ -7,6 +7,7 @@ import sys
 
 import pytest
 import traitlets
+
 from sabaq_widgets import MultipleChoice, NumericAnswer, ParameterExplorer, ShortAnswer, errors
 from sabaq_widgets.assets import widget_module
 from sabaq_widgets.i18n import DEFAULT_LABELS

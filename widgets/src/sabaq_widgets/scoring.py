@@ -190,9 +190,10 @@ def strip_keys(notebook: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, d
     """Split a notebook into its student version and its answer keys.
 
     Returns ``(student_notebook, keys)``: a deep copy of ``notebook`` whose quiz widgets
-    have ``key`` emptied and ``result`` cleared, and ``{model_id: {"kind": ..., "key": ...}}``
-    for server-side scoring. Cells that display a quiz widget get their source replaced
-    by ``STRIPPED_SOURCE`` (the code that builds a question spells out its answer).
+    have ``key`` emptied and ``response``, ``attempts`` and ``result`` reset, and
+    ``{model_id: {"kind": ..., "key": ...}}`` for server-side scoring. Cells that display a
+    quiz widget get their source replaced by ``STRIPPED_SOURCE`` (the code that builds a
+    question spells out its answer).
     Answers computed in *other* cells cannot be recognised: build each question in the
     cell that displays it. The input is not modified. Running it twice is harmless.
     """
@@ -207,7 +208,8 @@ def strip_keys(notebook: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, d
         if state["key"]:
             keys[model_id] = {"kind": state["kind"], "key": state["key"]}
         state["key"] = {}
-        state["result"] = {}
+        # The lecturer may have answered while writing; learners start afresh.
+        state.update(response={}, attempts=0, result={})
     _scrub_outputs(student, keyed)
     return student, keys
 
