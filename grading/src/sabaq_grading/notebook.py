@@ -47,7 +47,8 @@ def read_notebook(source: Any, *, max_bytes: int = MAX_NOTEBOOK_BYTES) -> Notebo
     if isinstance(source, NotebookNode):
         return source
     if isinstance(source, dict):
-        return nbformat.from_dict(source)
+        converted: NotebookNode = nbformat.from_dict(source)
+        return converted
     if isinstance(source, Path):
         try:
             size = source.stat().st_size
@@ -72,7 +73,7 @@ def read_notebook(source: Any, *, max_bytes: int = MAX_NOTEBOOK_BYTES) -> Notebo
         raise NotebookError("the file is not a notebook: it has no list of cells")
     try:
         major = int(data.get("nbformat", 0))
-        notebook = nbformat.from_dict(data)
+        notebook: NotebookNode = nbformat.from_dict(data)
         if major != 4:
             notebook = nbformat.convert(notebook, 4)
         for cell in notebook.cells:

@@ -94,7 +94,7 @@ def _match(release: list[NotebookNode], submission: list[NotebookNode], plan: Pl
             used.add(s)
 
     # Identical source, in order, for cells the student could not usefully change.
-    anchors = {}
+    anchors: dict[tuple[str, str], list[int]] = {}
     for r, cell in enumerate(release):
         if r not in matched and role(cell) not in (Role.ANSWER, Role.MANUAL) and cell.source.strip():
             anchors.setdefault((cell.cell_type, normalized(cell.source)), []).append(r)

@@ -235,8 +235,8 @@ def lesson_problems(path: Path, run: Callable[[NotebookNode, Path], Any]) -> lis
     problems = []
     for cell_result in result.cells:
         if cell_result.status in ("error", "timeout"):
-            error = cell_result.error or {}
-            detail = f"{error.get('ename', 'timeout')}: {error.get('evalue', '')}".rstrip(": ")
+            failure = cell_result.error or {}
+            detail = f"{failure.get('ename', 'timeout')}: {failure.get('evalue', '')}".rstrip(": ")
             problems.append(
                 Problem(
                     name,
