@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+
 from sabaq_grading.sandbox import Cell, Executor, Limits, RunResult, sandbox_available
 
 FAST = Limits(cell_timeout=20.0, total_timeout=60.0)

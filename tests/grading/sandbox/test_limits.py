@@ -178,3 +178,10 @@ def test_unprivileged(sbx: Runner) -> None:
                        "PermissionError"]
     again = sbx(("test", "assert True"), ("test", "assert True"))
     assert again.ended == "completed"
+
+
+def test_host_environment_does_not_leak(sbx: Runner) -> None:
+    out = _probe(sbx, "import os\nprint(' '.join(sorted(os.environ)))").split()
+    assert set(out) <= {"HOME", "IPYTHONDIR", "LANG", "LC_ALL", "MKL_NUM_THREADS", "MPLBACKEND",
+                        "MPLCONFIGDIR", "NUMEXPR_NUM_THREADS", "OMP_NUM_THREADS",
+                        "OPENBLAS_NUM_THREADS", "PATH", "PWD", "PYTHONDONTWRITEBYTECODE", "TMPDIR"}

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
 from sabaq_grading.errors import SandboxUnavailable
 from sabaq_grading.sandbox import Cell, Executor, Limits, sandbox_available
 
