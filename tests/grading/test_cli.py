@@ -138,3 +138,24 @@ def test_release_writes_student_versions(tmp_path: Path, squares_path: Path) -> 
     assert "BEGIN SOLUTION" not in text and "HIDDEN TESTS" not in text and "return x * x" not in text
     assert (out / "source" / "squares" / "numbers.csv").is_file()
     assert (out / "lessons" / "functions.ipynb").is_file()
+
+
+def test_without_a_sandbox_grading_is_refused_unless_unsafe_is_asked_for(
+    tmp_path: Path,
+    squares_path: Path,
+    release: NotebookNode,
+    answered,  # type: ignore[no-untyped-def]
+    correct,  # type: ignore[no-untyped-def]
+) -> None:
+    submission = tmp_path / "good.ipynb"
+    nbformat.write(answered(release, correct), submission)
+    env = {**os.environ, "PATH": str(tmp_path / "no-bwrap-here")}  # bubblewrap cannot be found
+    command = [SABAQ, "grade", str(squares_path), str(submission)]
+    refused = subprocess.run(command, capture_output=True, text=True, env=env, timeout=120)
+    assert refused.returncode == 4
+    assert "bubblewrap" in refused.stderr
+    assert refused.stdout == ""
+    unsafe = subprocess.run([*command, "--unsafe-no-sandbox"], capture_output=True, text=True, env=env, timeout=120)
+    assert unsafe.returncode == 0, unsafe.stderr
+    assert "WARNING: --unsafe-no-sandbox" in unsafe.stderr
+    assert json.loads(unsafe.stdout)["score"] == 5.0
