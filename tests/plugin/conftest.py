@@ -108,3 +108,28 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Any:
         base = stack.enter_context(servers.workbench(root, env, port))
         stack.enter_context(servers.worker(root, env))
         yield {"base": base, "root": root, "scenario": "sabaq_notebook.0"}
+
+
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+@pytest.fixture(scope="session")
+def browser() -> Any:
+    """Debian's Chromium through Playwright, with a fresh profile."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path="/usr/bin/chromium",
+                                              args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture(scope="session")
+def screenshots() -> Path:
+    folder = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder

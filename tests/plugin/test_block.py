@@ -12,6 +12,7 @@ import notebooks
 from conftest import SECRET, Course
 from helpers import call
 from lxml import etree
+
 from sabaq_xblock import signature
 
 SECRETS = ("SOLUTION-MARK", "HIDDEN-MARK", "SECRET-EXPLANATION", "__sabaq_xss = 3", '"key"')

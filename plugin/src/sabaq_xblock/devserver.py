@@ -11,9 +11,10 @@ its own services.
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 from workbench.settings import *  # noqa: F403
-from workbench.settings import MIDDLEWARE, WORKBENCH
+from workbench.settings import MIDDLEWARE, TEMPLATES, WORKBENCH
 
 LANGUAGES = [("en", "English"), ("ur", "Urdu")]
 LANGUAGE_CODE = "en"
@@ -37,3 +38,5 @@ WORKBENCH = {
     },
 }
 
+TEMPLATES = [{**TEMPLATES[0], "DIRS": [str(Path(__file__).parent / "devtemplates"),
+                                        *TEMPLATES[0]["DIRS"]]}]

@@ -3,7 +3,8 @@
  * server; all notebook content arrives sanitized and is never injected as HTML here. */
 function SabaqNotebookBlock(runtime, element, args) {
   "use strict";
-  var root = element.jquery ? element[0] : element;
+  var wrapper = element.jquery ? element[0] : element;
+  var root = wrapper.querySelector(".sabaq-notebook") || wrapper;
   var strings = args.strings || {};
   var editors = {};
   var pollTimer = null;
@@ -12,7 +13,7 @@ function SabaqNotebookBlock(runtime, element, args) {
     var m = document.cookie.match(new RegExp("(?:^|; )" + name + "=([^;]*)"));
     return m ? decodeURIComponent(m[1]) : "";
   }
-  function url(handler, suffix) { return runtime.handlerUrl(root, handler, suffix); }
+  function url(handler, suffix) { return runtime.handlerUrl(wrapper, handler, suffix); }
   function post(handler, body) {
     return fetch(url(handler), {
       method: "POST",

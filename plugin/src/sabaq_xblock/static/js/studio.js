@@ -1,7 +1,8 @@
 /* Studio editor of the sabaq_notebook XBlock: settings and the instructor notebook. */
 function SabaqNotebookStudio(runtime, element, args) {
   "use strict";
-  var root = element.jquery ? element[0] : element;
+  var wrapper = element.jquery ? element[0] : element;
+  var root = wrapper.querySelector(".sabaq-notebook") || wrapper;
   var problems = root.querySelector(".sabaq-studio-problems");
   function cookie(name) {
     var m = document.cookie.match(new RegExp("(?:^|; )" + name + "=([^;]*)"));
@@ -22,7 +23,7 @@ function SabaqNotebookStudio(runtime, element, args) {
     });
     if (notebookText !== null) data.notebook = notebookText;
     if (runtime.notify) runtime.notify("save", { state: "start" });
-    fetch(runtime.handlerUrl(root, "studio_submit"), {
+    fetch(runtime.handlerUrl(wrapper, "studio_submit"), {
       method: "POST", credentials: "same-origin",
       headers: { "Content-Type": "application/json", "X-CSRFToken": cookie("csrftoken") },
       body: JSON.stringify(data),
