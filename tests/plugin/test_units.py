@@ -1,0 +1,134 @@
+"""Unit tests of the block's pure logic modules."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from sabaq_xblock import feedback, i18n, notebook, render, signature
+from sabaq_xblock.errors import Conflict, NotebookInvalid, SignatureInvalid
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_import_is_light() -> None:
+    code = ("import sys, time; t = time.perf_counter(); import sabaq_xblock.block; "
+            "print(time.perf_counter() - t); "
+            "print([m for m in sys.modules if m.split('.')[0] in ('nbgrader', 'nbformat', "
+            "'jupyter_client', 'IPython', 'sabaq_grading', 'celery', 'sqlalchemy', 'markdown')])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    seconds, modules = out.stdout.splitlines()
+    assert modules == "[]"
+    assert float(seconds) < 1.0  # a bound on import cost, not a timing benchmark
+
+
+def test_compiled_catalogs_are_current() -> None:
+    sys.path.insert(0, str(ROOT / "plugin" / "scripts"))
+    from translations import compiled
+
+    catalogs = sorted((ROOT / "plugin/src/sabaq_xblock/translations").glob("*/LC_MESSAGES/*.po"))
+    assert {p.parent.parent.name for p in catalogs} == {"en", "ur"}
+    for po in catalogs:
+        assert po.with_suffix(".mo").read_bytes() == compiled(po), f"run translations.py ({po})"
+
+
+def test_every_interface_string_is_translated_into_urdu() -> None:
+    t = i18n.translator("ur")
+    for text in [*i18n.UI_STRINGS.values(), *i18n.ERROR_MESSAGES.values(),
+                 *i18n.STUDIO_STRINGS.values()]:
+        assert t(text) != text, text
+    assert i18n.direction("ur") == "rtl" and i18n.direction("en") == "ltr"
+
+
+@pytest.mark.parametrize("hostile", [
+    "<script>alert(1)</script>",
+    "<img src=x onerror=alert(1)>",
+    "<a href=\"javascript:alert(1)\">x</a>",
+    "<iframe src=\"https://example.org\"></iframe>",
+    "<svg onload=alert(1)></svg>",
+    "<a href=\"data:text/html,<script>alert(1)</script>\">x</a>",
+    "<style>body{display:none}</style>",
+    "<div style=\"background:url(javascript:alert(1))\" onclick=\"alert(1)\">x</div>",
+    "<form action=\"https://evil\"><input name=x></form>",
+])
+def test_sanitizer(hostile: str) -> None:
+    for html in (render.markdown_to_html(hostile),
+                 render.render_output({"output_type": "display_data",
+                                       "data": {"text/html": hostile}})):
+        lowered = html.lower()
+        for bad in ("<script", "onerror", "onload", "onclick", "javascript:", "<iframe",
+                    "<svg", "<style", "data:text/html", "<form", "<input", "style="):
+            assert bad not in lowered, (hostile, html)
+
+
+def test_outputs_and_math() -> None:
+    png = render.render_output({"output_type": "display_data",
+                                "data": {"image/png": "iVBORw0KGgo=\n"}})
+    assert 'src="data:image/png;base64,iVBORw0KGgo="' in png
+    js = render.render_output({"output_type": "display_data",
+                               "data": {"application/javascript": "alert(1)"}})
+    assert js == ""
+    err = render.render_output({"output_type": "error", "ename": "E", "evalue": "v",
+                                "traceback": ["\x1b[31m<b>boom</b>\x1b[0m"]})
+    assert "&lt;b&gt;boom" in err and "\x1b" not in err
+    html = render.markdown_to_html("costs $5 and $6; $x_1 * y_2$ and $$\\frac{a}{b}$$")
+    assert "costs $5 and $6" in html
+    assert '<span class="sabaq-math sabaq-math-inline">x_1 * y_2</span>' in html
+    assert "sabaq-math-display" in html
+
+
+def test_rendered_lesson_is_cached_by_content() -> None:
+    nb = {"nbformat": 4, "nbformat_minor": 5, "metadata": {},
+          "cells": [{"cell_type": "markdown", "metadata": {}, "source": "# Hi"}]}
+    text = json.dumps(nb)
+    first = render.render_cached(text)
+    assert render.render_cached(text) is first
+
+
+def test_notebook_loading_errors() -> None:
+    for raw, code in ((b"{", "not_json"), (b"[]", "no_cells"),
+                      (b'{"cells": [], "nbformat": 3}', "not_v4"),
+                      (b'{"cells": [{"cell_type": "evil"}], "nbformat": 4}', "bad_cell"),
+                      (b" " * (notebook.MAX_NOTEBOOK_BYTES + 1), "too_large")):
+        with pytest.raises(NotebookInvalid) as info:
+            notebook.load(raw)
+        assert info.value.code == code
+    assert "]]>" not in notebook.dumps({"cells": [], "x": "]]>"})
+
+
+def test_signature() -> None:
+    body = b'{"a": 1}'
+    headers = signature.sign("s3cret", body)
+    stamp, sig = headers[signature.TIMESTAMP_HEADER], headers[signature.SIGNATURE_HEADER]
+    signature.verify("s3cret", body, stamp, sig)
+    for args, error in (((None, sig), SignatureInvalid), ((stamp, None), SignatureInvalid),
+                        ((stamp, sig.replace("a", "b", 1)), SignatureInvalid)):
+        with pytest.raises(error):
+            signature.verify("s3cret", body, *args)
+    with pytest.raises(SignatureInvalid):
+        signature.verify("other", body, stamp, sig)
+    with pytest.raises(SignatureInvalid):
+        signature.verify("", body, stamp, sig)
+    with pytest.raises(SignatureInvalid):
+        signature.verify("s3cret", body + b" ", stamp, sig)
+    with pytest.raises(Conflict):
+        signature.verify("s3cret", body, stamp, sig, now=time.time() + 3600)
+
+
+def test_feedback_policies_never_show_hidden_text() -> None:
+    report = {"status": "graded", "tests": [
+        {"grade_id": "a", "points": 0, "max_points": 1, "passed": False, "hidden": True,
+         "message": "H", "output": "HO"},
+        {"grade_id": "b", "points": 1, "max_points": 1, "passed": True, "hidden": False,
+         "message": "", "output": "visible"}]}
+    full = feedback.learner_feedback(report, "full")
+    assert "message" not in full[0] and full[1]["output"] == "visible"
+    assert all("message" not in row for row in feedback.learner_feedback(report, "tests"))
+    assert feedback.learner_feedback(report, "score") == []
+    assert feedback.error_of({"error": {"kind": "timeout", "message": "m"}}) == {
+        "kind": "timeout", "message": "m"}
