@@ -67,8 +67,8 @@ def cmd_grade(args: argparse.Namespace) -> int:
         if not Path(path).is_file():
             raise UsageError(f"{path}: no such notebook file")
     with Grader(_settings(args)) as grader:
+        grader.start()  # the sandboxes warm up while the assignment is prepared
         assignment = grader.assignment(instructor)
-        grader.start()  # warm the sandboxes before the first submission's clock starts
         sources = visible_sources(assignment.release)
         feedback_dir = Path(args.feedback_dir) if args.feedback_dir else None
         if feedback_dir:
