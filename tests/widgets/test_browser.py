@@ -208,6 +208,17 @@ def test_parameter_explorer_small_screen(guarded: Any, static_site: Any) -> None
     _clean(guarded)
 
 
+def test_parameter_explorer_with_x_per_combination(guarded: Any, static_site: Any) -> None:
+    explorer = ParameterExplorer(lambda n: {"x": list(range(n)), "y": [float(k) for k in range(n)]},
+                                 {"n": [2, 5]}, x_label="x", y_label="y")
+    assert explorer.x == []
+    page = _open(guarded, static_site, "explorer-x", [explorer])
+    assert page.locator(".sabaq-series").get_attribute("d").count("L") == 1
+    page.get_by_label("n").select_option(label="5")
+    assert page.locator(".sabaq-series").get_attribute("d").count("L") == 4
+    _clean(guarded)
+
+
 def test_labels_cannot_inject_script(guarded: Any, static_site: Any) -> None:
     evil = "<img src=x onerror=\"window.__xss=1\">"
     widgets = [

@@ -153,8 +153,8 @@ def test_parameter_explorer_contract() -> None:
     assert w.value == {"beta": 0.1, "gamma": 0.1}
     frame = w.frames[1]  # beta=0.1, gamma=0.2
     expected = sir_curves(0.1, 0.2)
-    assert frame["x"] == expected["x"]
-    assert frame["series"][1][5] == pytest.approx(expected["infected"][5], rel=1e-5)
+    assert w.x == expected["x"] and "x" not in frame
+    assert frame["series"][1][5] == pytest.approx(expected["infected"][5], rel=1e-3)
 
 
 def test_explorer_validation_errors() -> None:
@@ -209,7 +209,13 @@ def test_explorer_bounds_data_volume(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_explorer_gaps_and_rounding() -> None:
     w = ParameterExplorer(lambda a: {"x": [0, 1, 2], "y": [1 / 3, float("nan"), float("inf")]},
                           {"a": [1]}, x_label="x", y_label="y")
-    assert w.frames[0]["series"][0] == [0.333333, None, None]
+    assert w.frames[0]["series"][0] == [0.3333, None, None]
+
+
+def test_explorer_keeps_x_per_frame_when_it_varies() -> None:
+    w = ParameterExplorer(lambda n: {"x": list(range(n)), "y": [1.0] * n}, {"n": [2, 3]},
+                          x_label="x", y_label="y")
+    assert w.x == [] and [f["x"] for f in w.frames] == [[0, 1], [0, 1, 2]]
 
 
 def test_read_only_kind() -> None:

@@ -34,9 +34,12 @@ class ParameterExplorer(SabaqWidget):
         t.Dict(), help="Controls: [{name, control: 'slider' | 'choice', values: [...]}]."
     ).tag(sync=True)
     series = t.List(t.Unicode(), help="Names of the plotted series, in legend order.").tag(sync=True)
+    x: t.List[float | None] = t.List(
+        help="x values shared by every combination; empty when each frame has its own 'x'.",
+    ).tag(sync=True)
     frames = t.List(
         t.Dict(),
-        help="Precomputed data, one {x, series: [[...], ...]} per combination, row-major in "
+        help="Precomputed data, one {series: [[...], ...], x?} per combination, row-major in "
         "parameter order.",
     ).tag(sync=True)
     selection = t.List(
@@ -59,13 +62,14 @@ class ParameterExplorer(SabaqWidget):
         require_text("y_label", y_label)
         require_text("title", title, allow_empty=True)
         controls = parse_parameters(parameters)
-        names, frames = evaluate(function, controls)
+        names, shared_x, frames = evaluate(function, controls)
         super().__init__(
             title=title,
             x_label=x_label,
             y_label=y_label,
             parameters=[c.as_state() for c in controls],
             series=names,
+            x=shared_x,
             frames=frames,
             selection=[0] * len(controls),
             language=language,

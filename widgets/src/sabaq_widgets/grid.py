@@ -19,6 +19,8 @@ from .errors import ExplorerFunctionError, GridTooLargeError, InvalidParameterEr
 MAX_COMBINATIONS = 2000
 MAX_NUMBERS = 2_000_000
 """Upper bound on the numbers (x values plus series values) stored for the whole grid."""
+SIGNIFICANT_DIGITS = 4
+"""Digits kept per value: finer than a plot's pixels, and it keeps pages small."""
 
 Scalar = str | int | float | bool
 
@@ -103,17 +105,19 @@ def _number_list(value: Any, what: str) -> list[float | None]:
             number = float(item)
         except (TypeError, ValueError):
             raise ExplorerFunctionError(f"{what} holds {item!r}, which is not a number") from None
-        out.append(float(f"{number:.6g}") if math.isfinite(number) else None)
+        out.append(float(f"{number:.{SIGNIFICANT_DIGITS}g}") if math.isfinite(number) else None)
     return out
 
 
 def evaluate(
     function: Callable[..., Mapping[str, Any]], parameters: Sequence[Parameter]
-) -> tuple[list[str], list[dict[str, Any]]]:
+) -> tuple[list[str], list[float | None], list[dict[str, Any]]]:
     """Evaluate ``function`` on every combination, row-major in parameter order.
 
-    Returns ``(series names, frames)`` where each frame is ``{"x": [...], "series": [[...], ...]}``.
-    Values are kept to 6 significant digits; NaN and infinities become gaps (``None``).
+    Returns ``(series names, shared x, frames)``. Each frame is ``{"series": [[...], ...]}``
+    plus its own ``"x"`` unless every combination has the same x values, which are then
+    returned once as ``shared x`` (else ``[]``). Values keep ``SIGNIFICANT_DIGITS``
+    significant digits; NaN and infinities become gaps (``None``).
     """
     if not callable(function):
         raise ExplorerFunctionError("function must be callable: function(**params) -> {'x': ..., ...}")
@@ -156,4 +160,10 @@ def evaluate(
                 f"the grid produces more than {MAX_NUMBERS} numbers; use fewer points or values"
             )
         frames.append({"x": x, "series": series})
-    return names or [], frames
+    shared: list[float | None] = frames[0]["x"] if frames else []
+    if all(frame["x"] == shared for frame in frames):
+        for frame in frames:
+            del frame["x"]
+    else:
+        shared = []
+    return names or [], shared, frames

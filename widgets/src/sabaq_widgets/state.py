@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -36,11 +36,13 @@ def execute_notebook(
     import nbformat
 
     if isinstance(notebook, Mapping):
-        node = nbformat.from_dict(json.loads(json.dumps(notebook)))  # type: ignore[no-untyped-call]
+        from_dict: Callable[[Any], Any] = nbformat.from_dict
+        node = from_dict(json.loads(json.dumps(notebook)))
         folder = Path(cwd) if cwd else Path.cwd()
     else:
         path = Path(notebook)
-        node = nbformat.read(path, as_version=4)  # type: ignore[no-untyped-call]
+        read: Callable[..., Any] = nbformat.read
+        node = read(path, as_version=4)
         folder = Path(cwd) if cwd else path.parent
     client = nbclient.NotebookClient(
         node,

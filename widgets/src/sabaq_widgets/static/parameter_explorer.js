@@ -120,7 +120,8 @@ function render({ model, el }) {
     const t = labeller(model, lang);
     const fmt = (v) => new Intl.NumberFormat(lang, { maximumSignificantDigits: 4 }).format(v);
     const parameters = model.get("parameters") || [];
-    const frames = model.get("frames") || [];
+    const sharedX = model.get("x") || [];
+    const frames = (model.get("frames") || []).map((f) => (f.x ? f : { ...f, x: sharedX }));
     const names = model.get("series") || [];
     const bounds = { x: extent(frames, (f) => [f.x]), y: extent(frames, (f) => f.series) };
     const root = h("div", { class: "sabaq-widget sabaq-explorer", lang, dir: RTL.has(lang) ? "rtl" : "ltr" });
@@ -191,7 +192,7 @@ function render({ model, el }) {
   let view = build();
   const redraw = () => view.draw();
   const rebuild = () => { view = build(); };
-  const events = { "change:selection": redraw, "change:frames": rebuild, "change:labels": rebuild,
+  const events = { "change:selection": redraw, "change:frames": rebuild, "change:x": rebuild, "change:labels": rebuild,
     "change:language": rebuild, "change:parameters": rebuild };
   for (const [name, fn] of Object.entries(events)) model.on(name, fn);
   requestAnimationFrame(() => { if (pickLanguage(model, el) !== view.lang) rebuild(); });
