@@ -2,19 +2,30 @@
 
 Every test that asks for ``course_slug``, ``lesson`` or ``assignment`` runs once per
 course, lesson notebook or assignment notebook listed in the courses' ``course.toml``.
+
+Grading the assignments with real nbgrader takes the longest and mostly waits on
+subprocesses, so when a collected test needs the ``graded`` fixture the grading starts
+in a background thread as soon as collection ends, while the lessons execute.
 """
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
 import sys
+import tempfile
 import tomllib
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
+import nbformat
 import pytest
 
 COURSES_DIR = Path(__file__).resolve().parents[2] / "courses"
-EXPECTED_SLUGS = ["epidemic-modelling", "python-data-science"]
+VENV_BIN = Path(sys.executable).parent
+REFERENCE, BLANK = "reference", "blank"
 
 
 class CourseItem(NamedTuple):
@@ -67,9 +78,80 @@ def courses_dir() -> Path:
 @pytest.fixture(scope="session")
 def venv_bin() -> Path:
     """The environment's bin directory (nbgrader, alembic, sabaq)."""
-    return Path(sys.executable).parent
+    return VENV_BIN
 
 
 @pytest.fixture(scope="session")
 def all_assignments() -> list[CourseItem]:
     return course_items("assignment")
+
+
+def _nbgrader(course: Path, *args: str) -> None:
+    env = dict(os.environ, PATH=f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}")
+    result = subprocess.run(
+        [str(VENV_BIN / "nbgrader"), *args, "--force"],
+        cwd=course, env=env, capture_output=True, text=True, timeout=400, check=False,
+    )
+    if result.returncode != 0:
+        raise AssertionError(f"nbgrader {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+
+
+def grade_all_assignments(course: Path) -> dict[str, dict[str, Any]]:
+    """Generate, submit and autograde every sample assignment in one nbgrader course.
+
+    The instructor (source) notebook is submitted as student ``reference`` and the
+    released student version as student ``blank``; scores come from nbgrader's gradebook.
+    """
+    from nbgrader.api import Gradebook
+
+    sources = {item.name: item.path.parent for item in course_items("assignment")}
+    if len(sources) != len(course_items("assignment")):
+        raise AssertionError("assignment names must be unique across courses")
+    (course / "nbgrader_config.py").write_text(
+        'c = get_config()\nc.CourseDirectory.course_id = "sabaq-sample-courses"\nc.Execute.timeout = 120\n',
+        encoding="utf-8",
+    )
+    for name, folder in sources.items():
+        shutil.copytree(folder, course / "source" / name)
+    _nbgrader(course, "generate_assignment", "*")
+    for name in sources:
+        shutil.copytree(course / "source" / name, course / "submitted" / REFERENCE / name)
+        shutil.copytree(course / "release" / name, course / "submitted" / BLANK / name)
+    _nbgrader(course, "autograde", "*")
+    results: dict[str, dict[str, Any]] = {}
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
+        for name in sources:
+            assignment = gradebook.find_assignment(name)
+            results[name] = {
+                "max_code": assignment.max_code_score,
+                "max_written": assignment.max_written_score,
+                REFERENCE: gradebook.find_submission(name, REFERENCE).code_score,
+                BLANK: gradebook.find_submission(name, BLANK).code_score,
+                "release": nbformat.read(str(course / "release" / name / f"{name}.ipynb"), as_version=4),
+            }
+    return results
+
+
+_BACKGROUND: dict[str, Any] = {}
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    if any("graded" in getattr(item, "fixturenames", ()) for item in session.items):
+        workdir = Path(tempfile.mkdtemp(prefix="sabaq-nbgrader-"))
+        executor = ThreadPoolExecutor(max_workers=1)
+        _BACKGROUND.update(workdir=workdir, executor=executor,
+                           future=executor.submit(grade_all_assignments, workdir))
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    if "executor" in _BACKGROUND:
+        _BACKGROUND["executor"].shutdown(wait=True)
+        shutil.rmtree(_BACKGROUND["workdir"], ignore_errors=True)
+        _BACKGROUND.clear()
+
+
+@pytest.fixture(scope="session")
+def graded() -> dict[str, dict[str, Any]]:
+    """Scores of every sample assignment, graded by nbgrader (see grade_all_assignments)."""
+    future: Future[dict[str, dict[str, Any]]] = _BACKGROUND["future"]
+    return future.result(timeout=900)
