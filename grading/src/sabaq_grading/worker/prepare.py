@@ -24,7 +24,8 @@ def page_notebook(instructor: dict[str, Any]) -> dict[str, Any]:
     """The student notebook for the lesson page (no solutions, hidden tests or keys)."""
     from sabaq_grading.release import student_notebook
 
-    released: dict[str, Any] = json.loads(json.dumps(student_notebook(instructor)))
+    # nbformat normalises list-of-lines sources when it reads JSON text.
+    released: dict[str, Any] = json.loads(json.dumps(student_notebook(json.dumps(instructor))))
     try:
         from sabaq_widgets.scoring import strip_keys
 
