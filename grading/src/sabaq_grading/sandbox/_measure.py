@@ -1,8 +1,10 @@
 """Measure the executor's per-submission wall time: ``python -m sabaq_grading.sandbox._measure``.
 
 Runs a trivial three-cell submission (define a function, a passing test, a failing test)
-``--runs`` times with one worker, then with two workers fed by two threads, and prints the
-median wall time of ``run()`` and the median time outside the cells' own code.
+``--runs`` times back to back with one worker, with two workers fed by two threads, and
+with one worker and submissions 100 ms apart (idle time lets the next process be prepared
+ahead); prints the median wall time of ``run()`` and the median time outside the cells'
+own code.
 """
 
 from __future__ import annotations
@@ -19,19 +21,24 @@ CELLS = [Cell("define", "def add(a, b):\n    return a + b", "code"),
          Cell("fails", "assert add(1, 2) == 4", "test")]
 
 
-def _measure(workers: int, runs: int, unsafe: bool) -> str:
+def _measure(workers: int, runs: int, unsafe: bool, gap: float) -> str:
+    def one(_: int) -> RunResult:
+        time.sleep(gap)
+        return executor.run(CELLS)
+
     with Executor(workers=workers, unsafe_no_sandbox=unsafe) as executor:
         for _ in range(3):
             executor.run(CELLS)
         started = time.perf_counter()
         with concurrent.futures.ThreadPoolExecutor(workers) as pool:
-            results: list[RunResult] = list(pool.map(lambda _: executor.run(CELLS), range(runs)))
+            results: list[RunResult] = list(pool.map(one, range(runs)))
         elapsed = time.perf_counter() - started
     assert all([c.status for c in r.cells] == ["ok", "ok", "error"] for r in results)
     wall = statistics.median(r.total_ms for r in results)
     overhead = statistics.median(r.total_ms - r.code_ms for r in results)
-    return (f"workers={workers}: median run() {wall:.1f} ms, median outside the cells' code "
-            f"{overhead:.1f} ms, throughput {runs / elapsed:.1f} submissions/s over {runs} runs")
+    arrival = f"{gap * 1000:.0f} ms apart" if gap else "back to back"
+    return (f"workers={workers}, {arrival}: median run() {wall:.1f} ms, median outside the "
+            f"cells' code {overhead:.1f} ms, {runs / elapsed:.1f} submissions/s over {runs} runs")
 
 
 def main() -> None:
@@ -40,8 +47,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=50)
     parser.add_argument("--unsafe", action="store_true", help="no sandbox (for comparison)")
     args = parser.parse_args()
-    for workers in (1, 2):
-        print(_measure(workers, args.runs, args.unsafe))
+    for workers, gap in ((1, 0.0), (2, 0.0), (1, 0.1)):
+        print(_measure(workers, args.runs, args.unsafe, gap), flush=True)
 
 
 if __name__ == "__main__":

@@ -129,25 +129,42 @@ def _reap_ready(statuses: dict[str, int]) -> None:
         statuses[str(pid)] = status
 
 
-def _run_job(control: socket.socket, job: dict[str, Any], shell: Any, snapshot: Any,
-             scratch_root: str, sandboxed: bool) -> None:
-    from . import child, wire
+class _Spare:
+    """A forked, already unprivileged child waiting for the next job."""
+
+    def __init__(self, control: socket.socket, shell: Any, snapshot: Any, scratch_root: str,
+                 sandboxed: bool) -> None:
+        from . import child
+
+        self.uid = 200000 + secrets.randbelow(1 << 24) if sandboxed else os.getuid()
+        self.scratch = f"{scratch_root}/{secrets.token_hex(12)}"
+        os.mkdir(self.scratch, 0o700)
+        if sandboxed:
+            os.chown(self.scratch, self.uid, self.uid)
+        self.link, theirs = socket.socketpair()
+        self.pid = os.fork()
+        if self.pid == 0:
+            control.close()
+            self.link.close()
+            child.start(theirs.detach(), self.uid, self.scratch, shell, snapshot, sandboxed)
+        theirs.close()
+
+
+def _run_job(control: socket.socket, job: dict[str, Any], spare: _Spare, sandboxed: bool) -> None:
+    from . import wire
 
     _, fds, _, _ = socket.recv_fds(control, 1, 1)
     if not fds:
         raise RuntimeError("job without a channel descriptor")
-    channel = fds[0]
-    uid = 200000 + secrets.randbelow(1 << 24) if sandboxed else os.getuid()
-    scratch = f"{scratch_root}/{secrets.token_hex(12)}"
-    os.mkdir(scratch, 0o700)
-    if sandboxed:
-        os.chown(scratch, uid, uid)
-    pid = os.fork()
-    if pid == 0:
-        control.close()
-        child.start(job, channel, uid, scratch, shell, snapshot, sandboxed)
-    os.close(channel)
-    wire.send(control.fileno(), {"op": "started", "pid": pid, "uid": uid})
+    try:
+        wire.send(spare.link.fileno(), job)
+        socket.send_fds(spare.link, [b"F"], fds[:1])
+    except OSError:
+        pass  # the spare died; the host sees its channel close and asks for the status
+    finally:
+        os.close(fds[0])
+        spare.link.close()
+    wire.send(control.fileno(), {"op": "started", "pid": spare.pid, "uid": spare.uid})
     statuses: dict[str, int] = {}
     while True:
         ready, _, _ = select.select([control], [], [], 1.0)
@@ -157,9 +174,9 @@ def _run_job(control: socket.socket, job: dict[str, Any], shell: Any, snapshot: 
     message = wire.recv(control.fileno(), _MAX_CONTROL_BYTES)
     if message.get("op") != "finish":
         raise RuntimeError(f"unexpected control message {message.get('op')!r} during a job")
-    natural, killed = _finish(pid, sandboxed, 0.2 if message.get("grace") else 0.0)
+    natural, killed = _finish(spare.pid, sandboxed, 0.2 if message.get("grace") else 0.0)
     statuses.update(natural)
-    _wipe_job(scratch, sandboxed)
+    _wipe_job(spare.scratch, sandboxed)
     wire.send(control.fileno(), {"op": "finished", "statuses": statuses, "killed": killed})
 
 
@@ -200,6 +217,7 @@ def main() -> None:
     gc.collect()
     gc.freeze()  # children then never touch the zygote's objects during GC: less copy-on-write
     control = socket.socket(fileno=control_fd)
+    spare = _Spare(control, shell, snapshot, scratch_root, sandboxed)
     wire.send(control_fd, {"op": "ready", "pid": os.getpid(), "warnings": warnings})
     while True:
         try:
@@ -208,4 +226,5 @@ def main() -> None:
             return
         if job.get("op") != "job":
             return
-        _run_job(control, job, shell, snapshot, scratch_root, sandboxed)
+        _run_job(control, job, spare, sandboxed)
+        spare = _Spare(control, shell, snapshot, scratch_root, sandboxed)
