@@ -105,6 +105,10 @@ def test_student_page_defers_to_the_host(guarded: Any, static_site: Any) -> None
     page.get_by_role("button", name="Check").click()
     status = page.locator(".sabaq-mc [role=status]")
     assert "Answer saved" in status.inner_text()
+    untouched = page.evaluate(
+        "(id) => document.getElementById('root-mc-student').sabaqWidgetManager.get_model(id)"
+        ".then((m) => m.get('result'))", mc.model_id)
+    assert untouched == {}, "without a key the front end must leave `result` to the host"
     # A host scores on the server and sets `result` on the model; the widget shows it.
     page.evaluate(
         """([id, result]) => document.getElementById('root-mc-student').sabaqWidgetManager

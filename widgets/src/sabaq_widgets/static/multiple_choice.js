@@ -92,14 +92,16 @@ function render({ model, el }) {
     const box = h("div", { class: "sabaq-feedback", role: "status", "aria-live": "polite" });
     root.append(fieldset, actions, box);
 
+    let pending = false;
     const sync = () => {
       const selected = new Set(model.get("response")?.selected || []);
       for (const input of inputs) input.checked = selected.has(Number(input.value));
       attempts.textContent = t("attempts", { n: model.get("attempts") || 0 });
       const result = model.get("result") || {};
       const keyless = !Object.keys(model.get("key") || {}).length;
-      const pending = keyless && result.correct === undefined && (model.get("attempts") || 0) > 0;
-      showResult(box, result, t, pending);
+      // Without a key the host scores: show "saved" until it sets `result`.
+      const waiting = keyless && (pending || (result.correct === undefined && (model.get("attempts") || 0) > 0));
+      showResult(box, waiting ? {} : result, t, waiting);
     };
     button.addEventListener("click", () => {
       const selected = inputs.filter((i) => i.checked).map((i) => Number(i.value)).sort((a, b) => a - b);
@@ -111,17 +113,19 @@ function render({ model, el }) {
       const key = model.get("key") || {};
       model.set("response", { selected });
       model.set("attempts", (model.get("attempts") || 0) + 1);
-      model.set("result", Object.keys(key).length ? scoreMultipleChoice(selected, key) : {});
+      if (Object.keys(key).length) model.set("result", scoreMultipleChoice(selected, key));
+      else pending = true;
       model.save_changes();
-      if (!Object.keys(key).length) model.send({ event: "check", response: { selected } });
+      sync();
     });
     sync();
     el.replaceChildren(root);
-    return { lang, sync };
+    return { lang, sync, settle: () => { pending = false; sync(); } };
   };
   let view = build();
   const onChange = () => view.sync();
-  model.on("change:result", onChange);
+  const onResult = () => view.settle();
+  model.on("change:result", onResult);
   model.on("change:response", onChange);
   model.on("change:attempts", onChange);
   const rebuild = () => { view = build(); };
@@ -130,7 +134,7 @@ function render({ model, el }) {
   // The page's lang is only known once the view is attached to the document.
   requestAnimationFrame(() => { if (pickLanguage(model, el) !== view.lang) rebuild(); });
   return () => {
-    model.off("change:result", onChange);
+    model.off("change:result", onResult);
     model.off("change:response", onChange);
     model.off("change:attempts", onChange);
     model.off("change:labels", rebuild);

@@ -89,14 +89,16 @@ function render({ model, el }) {
     const box = h("div", { class: "sabaq-feedback", role: "status", "aria-live": "polite" });
     root.append(question, row, attempts, box);
 
+    let pending = false;
     const sync = () => {
       const response = model.get("response") || {};
       if (response.value !== undefined && document.activeElement !== input) input.value = String(response.value);
       attempts.textContent = t("attempts", { n: model.get("attempts") || 0 });
       const result = model.get("result") || {};
       const keyless = !Object.keys(model.get("key") || {}).length;
-      const pending = keyless && result.correct === undefined && (model.get("attempts") || 0) > 0;
-      showResult(box, result, t, pending);
+      // Without a key the host scores: show "saved" until it sets `result`.
+      const waiting = keyless && (pending || (result.correct === undefined && (model.get("attempts") || 0) > 0));
+      showResult(box, waiting ? {} : result, t, waiting);
       input.setAttribute("aria-invalid", result.correct === false ? "true" : "false");
     };
     const check = () => {
@@ -112,9 +114,10 @@ function render({ model, el }) {
       const response = { value: raw };
       model.set("response", response);
       model.set("attempts", (model.get("attempts") || 0) + 1);
-      model.set("result", Object.keys(key).length ? scoreNumeric(raw, key) : {});
+      if (Object.keys(key).length) model.set("result", scoreNumeric(raw, key));
+      else pending = true;
       model.save_changes();
-      if (!Object.keys(key).length) model.send({ event: "check", response });
+      sync();
     };
     button.addEventListener("click", check);
     input.addEventListener("keydown", (event) => {
@@ -122,12 +125,12 @@ function render({ model, el }) {
     });
     sync();
     el.replaceChildren(root);
-    return { lang, sync };
+    return { lang, sync, settle: () => { pending = false; sync(); } };
   };
   let view = build();
   const onChange = () => view.sync();
   const rebuild = () => { view = build(); };
-  const events = { "change:result": onChange, "change:response": onChange, "change:attempts": onChange,
+  const events = { "change:result": () => view.settle(), "change:response": onChange, "change:attempts": onChange,
     "change:labels": rebuild, "change:language": rebuild, "change:unit": rebuild };
   for (const [name, fn] of Object.entries(events)) model.on(name, fn);
   // The page's lang is only known once the view is attached to the document.
