@@ -81,7 +81,7 @@ QUOTES: dict[str, list[Quote]] = {
         Quote("agree to about three decimal places",
               "abs(chk_fine[2].max() - chk_finest[2].max()) < 0.0015"
               " and abs(chk_fine[3][-1] - chk_finest[3][-1]) < 0.001"),
-        Quote("fewer than half of the\ninfections",
+        Quote("fewer than half of the infections",
               "outbreak['reported_cases'].sum() < 0.5 * outbreak['true_infections'].sum()"),
         Quote("nothing happens", "sir_euler(0.1, 0.1)[2].max() <= 0.001"),
     ],
