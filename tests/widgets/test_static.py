@@ -109,6 +109,17 @@ def test_html_content_is_cleaned() -> None:
     ]
 
 
+def test_static_pages_fetch_nothing_from_other_sites() -> None:
+    html = w.HTML('<p>x</p><img src="https://example.org/pixel.png"><a href="https://example.org">l</a>')
+    value = page_state(notebook_from_widgets([html]))["state"][html.model_id]["state"]["value"]
+    assert "<img" not in value and "<p>x</p>" in value and "<a href" in value
+    image = w.Image(value=b"https://example.org/pixel.png", format="url")
+    with pytest.raises(UnsafeWidgetError, match="loads its media from a URL"):
+        page_state(notebook_from_widgets([image]))
+    embedded = w.Image(value=b"\x89PNG\r\n", format="png")
+    assert embedded.model_id in page_state(notebook_from_widgets([embedded]))["state"]
+
+
 def test_notebook_without_state_is_an_error() -> None:
     nb = notebook_from_widgets([NumericAnswer("Q", 1)])
     nb["metadata"] = {}

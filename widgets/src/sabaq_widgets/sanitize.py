@@ -4,7 +4,8 @@ Widget state comes from notebooks, and notebooks are content: they must not be a
 run script in the LMS page. Static rendering therefore only accepts the models whose
 front-end code we ship (ipywidgets' base, controls and output models, and Sabaq's own
 anywidgets, whose ES module and CSS are replaced by the copies in this package), turns
-off HTML in descriptions, cleans the HTML of HTML widgets, and keeps only plain text in
+off HTML in descriptions, cleans the HTML of HTML widgets (no images: they would be
+requests to other sites), refuses media loaded from URLs, and keeps only plain text in
 Output widgets. No Jupyter imports.
 """
 
@@ -24,10 +25,14 @@ _HTML_VALUE_MODELS = frozenset({"HTMLModel", "HTMLMathModel"})
 _TEXT_OUTPUTS = frozenset({"text/plain"})
 
 
+_MEDIA_MODELS = frozenset({"ImageModel", "VideoModel", "AudioModel"})
+
+
 def _clean_html(html: str) -> str:
     import nh3
 
-    return nh3.clean(html)
+    # No <img>: an image source is a request the page would make to another site.
+    return nh3.clean(html, tags=nh3.ALLOWED_TAGS - {"img"})
 
 
 def _clean_output(output: Mapping[str, Any]) -> dict[str, Any] | None:
@@ -65,6 +70,11 @@ def sanitize_model(model_id: str, model: Mapping[str, Any]) -> dict[str, Any]:
         state.setdefault("_anywidget_id", f"sabaq_widgets.{kind}")
     if state.get("description_allow_html"):
         state["description_allow_html"] = False
+    if model.get("model_name") in _MEDIA_MODELS and state.get("format") == "url":
+        raise UnsafeWidgetError(
+            f"widget model {model_id} loads its media from a URL, which a static page must not "
+            "fetch; display the file's bytes instead (for example Image.from_file)"
+        )
     if model.get("model_name") in _HTML_VALUE_MODELS and isinstance(state.get("value"), str):
         state["value"] = _clean_html(state["value"])
     if model.get("model_name") == "OutputModel":
