@@ -88,19 +88,18 @@ def test_cpu_time_limit(sbx: Runner) -> None:
 
 def test_cell_wall_time_limit(sbx: Runner) -> None:
     result = sbx(("code", "x = 1"), ("code", "import time\ntime.sleep(60)"), ("test", "assert x"),
-                 limits=Limits(cell_timeout=1.0, total_timeout=20.0))
+                 limits=Limits(cell_timeout=2.0, total_timeout=20.0))
     assert result.ended == "timeout"
-    assert "cell 'c1' exceeded the per-cell time limit of 1 s" in result.message
+    assert "cell 'c1' exceeded the per-cell time limit of 2 s" in result.message
     assert [c.status for c in result.cells] == ["ok", "timeout", "not_run"]
 
 
 def test_total_wall_time_limit(sbx: Runner) -> None:
-    step = ("code", "import time\ntime.sleep(0.6)")
-    result = sbx(step, step, step, step, limits=Limits(cell_timeout=10.0, total_timeout=1.5))
+    result = sbx(("code", "x = 1"), ("code", "import time\ntime.sleep(60)"), ("test", "assert x"),
+                 limits=Limits(cell_timeout=30.0, total_timeout=2.0))
     assert result.ended == "timeout"
-    assert "total time limit of 1.5 s" in result.message
-    statuses = [c.status for c in result.cells]
-    assert statuses[:2] == ["ok", "ok"] and statuses[2] == "timeout" and statuses[3] == "not_run"
+    assert "cell 'c1' exceeded the submission's total time limit of 2 s" in result.message
+    assert [c.status for c in result.cells] == ["ok", "timeout", "not_run"]
 
 
 def test_memory_limit(sbx: Runner) -> None:

@@ -162,3 +162,20 @@ def test_closing_the_channel_is_reported(sbx: Runner) -> None:
     result = sbx(("code", "import os, time\nos.close(3)\ntime.sleep(30)"), ("test", "assert True"))
     assert result.ended == "protocol_violation" and "grading channel" in result.message
     assert [c.status for c in result.cells] == ["error", "not_run"]
+
+
+def test_fork_bomb_and_threads_before_a_test(sbx: Runner) -> None:
+    """Isolating the runner before a test works even at the process limit."""
+    source = ("import os, threading, time\n"
+              "threading.Thread(target=time.sleep, args=(60,), daemon=True).start()\n"
+              "while True:\n"
+              "    try:\n"
+              "        if os.fork() == 0:\n"
+              "            time.sleep(60)\n"
+              "            os._exit(0)\n"
+              "    except OSError:\n"
+              "        break")
+    result = sbx(("code", source), ("test", "import threading\n"
+                                            "assert threading.active_count() == 1"),
+                 ("test", "assert False"))
+    assert [c.status for c in result.cells] == ["ok", "ok", "error"], result.message

@@ -167,7 +167,8 @@ def _run_job(control: socket.socket, job: dict[str, Any], spare: _Spare, sandbox
     wire.send(control.fileno(), {"op": "started", "pid": spare.pid, "uid": spare.uid})
     statuses: dict[str, int] = {}
     while True:
-        ready, _, _ = select.select([control], [], [], 1.0)
+        ready, _, _ = select.select([control], [], [], 0.05)  # reap promptly: zombies count
+        # against the submission's process limit until they are reaped
         _reap_ready(statuses)
         if ready:
             break
