@@ -8,8 +8,10 @@ small built-in lesson.
 
 from __future__ import annotations
 
+import html
 import json
 import os
+import re
 from pathlib import Path
 
 _SAMPLE = {
@@ -30,9 +32,10 @@ def workbench_scenarios() -> list[tuple[str, str]]:
     if folder and Path(folder).is_dir():
         scenarios = []
         for path in sorted(Path(folder).glob("*.xml")):
-            title = path.stem
-            first = path.read_text("utf-8")
-            scenarios.append((title, first))
+            olx = path.read_text("utf-8")
+            match = re.search(r'display_name="([^"]*)"', olx[:1000])
+            title = html.unescape(match.group(1)) if match else path.stem
+            scenarios.append((title, olx))
         if scenarios:
             return scenarios
     text = json.dumps(_SAMPLE).replace("]]>", "]]\\u003e")
