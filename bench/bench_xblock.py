@@ -127,6 +127,7 @@ def _poll(client: Any, usage: str, submission_id: str) -> dict[str, Any]:
 def bench_nbgrader() -> float:
     """Seconds for one ``nbgrader autograde`` of one submission, from its CLI."""
     import notebooks
+
     from sabaq_xblock import notebook as nbmod
 
     bin_dir = Path(sys.executable).parent
