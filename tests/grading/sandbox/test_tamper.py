@@ -132,7 +132,7 @@ def test_os_exit_inside_a_tested_function(sbx: Runner) -> None:
 def test_killing_itself_is_reported(sbx: Runner) -> None:
     result = sbx(("code", "import os, signal\nos.kill(os.getpid(), signal.SIGSEGV)"),
                  ("test", "assert True"))
-    assert result.ended == "crashed" and "SIGSEGV" in result.message
+    assert result.ended == "interpreter_exited" and "SIGSEGV" in result.message
     assert [c.status for c in result.cells] == ["error", "not_run"]
 
 
@@ -179,3 +179,8 @@ def test_fork_bomb_and_threads_before_a_test(sbx: Runner) -> None:
                                             "assert threading.active_count() == 1"),
                  ("test", "assert False"))
     assert [c.status for c in result.cells] == ["ok", "ok", "error"], result.message
+
+
+def test_exit_codes_of_the_runner_cannot_fake_a_sandbox_failure(sbx: Runner) -> None:
+    result = sbx(("code", "import os\nos._exit(70)"), ("test", "assert True"))
+    assert result.ended == "interpreter_exited" and "status 70" in result.message

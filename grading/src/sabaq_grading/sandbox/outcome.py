@@ -14,13 +14,20 @@ _SETUP_FAILED = {70: "the runner failed before it could run the cells",
                  71: "the sandbox could not drop the submission's privileges"}
 
 
-def describe_exit(status: int | None, limits: Limits, where: str) -> tuple[RunEnding, str, CellStatus]:
-    """Explain a wait status of the submission's process (``where`` names the cell)."""
+def describe_exit(status: int | None, limits: Limits, where: str,
+                  setup: bool = False) -> tuple[RunEnding, str, CellStatus]:
+    """Explain a wait status of the submission's process (``where`` names the cell).
+
+    Whatever the student's code can cause (exiting, being killed by a signal or a limit) is
+    ``interpreter_exited`` (or ``timeout`` for the CPU limit); ``crashed`` is kept for the
+    sandbox's own failures, which say nothing about the submission. ``setup`` says the
+    process died before it announced itself, i.e. before any student code ran.
+    """
     if status is None:
         return "crashed", f"the submission's process vanished {where}", "error"
     if os.WIFEXITED(status):
         code = os.WEXITSTATUS(status)
-        if code in _SETUP_FAILED:
+        if setup and code in _SETUP_FAILED:
             return "crashed", f"{_SETUP_FAILED[code]} ({where})", "error"
         return ("interpreter_exited",
                 f"the code exited the interpreter with status {code} (for example "
@@ -36,11 +43,12 @@ def describe_exit(status: int | None, limits: Limits, where: str) -> tuple[RunEn
                                f"{limits.cpu_seconds} s {where}; later cells did not run",
                     "timeout")
         if number == signal.SIGKILL:
-            return ("crashed", f"the interpreter was killed (SIGKILL) {where}: it exceeded the "
-                               f"CPU time limit of {limits.cpu_seconds} s, ran out of memory, or "
-                               f"the code killed itself; later cells did not run", "error")
-        return ("crashed", f"the interpreter crashed with {name} {where}; later cells did not "
-                           f"run", "error")
+            return ("interpreter_exited",
+                    f"the interpreter was killed (SIGKILL) {where}: it exceeded the CPU time "
+                    f"limit of {limits.cpu_seconds} s, ran out of memory, or the code killed "
+                    f"itself; later cells did not run", "error")
+        return ("interpreter_exited", f"the interpreter died of {name} {where} (the code "
+                                      f"crashed or killed it); later cells did not run", "error")
     return "crashed", f"the submission's process ended oddly (status {status}) {where}", "error"
 
 
@@ -54,6 +62,7 @@ class Outcome:
         self.current: int | None = None
         self.pid: int | None = None
         self.peer_closed = False
+        self.hello = False
         self.ending: tuple[RunEnding, str, CellStatus] | None = None
         self.cell_started = time.monotonic()
 
@@ -83,7 +92,7 @@ class Outcome:
         if ending is None and self.peer_closed:
             status = statuses.get(str(self.pid)) if self.pid is not None else None
             ending = describe_exit(status if isinstance(status, int) else None, self.limits,
-                                   self._where())
+                                   self._where(), setup=not self.hello)
         results = list(self.results)
         if ending is not None:
             ended, message, cell_status = ending

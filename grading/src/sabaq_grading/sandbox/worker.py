@@ -173,6 +173,7 @@ class _Session:
             if hello.get("op") != "hello":
                 raise wire.WireError(f"expected a hello frame, got {hello.get('op')!r}")
             outcome.pid = _int(hello.get("pid"))
+            outcome.hello = True
             for index, cell in enumerate(self.cells):
                 outcome.current = index
                 following = self.cells[index + 1] if index + 1 < len(self.cells) else None
