@@ -1,5 +1,14 @@
 """The sandboxed, pre-forked executor that runs students' notebook cells for grading.
 
+Each worker is a long-lived *zygote*: a Python interpreter started as root inside
+bubblewrap (no network, read-only system, only the capabilities needed to switch users),
+with IPython and the preload modules imported and one pristine shell built. It never runs
+student code. For every submission it has already forked a spare child that dropped to a
+fresh unprivileged uid with its own scratch directory; the host hands that child a private
+channel and sends it the cells one at a time (tests only when their turn comes). Test cells
+run hardened: the runner restores what student code may have tampered with and executes the
+test itself. Afterwards the zygote kills every process of the submission and wipes its files.
+
 Cheap to import: the heavy machinery starts only when an :class:`Executor` is created.
 """
 

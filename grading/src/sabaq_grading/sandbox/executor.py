@@ -79,7 +79,9 @@ class Executor:
                 self._add(Worker(self._preload, self._unsafe))
             except SandboxUnavailable as exc:
                 log.error("cannot replace a dead sandbox worker: %s", exc)
-                self._idle.put(None)
+                with self._lock:
+                    if not self._all:  # nobody left to serve waiting runs: wake them
+                        self._idle.put(None)
 
         threading.Thread(target=start, name="sabaq-sandbox-respawn", daemon=True).start()
 
