@@ -187,3 +187,21 @@ def test_studio_settings_are_validated(course: Course) -> None:
     assert status == 200
     block = course.block()
     assert (block.weight, block.max_attempts) == (2.0, 3)
+
+
+def test_download_and_widget_module_handlers(course: Course) -> None:
+    from webob import Request
+
+    block = course.block()
+    call(block, "save_draft", {"grade_id": "add", "source": "def add(a, b): return 0"})
+    response = block.runtime.handle(block, "download", Request.blank("/"))
+    nb = json.loads(response.body)
+    assert "attachment" in response.headers["Content-Disposition"]
+    assert any(c["source"] == "def add(a, b): return 0" for c in nb["cells"])
+    for secret in ("SOLUTION-MARK", "HIDDEN-MARK", "SECRET-EXPLANATION"):
+        assert secret not in response.text
+    ok = block.runtime.handle(block, "widget_module", Request.blank("/"), "multiple_choice.js")
+    assert ok.status_code == 200 and b"export default" in ok.body
+    for suffix in ("../../etc/passwd.js", "nope.js", "multiple_choice.py"):
+        assert block.runtime.handle(block, "widget_module", Request.blank("/"),
+                                    suffix).status_code == 404

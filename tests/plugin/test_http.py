@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 import time
 import uuid
@@ -70,7 +69,23 @@ def test_upload_of_a_notebook(live: dict[str, Any]) -> None:
     bad = body.replace(json.dumps(nb).encode(), b"{not json")
     status, data = client.post(usage, "upload", body=bad, headers=headers)
     assert status == 400 and data["error"]
-    assert io  # multipart built by hand above
+
+
+def test_a_submission_that_cannot_be_graded_reports_why(live: dict[str, Any]) -> None:
+    client, usage = _client(live)
+    other = {"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [
+        {"cell_type": "code", "metadata": {}, "source": "x = 1", "outputs": [],
+         "execution_count": None}]}
+    boundary = "sabaqboundary"
+    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"notebook\"; "
+            f"filename=\"other.ipynb\"\r\n\r\n{json.dumps(other)}\r\n--{boundary}--\r\n").encode()
+    status, data = client.post(usage, "upload", body=body,
+                               headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
+    assert status == 200
+    final = client.wait_final(usage, data["submission_id"])
+    assert final["state"] == "error" and final["error"]["kind"] == "wrong_assignment"
+    assert final["error"]["message"] and final["score"] is None
+    assert final["attempts_used"] == 0
 
 
 def test_bad_input_and_permissions(live: dict[str, Any]) -> None:

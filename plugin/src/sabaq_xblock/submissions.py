@@ -19,8 +19,6 @@ from typing import Any
 
 FINAL_STATES = ("graded", "error")
 PENDING_STATES = ("queued", "running")
-# Grading failures that are not the learner's doing give the attempt back.
-REFUNDED_ERRORS = ("sandbox_unavailable", "grader_failure", "timeout")
 
 _ENGINES: dict[str, Any] = {}
 _TABLES: dict[str, Any] = {}
@@ -174,12 +172,12 @@ class SubmissionStore:
         return [_row(r) for r in rows]
 
     def attempts_used(self, block_id: str, learner_id: str) -> int:
-        used = 0
-        for sub in self.for_learner(block_id, learner_id):
-            kind = ((sub.report or {}).get("error") or {}).get("kind")
-            if sub.counts_attempt and not (sub.state == "error" and kind in REFUNDED_ERRORS):
-                used += 1
-        return used
+        """Submissions that were or may still be graded; one that could not be graded is free."""
+        return sum(
+            1
+            for sub in self.for_learner(block_id, learner_id)
+            if sub.counts_attempt and sub.state != "error"
+        )
 
     def set_task(self, submission_id: str, task_id: str) -> None:
         with self.engine.begin() as conn:
