@@ -10,7 +10,7 @@ import pytest
 from xblock.field_data import DictFieldData
 from xblock.fields import ScopeIds
 from xblock.reference.user_service import UserService, XBlockUser
-from xblock.runtime import DictKeyValueStore, KvsFieldData, MemoryIdManager
+from xblock.runtime import DictKeyValueStore, KvsFieldData, MemoryIdManager, NullI18nService
 from xblock.test.tools import TestRuntime
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -48,6 +48,7 @@ class Runtime(TestRuntime):  # type: ignore[misc]
             "field-data": KvsFieldData(kvs),
             "settings": SettingsService(bucket),
             "user": User(user=user),
+            "i18n": NullI18nService(),
         })
         self.published: list[tuple[str, dict[str, Any]]] = []
 

@@ -124,6 +124,10 @@ def test_callback_is_authenticated_published_once_and_not_replayable(course: Cou
     hidden = [f for f in polled["feedback"] if f["hidden"]]
     assert hidden and "HIDDEN" not in json.dumps(polled)
     assert course.block().get_score().raw_earned == 3.0
+    again = course.block()
+    again.rescore(only_if_higher=True)
+    assert course.runtimes["learner1"].published == [
+        ("grade", {"value": 3.0, "max_value": 3.0, "only_if_higher": True})]
 
 
 def test_learners_cannot_see_each_other_or_call_staff_handlers(course: Course) -> None:

@@ -19,18 +19,9 @@ from xblock.scorable import ScorableXBlockMixin, Score
 
 from . import config, feedback, i18n, olx
 from . import notebook as nbmod
-from .errors import (
-    AnswersInvalid,
-    Conflict,
-    NotAllowed,
-    NotebookInvalid,
-    NotFound,
-    SabaqBlockError,
-)
+from .errors import AnswersInvalid, Conflict, NotAllowed, NotebookInvalid, NotFound, SabaqBlockError
 from .grading import GradingService
 from .i18n import _
-
-MAX_ANSWER_BYTES = 1024 * 1024
 
 
 def _fail(error: SabaqBlockError) -> JsonHandlerError:
@@ -129,9 +120,15 @@ class NotebookBlock(ScorableXBlockMixin, XBlock):  # type: ignore[misc]
             raise JsonHandlerError(409, i18n.error_message("no_notebook"))
         return nbmod.load(self.student_notebook)
 
-    def _publish_score(self, learner_id: str, score: float, max_score: float) -> None:
+    def _publish_score(
+        self, learner_id: str, score: float, max_score: float, only_if_higher: bool | None = None
+    ) -> None:
         """The one place scores leave the block."""
-        event: dict[str, Any] = {"value": score, "max_value": max_score, "only_if_higher": None}
+        event: dict[str, Any] = {
+            "value": score,
+            "max_value": max_score,
+            "only_if_higher": only_if_higher,
+        }
         if learner_id != self._learner:
             event["user_id"] = int(learner_id) if learner_id.isdigit() else learner_id
         self.runtime.publish(self, "grade", event)
@@ -146,6 +143,9 @@ class NotebookBlock(ScorableXBlockMixin, XBlock):  # type: ignore[misc]
             if sub.state == "graded":
                 return Score(sub.score or 0.0, sub.max_score or 0.0)
         return Score(0.0, self.max_score())
+
+    def _publish_grade(self, score: Score, only_if_higher: bool | None = None) -> None:
+        self._publish_score(self._learner, score.raw_earned, score.raw_possible, only_if_higher)
 
     def set_score(self, score: Score) -> None:
         """Scores live with their submissions; rescoring republishes the latest."""
@@ -207,20 +207,8 @@ class NotebookBlock(ScorableXBlockMixin, XBlock):  # type: ignore[misc]
     def submit(self, data: Any, suffix: str = "") -> dict[str, Any]:
         """Queue the learner's in-page answers ``{"answers": {grade_id: source}}`` for grading."""
         student = self._student_nb()
-        answers = data.get("answers") if isinstance(data, dict) else None
         try:
-            known = {cell.grade_id for cell in nbmod.answer_cells(student)}
-            if not isinstance(answers, dict) or not all(
-                isinstance(k, str) and isinstance(v, str) for k, v in answers.items()
-            ):
-                raise AnswersInvalid("bad_answers")
-            if not answers:
-                raise AnswersInvalid("no_answers")
-            if set(answers) - known:
-                raise AnswersInvalid("unknown_cell")
-            if sum(len(v.encode("utf-8")) for v in answers.values()) > MAX_ANSWER_BYTES:
-                raise AnswersInvalid("too_large")
-            filled = nbmod.fill_answers(student, answers)
+            filled = nbmod.answered(student, data.get("answers") if isinstance(data, dict) else None)
             return self._queue(json.dumps(filled), "submit")
         except SabaqBlockError as error:
             raise _fail(error) from error
@@ -313,7 +301,7 @@ class NotebookBlock(ScorableXBlockMixin, XBlock):  # type: ignore[misc]
             raise _fail(AnswersInvalid("bad_answers"))
         if grade_id not in known:
             raise _fail(AnswersInvalid("unknown_cell"))
-        if len(source.encode("utf-8")) > MAX_ANSWER_BYTES:
+        if len(source.encode("utf-8")) > nbmod.MAX_ANSWER_BYTES:
             raise _fail(AnswersInvalid("too_large"))
         drafts = dict(self.drafts)
         drafts[grade_id] = source

@@ -13,12 +13,13 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import NotebookInvalid
+from .errors import AnswersInvalid, NotebookInvalid
 
 Notebook = dict[str, Any]
 Cell = dict[str, Any]
 
 MAX_NOTEBOOK_BYTES = 5 * 1024 * 1024
+MAX_ANSWER_BYTES = 1024 * 1024
 
 _SOLUTION_REGION = re.compile(
     r"^[ \t]*### BEGIN SOLUTION.*?^[ \t]*### END SOLUTION[^\n]*\n?", re.S | re.M
@@ -117,3 +118,18 @@ def fill_answers(student_nb: Notebook, answers: dict[str, str]) -> Notebook:
 def content_hash(text: str) -> str:
     """SHA-256 of ``text``: the key of everything cached about a notebook."""
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def answered(student_nb: Notebook, answers: Any) -> Notebook:
+    """``student_nb`` with ``answers`` ({grade_id: source}) checked and filled in."""
+    if not isinstance(answers, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in answers.items()
+    ):
+        raise AnswersInvalid("bad_answers")
+    if not answers:
+        raise AnswersInvalid("no_answers")
+    if set(answers) - {cell.grade_id for cell in answer_cells(student_nb)}:
+        raise AnswersInvalid("unknown_cell")
+    if sum(len(v.encode("utf-8")) for v in answers.values()) > MAX_ANSWER_BYTES:
+        raise AnswersInvalid("too_large")
+    return fill_answers(student_nb, answers)
