@@ -209,3 +209,12 @@ def test_download_and_widget_module_handlers(course: Course) -> None:
     for suffix in ("../../etc/passwd.js", "nope.js", "multiple_choice.py"):
         assert block.runtime.handle(block, "widget_module", Request.blank("/"),
                                     suffix).status_code == 404
+
+
+def test_studio_and_author_views_render(course: Course) -> None:
+    staff = course.block("staff1", staff=True)
+    studio = staff.studio_view().body_html()
+    assert 'name="weight"' in studio and 'id="sabaq-studio-notebook"' in studio
+    for secret in ("SOLUTION-MARK", "HIDDEN-MARK"):
+        assert secret not in studio
+    assert "sabaq-answer" in staff.author_view().body_html()
