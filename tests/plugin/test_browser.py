@@ -102,3 +102,25 @@ def test_urdu_interface_is_right_to_left(browser: Any, live: dict[str, Any],
     assert page.locator(".sabaq-submit").inner_text() == "جوابات جمع کرائیں"
     page.screenshot(path=str(screenshots / "urdu.png"), full_page=True)
     page.context.close()
+
+
+def test_staff_see_learner_report_and_regrade(browser: Any, live: dict[str, Any],
+                                              screenshots: Path) -> None:
+    learner = _open(browser, live, f"s-{uuid.uuid4().hex[:8]}")
+    assert learner.locator(".sabaq-staff").count() == 0
+    _write(learner, RIGHT)
+    learner.locator(".sabaq-submit").click()
+    learner.wait_for_selector(".sabaq-notebook[data-state='graded']", timeout=120_000)
+    learner.context.close()
+
+    staff = _open(browser, live, "staff-browser")
+    staff.locator(".sabaq-staff summary").click()
+    rows = staff.locator(".sabaq-staff-table tbody tr")
+    rows.first.wait_for()
+    assert rows.count() >= 1
+    rows.first.locator(".sabaq-regrade").click()
+    staff.wait_for_selector(".sabaq-staff-table tbody tr")
+    staff.screenshot(path=str(screenshots / "staff-report.png"), full_page=True)
+    assert staff.locator(".sabaq-notebook[data-request-error]").count() == 0
+    _no_script_ran(staff)
+    staff.context.close()

@@ -30,7 +30,10 @@ def student_fragment(block: Any) -> Fragment:
     digest = nbmod.content_hash(block.student_notebook)
     lesson = render.render_cached(block.student_notebook, digest)
     answers = [c.grade_id for c in nbmod.answer_cells(nbmod.load(block.student_notebook))]
-    frag.add_content(views.student_html(lesson, language, block.display_name, bool(answers)))
+    staff = block._is_staff()
+    frag.add_content(
+        views.student_html(lesson, language, block.display_name, bool(answers), staff)
+    )
     frag.add_css_url(_url(block, "vendor/katex/katex.min.css"))
     frag.add_css_url(_url(block, "css/notebook.css"))
     frag.add_javascript_url(_url(block, "vendor/katex/katex.min.js"))
@@ -48,6 +51,7 @@ def student_fragment(block: Any) -> Fragment:
             "has_widgets": bool(models),
             "widget_kinds": {k: list(v) for k, v in kinds.items()},
             "language": language,
+            "staff": staff,
         },
     )
     return frag

@@ -74,6 +74,11 @@ UI_STRINGS = {
     "saved": _("Saved."),
     "correct": _("Correct."),
     "incorrect": _("Not correct yet."),
+    "staff_report": _("Learner submissions (staff)"),
+    "learner": _("Learner"),
+    "state": _("State"),
+    "submitted": _("Submitted"),
+    "regrade": _("Grade again"),
 }
 
 STUDIO_STRINGS = {

@@ -15,7 +15,9 @@ from . import i18n
 ROOT_CLASS = "sabaq-notebook"
 
 
-def student_html(lesson: str, language: str, title: str, has_answers: bool) -> str:
+def student_html(
+    lesson: str, language: str, title: str, has_answers: bool, staff: bool = False
+) -> str:
     """The student view's markup around the sanitized ``lesson``."""
     t = i18n.translator(language)
     ui = i18n.UI_STRINGS
@@ -33,6 +35,17 @@ def student_html(lesson: str, language: str, title: str, has_answers: bool) -> s
             '<div class="sabaq-status" role="status" aria-live="polite"></div>'
             f'<section class="sabaq-feedback" aria-label="{esc(t(ui["feedback"]))}" hidden>'
             "</section>"
+        )
+    if staff and has_answers:
+        toolbar += (
+            '<details class="sabaq-staff">'
+            f'<summary>{esc(t(ui["staff_report"]))}</summary>'
+            '<table class="sabaq-staff-table"><thead><tr>'
+            f'<th scope="col">{esc(t(ui["learner"]))}</th>'
+            f'<th scope="col">{esc(t(ui["state"]))}</th>'
+            f'<th scope="col">{esc(t(ui["feedback"]))}</th>'
+            f'<th scope="col">{esc(t(ui["submitted"]))}</th><th></th>'
+            "</tr></thead><tbody></tbody></table></details>"
         )
     return (
         f'<div class="{ROOT_CLASS}" dir="{direction}" lang="{esc(language)}">'

@@ -161,6 +161,36 @@ function SabaqNotebookBlock(runtime, element, args) {
   var download = root.querySelector(".sabaq-download");
   if (download) download.setAttribute("href", url("download"));
 
+  var staffPanel = root.querySelector(".sabaq-staff");
+  function loadReport() {
+    post("learner_report", {}).then(function (data) {
+      var body = staffPanel.querySelector("tbody");
+      body.replaceChildren();
+      (data.learners || []).forEach(function (row) {
+        var latest = row.latest || {};
+        var tr = document.createElement("tr");
+        var score = latest.score === null || latest.score === undefined ? "" :
+          fmt(strings.score, { score: latest.score, max_score: latest.max_score });
+        [row.learner_id, strings[latest.state] || latest.state,
+         latest.error ? latest.error.message : score,
+         new Date(latest.created * 1000).toLocaleString()].forEach(function (text) {
+          tr.appendChild(el("td", "", String(text)));
+        });
+        var cell = el("td", "");
+        var again = el("button", "sabaq-regrade", strings.regrade);
+        again.type = "button";
+        again.addEventListener("click", function () {
+          post("regrade", { submission_id: latest.submission_id })
+            .then(loadReport).catch(function (err) { showError(err.message); });
+        });
+        cell.appendChild(again);
+        tr.appendChild(cell);
+        body.appendChild(tr);
+      });
+    }).catch(function (err) { showError(err.message); });
+  }
+  if (staffPanel) staffPanel.addEventListener("toggle", function () { if (staffPanel.open) loadReport(); });
+
   if (args.has_answers) poll(null);
   if (args.has_widgets && window.SabaqWidgetHost) {
     new window.SabaqWidgetHost(post, url, root, args.widget_kinds || {}).start()
