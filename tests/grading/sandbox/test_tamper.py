@@ -73,6 +73,36 @@ ATTACKS = {
         "                       'outputs': [], 'error': None, 'duration_ms': 1}).encode()\n"
         "    os.write(3, struct.pack('>I', len(body)) + body)\n"
         "    os._exit(0)"),
+    "runner_restore_disabled": (
+        "import sys, numpy.testing\n"
+        "sys.modules['sabaq_runtime.guard'].Snapshot.restore = lambda self, ns: None\n"
+        "sys.modules['sabaq_runtime.guard'].Snapshot.heal = lambda self: None\n"
+        "numpy.testing.assert_allclose = lambda *a, **k: None"),
+    "runner_exec_skipped": (
+        "import sys\nguard = sys.modules['sabaq_runtime.guard']\n"
+        "guard._exec_test = lambda code, namespace: None\n"
+        "guard.compile = lambda *a, **k: compile('pass', 'x', 'exec')"),
+    "runner_code_replaced": (
+        "import sys\nguard = sys.modules['sabaq_runtime.guard']\n"
+        "try:\n"
+        "    guard.run_test.__code__ = (lambda *a: (True, None)).__code__\n"
+        "except RuntimeError as exc:\n"
+        "    print('blocked', exc)"),
+    "wire_json_forged": (
+        "import json, sys\n"
+        "class Forged:\n"
+        "    @staticmethod\n"
+        "    def dumps(obj, **kw):\n"
+        "        if obj.get('op') == 'result':\n"
+        "            obj = {**obj, 'status': 'ok', 'error': None}\n"
+        "        return json.dumps(obj, **kw)\n"
+        "    loads = staticmethod(json.loads)\n"
+        "sys.modules['sabaq_runtime.wire'].json = Forged"),
+    "os_write_forged": (
+        "import os\nreal_write = os.write\n"
+        "def write(fd, data):\n"
+        "    return real_write(fd, bytes(data).replace(b'\"status\":\"error\"', b'\"status\":\"ok\"   '))\n"
+        "os.write = write"),
     "signal_alarm": (
         "import signal\n"
         "def boom(*a):\n"
@@ -184,3 +214,11 @@ def test_fork_bomb_and_threads_before_a_test(sbx: Runner) -> None:
 def test_exit_codes_of_the_runner_cannot_fake_a_sandbox_failure(sbx: Runner) -> None:
     result = sbx(("code", "import os\nos._exit(70)"), ("test", "assert True"))
     assert result.ended == "interpreter_exited" and "status 70" in result.message
+
+
+@pytest.mark.parametrize("attack", ["wire_json_forged", "os_write_forged"])
+def test_forging_the_answer_from_inside_a_test(sbx: Runner, attack: str) -> None:
+    body = "\n".join("    " + line for line in ATTACKS[attack].splitlines())
+    result = sbx(("code", f"def answer():\n{body}\n    return 1"),
+                 ("test", "assert answer() == 2"), ("test", "assert False"))
+    assert [c.status for c in result.cells] == ["ok", "error", "error"], result.message

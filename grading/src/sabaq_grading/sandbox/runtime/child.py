@@ -134,35 +134,56 @@ def _prewarm(shell: Any, snapshot: guard.Snapshot) -> None:
 
 
 def _serve(shell: Any, snapshot: guard.Snapshot, budget: int, sandboxed: bool) -> int:
+    """Answer cell requests until the host says done.
+
+    Student code can rebind anything reachable through ``sys.modules``, including this
+    runner's modules and the ones it talks through. So everything the loop needs is bound
+    to locals before the first cell, and after every cell the loop re-seats the guard
+    module, the snapshot and its class from those locals (code student code cannot
+    change), then lets the snapshot heal the rest before a single byte is sent.
+    """
     stdout, stderr = capture.Stream("stdout"), capture.Stream("stderr")
     wire.send(CHANNEL_FD, {"op": "hello", "pid": os.getpid()})
     recv, send, exec_test, isolate = wire.recv, wire.send, guard.run_test, _isolate
-    set_blocking = os.set_blocking
+    heal, begin, perf_counter = guard.Snapshot.heal, capture.begin, time.perf_counter
+    set_blocking, getpid, describe = os.set_blocking, os.getpid, guard.describe
+    setattr_, delattr_, list_, bool_ = setattr, delattr, list, bool
+    seats: list[tuple[Any, Any, tuple[tuple[str, Any], ...], frozenset[str]]] = [
+        (owner, vars(owner), tuple(vars(owner).items()), frozenset(vars(owner)))
+        for owner in (guard, snapshot, guard.Snapshot)]
     while True:
         set_blocking(CHANNEL_FD, True)  # student code may have made it non-blocking
         request = recv(CHANNEL_FD, MAX_REQUEST_BYTES)
         if request.get("op") != "cell":
             return 0
         role, source, cell_id = request["role"], request["source"], request["cell_id"]
-        sink = capture.begin(budget)
+        sink = begin(budget)
         sys.stdout, sys.stderr = stdout, stderr
-        started = time.perf_counter()
+        started = perf_counter()
         if role == "test":
             passed, error = exec_test(snapshot, source, cell_id, shell.user_ns)
             if error is not None:
                 sink.rich({"output_type": "error", **error})
         else:
             result = shell.run_cell(source, store_history=True)
-            passed, error = bool(result.success), sink.error
+            passed, error = bool_(result.success), sink.error
             if not passed and error is None:
-                error = guard.describe(result.error_in_exec or result.error_before_exec
-                                       or RuntimeError("the cell failed"))
-        elapsed = (time.perf_counter() - started) * 1000.0
+                error = describe(result.error_in_exec or result.error_before_exec
+                                 or RuntimeError("the cell failed"))
+        elapsed = (perf_counter() - started) * 1000.0
         sys.stdout, sys.stderr = sys.__stdout__, sys.__stderr__
+        for phase in (0, 1):
+            for owner, live, saved, keys in seats:
+                for key in [k for k in list_(live) if k not in keys]:
+                    delattr_(owner, key)
+                for key, value in saved:
+                    if live.get(key, seats) is not value:
+                        setattr_(owner, key, value)
+            heal(snapshot)
+            if phase == 0 and request.get("isolate_after"):
+                isolate(sandboxed)  # before the answer: nobody else may read the next request
         snapshot.note_namespace(shell.user_ns)
-        if request.get("isolate_after"):
-            isolate(sandboxed)  # before the answer, so nobody else can read the next request
-        send(CHANNEL_FD, {"op": "result", "nonce": request["nonce"], "pid": os.getpid(),
+        send(CHANNEL_FD, {"op": "result", "nonce": request["nonce"], "pid": getpid(),
                           "status": "ok" if passed else "error", "outputs": sink.outputs,
                           "error": error, "duration_ms": elapsed})
 

@@ -27,6 +27,10 @@ PROTECTED_MODULES = ("builtins", "math", "cmath", "operator", "functools", "numb
                      "numpy.testing", "pandas", "pandas.testing", "unittest")
 PROTECTED_PREFIXES = ("numpy.testing.", "pandas.testing.", "pandas._testing", "unittest.",
                       "numpy._core.numeric", "numpy.core.numeric", "sabaq_runtime")
+# what the runner itself uses to talk to the host: healed after every cell, not only tests
+TRANSPORT_MODULES = ("os", "posix", "json", "json.encoder", "json.decoder", "json.scanner",
+                     "struct", "time", "socket", "select", "signal", "resource", "contextlib",
+                     "traceback", "linecache", "types", "operator", "functools", "threading")
 _BLOCKED_ALWAYS = frozenset({
     "sys.settrace", "sys.setprofile", "sys._current_frames", "gc.get_objects",
     "gc.get_referrers", "gc.get_referents", "sys.addaudithook",
@@ -48,7 +52,12 @@ def _exec_test(code: types.CodeType, namespace: dict[str, Any]) -> None:
 
 def _protected_names() -> list[str]:
     return [name for name in list(sys.modules)
-            if name in PROTECTED_MODULES or name.startswith(PROTECTED_PREFIXES)]
+            if name in PROTECTED_MODULES or name in TRANSPORT_MODULES
+            or name.startswith(PROTECTED_PREFIXES)]
+
+
+def _is_transport(module_name: str) -> bool:
+    return module_name in TRANSPORT_MODULES or module_name.startswith("sabaq_runtime")
 
 
 class Snapshot:
@@ -89,6 +98,8 @@ class Snapshot:
         watched = [live for live, _ in dicts] + [_class_dict(cls) for cls, _ in classes]
         self.versions = [self.read_version(d) if self.read_version else 0 for d in watched]
         self.watched = tuple(watched)
+        self.transport = tuple(_is_transport(name) for name in
+                               [m for m in self.modules] + [c.__module__ for c, _ in classes])
         self.functions = tuple(functions)
         self.function_fields = tuple((field, tuple(map(attrgetter(field), functions)))
                                      for field in ("__code__", "__defaults__", "__kwdefaults__"))
@@ -114,7 +125,7 @@ class Snapshot:
         # reports it), so a clean restore need not touch every function object
         self.changed_functions: set[int] = set()
 
-    def _restore_namespaces(self) -> None:
+    def _restore_namespaces(self, only_transport: bool = False) -> None:
         """Restore module and class dicts; with dict version tags, only the ones that changed.
 
         Comparing every value would touch (and so copy-on-write) thousands of objects the
@@ -124,6 +135,8 @@ class Snapshot:
         modules = len(self.dicts)
         for index, watched in enumerate(self.watched):
             if read is not None and read(watched) == self.versions[index]:
+                continue
+            if only_transport and not self.transport[index]:
                 continue
             if index < modules:
                 live, saved, values = self.dicts[index]
@@ -145,6 +158,20 @@ class Snapshot:
                     and isinstance(value, types.ModuleType) and id(value) in self.protected_ids):
                 self.namespace_modules[key] = value
 
+    def heal(self) -> None:
+        """Put back what the runner needs to talk to the host; cheap, run after every cell."""
+        self._restore_namespaces(only_transport=True)
+        self._restore_functions()
+
+    def _restore_functions(self) -> None:
+        changed = self.changed_functions
+        if changed:
+            for field, values in self.function_fields:
+                for func, value in zip(self.functions, values, strict=True):
+                    if id(func) in changed and getattr(func, field) is not value:
+                        setattr(func, field, value)
+            changed.clear()
+
     def restore(self, namespace: dict[str, Any]) -> None:
         """Put back everything a test may rely on (see the module docstring)."""
         threading.settrace(None)
@@ -162,13 +189,7 @@ class Snapshot:
                 with contextlib.suppress(OSError, ValueError, TypeError):
                     signal.signal(sig, handler)
         self._restore_namespaces()
-        changed = self.changed_functions
-        if changed:
-            for field, values in self.function_fields:
-                for func, value in zip(self.functions, values, strict=True):
-                    if id(func) in changed and getattr(func, field) is not value:
-                        setattr(func, field, value)
-            changed.clear()
+        self._restore_functions()
         if not all(map(is_, map(_cell_or_missing, self.cells), self.cell_values)):
             for cell, value in zip(self.cells, self.cell_values, strict=True):
                 cell.cell_contents = value
