@@ -90,3 +90,30 @@ def olx(display_name: str = "Adding", **attrs: Any) -> str:
     return (f'<sabaq_notebook display_name="{display_name}"{extra}>'
             f"<instructor_notebook><![CDATA[{ins}]]></instructor_notebook>"
             f"<student_notebook><![CDATA[{stu}]]></student_notebook></sabaq_notebook>")
+
+
+def widget_lesson() -> dict[str, Any]:
+    """A lesson whose widgets are built by sabaq_widgets itself (real saved state)."""
+    from sabaq_widgets import NumericAnswer, ParameterExplorer
+    from sabaq_widgets.state import notebook_from_widgets
+
+    def line(slope: float) -> dict[str, list[float]]:
+        return {"x": [0, 1, 2], "y": [0, slope, 2 * slope]}
+
+    nb = notebook_from_widgets([
+        NumericAnswer("R0 when beta = 0.5 and gamma = 0.2?", 2.5, abs_tol=0.05),
+        ParameterExplorer(line, {"slope": (1, 3, 1)}, x_label="x", y_label="y", title="Lines"),
+    ])
+    nb["cells"].insert(0, _md("# Widgets\n\nA lesson with $R_0$ and a plot."))
+    return dict(nb)
+
+
+def widget_lesson_olx() -> str:
+    from sabaq_grading.worker.prepare import page_notebook
+
+    ins = widget_lesson()
+    stu = page_notebook(ins)
+    enc = lambda nb: json.dumps(nb).replace("]]>", "]]\\u003e")  # noqa: E731
+    return (f'<sabaq_notebook display_name="Widgets">'
+            f"<instructor_notebook><![CDATA[{enc(ins)}]]></instructor_notebook>"
+            f"<student_notebook><![CDATA[{enc(stu)}]]></student_notebook></sabaq_notebook>")

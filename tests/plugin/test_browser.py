@@ -51,7 +51,7 @@ def test_lesson_widget_answer_submit_score(browser: Any, live: dict[str, Any],
     page = _open(browser, live, student)
     assert page.locator(".sabaq-math .katex").count() >= 1
     assert page.locator(".sabaq-answer .cm-editor").count() == 1
-    page.wait_for_selector(".sabaq-widget[data-mounted='true']")
+    page.wait_for_selector(".sabaq-widget-view[data-mounted='true']")
     page.get_by_label("4", exact=True).check()
     page.locator(".sabaq-widget .sabaq-check").click()
     page.wait_for_selector(".sabaq-widget .is-correct")
@@ -62,7 +62,7 @@ def test_lesson_widget_answer_submit_score(browser: Any, live: dict[str, Any],
 
     page.reload()
     page.wait_for_selector(".sabaq-notebook[data-ready='true']")
-    page.wait_for_selector(".sabaq-widget[data-mounted='true']")
+    page.wait_for_selector(".sabaq-widget-view[data-mounted='true']")
     assert page.get_by_label("4", exact=True).is_checked()
     assert page.locator(".sabaq-widget .is-correct").count() == 1
     assert "return a + b" in page.locator(".sabaq-answer .cm-content").inner_text()
@@ -82,7 +82,7 @@ def test_lesson_widget_answer_submit_score(browser: Any, live: dict[str, Any],
 def test_hostile_content_runs_no_script(browser: Any, live: dict[str, Any],
                                         screenshots: Path) -> None:
     page = _open(browser, live, f"x-{uuid.uuid4().hex[:8]}")
-    page.wait_for_selector(".sabaq-widget[data-mounted='true']")
+    page.wait_for_selector(".sabaq-widget-view[data-mounted='true']")
     assert "<script>" in page.locator(".sabaq-widget legend").inner_text()
     _write(page, HOSTILE)
     page.locator(".sabaq-submit").click()
@@ -124,3 +124,34 @@ def test_staff_see_learner_report_and_regrade(browser: Any, live: dict[str, Any]
     assert staff.locator(".sabaq-notebook[data-request-error]").count() == 0
     _no_script_ran(staff)
     staff.context.close()
+
+
+def test_real_widgets_without_a_kernel(browser: Any, live: dict[str, Any],
+                                       screenshots: Path) -> None:
+    student = f"w-{uuid.uuid4().hex[:8]}"
+    scenario = {**live, "scenario": live["widgets"]}
+    page = _open(browser, scenario, student)
+    page.wait_for_function(
+        "document.querySelectorAll(\".sabaq-widget-view[data-mounted='true']\").length == 2")
+    assert page.locator(".sabaq-submit").count() == 0
+    numeric = page.locator(".sabaq-numeric")
+    numeric.locator("input").fill("٢٫٥")
+    numeric.locator(".sabaq-check").click()
+    numeric.locator(".is-correct").wait_for()
+    saved = "document.querySelector('.sabaq-notebook').dataset.widgetSaved || ''"
+    page.wait_for_function(f"({saved}) !== ''")
+    before = page.evaluate(saved)
+    slider = page.locator(".sabaq-explorer input[type=range]")
+    slider.focus()
+    page.keyboard.press("ArrowRight")
+    page.wait_for_function(f"({saved}) !== {before!r}")
+    value = slider.input_value()
+    page.screenshot(path=str(screenshots / "widgets.png"), full_page=True)
+
+    page.reload()
+    page.wait_for_function(
+        "document.querySelectorAll(\".sabaq-widget-view[data-mounted='true']\").length == 2")
+    assert page.locator(".sabaq-numeric .is-correct").count() == 1
+    assert page.locator(".sabaq-explorer input[type=range]").input_value() == value != "0"
+    _no_script_ran(page)
+    page.context.close()

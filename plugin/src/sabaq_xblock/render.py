@@ -152,7 +152,7 @@ def render_output(output: dict[str, Any]) -> str:
     widget = data.get("application/vnd.jupyter.widget-view+json")
     if isinstance(widget, dict) and isinstance(widget.get("model_id"), str):
         model_id = html.escape(widget["model_id"])
-        return f'<div class="sabaq-widget" data-model-id="{model_id}"></div>'
+        return f'<div class="sabaq-widget-view" data-model-id="{model_id}"></div>'
     for mime in _IMAGE_MIME:
         if mime in data:
             uri = f"data:{mime};base64,{_b64(data[mime], mime)}"

@@ -47,13 +47,16 @@
     this.root = root;
     this.kinds = kinds;
     this.models = {};
+    this.saves = 0;
+    // One save at a time: each save rewrites the learner's stored widget values.
+    this.queue = Promise.resolve();
   }
 
   SabaqWidgetHost.prototype.start = function () {
     var host = this;
     return host.post("widget_state", { action: "load" }).then(function (data) {
       var models = (data && data.models) || {};
-      var placeholders = host.root.querySelectorAll(".sabaq-widget[data-model-id]");
+      var placeholders = host.root.querySelectorAll(".sabaq-widget-view[data-model-id]");
       Array.prototype.forEach.call(placeholders, function (el) {
         var id = el.getAttribute("data-model-id");
         var spec = models[id];
@@ -67,15 +70,18 @@
 
   SabaqWidgetHost.prototype.save = function (model, changes) {
     var host = this;
-    return host.post("widget_state", { action: "save", model_id: model.id, state: changes })
-      .then(function (data) {
+    host.queue = host.queue.catch(function () {}).then(function () {
+      return host.post("widget_state", { action: "save", model_id: model.id, state: changes });
+    }).then(function (data) {
         var echo = (data && data.state) || {};
         Object.keys(echo).forEach(function (k) {
           model._state[k] = echo[k];
           model._emit("change:" + k, echo[k]);
         });
-        host.root.setAttribute("data-widget-saved", String(Date.now()));
+        host.saves += 1;
+        host.root.setAttribute("data-widget-saved", String(host.saves));
       });
+    return host.queue;
   };
 
   SabaqWidgetHost.prototype.mount = function (kind, model, el) {
