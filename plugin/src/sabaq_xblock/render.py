@@ -202,7 +202,9 @@ def render_notebook(nb: nbmod.Notebook) -> str:
             parts.append(markdown_to_html(nbmod.source(cell), cell.get("attachments")))
         elif kind == "code":
             code = nbmod.strip_protected(nbmod.source(cell))
-            parts.append(f'<div class="sabaq-input">{highlight(code, language)}</div>')
+            jupyter = (cell.get("metadata") or {}).get("jupyter") or {}
+            if code.strip() and not (isinstance(jupyter, dict) and jupyter.get("source_hidden")):
+                parts.append(f'<div class="sabaq-input">{highlight(code, language)}</div>')
             outputs = [render_output(o) for o in cell.get("outputs", []) if isinstance(o, dict)]
             if any(outputs):
                 parts.append('<div class="sabaq-outputs">' + "".join(outputs) + "</div>")
