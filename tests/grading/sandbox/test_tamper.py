@@ -222,3 +222,20 @@ def test_forging_the_answer_from_inside_a_test(sbx: Runner, attack: str) -> None
     result = sbx(("code", f"def answer():\n{body}\n    return 1"),
                  ("test", "assert answer() == 2"), ("test", "assert False"))
     assert [c.status for c in result.cells] == ["ok", "error", "error"], result.message
+
+
+def test_finalizer_cannot_re_tamper_after_the_restore(sbx: Runner) -> None:
+    """Replacing a planted object must not let its __del__ forge the answer."""
+    plant = ("def answer():\n"
+             "    import os, sys\n"
+             "    real_write = os.write\n"
+             "    class Bomb:\n"
+             "        def __del__(self):\n"
+             "            def write(fd, data):\n"
+             "                data = bytes(data).replace(b'\"status\":\"error\"', b'\"status\":\"ok\"   ')\n"
+             "                return real_write(fd, data)\n"
+             "            os.write = write\n"
+             "    sys.modules['sabaq_runtime.wire'].struct = Bomb()\n"
+             "    return 1")
+    result = sbx(("code", plant), ("test", "assert answer() == 2"), ("code", "1"))
+    assert [c.status for c in result.cells] == ["ok", "error", "ok"], result.message

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import gc
 import os
 import resource
 import signal
@@ -148,12 +149,30 @@ def _serve(shell: Any, snapshot: guard.Snapshot, budget: int, sandboxed: bool) -
     heal, begin, perf_counter = guard.Snapshot.heal, capture.begin, time.perf_counter
     set_blocking, getpid, describe = os.set_blocking, os.getpid, guard.describe
     setattr_, delattr_, list_, bool_ = setattr, delattr, list, bool
+    gc_enable, gc_disable, graveyard = gc.enable, gc.disable, snapshot.graveyard
     seats: list[tuple[Any, Any, tuple[tuple[str, Any], ...], frozenset[str]]] = [
         (owner, vars(owner), tuple(vars(owner).items()), frozenset(vars(owner)))
         for owner in (guard, snapshot, guard.Snapshot)]
+
+    def reseat() -> None:
+        """Re-seat the guard from this frame's locals, then heal the transport modules."""
+        gc_disable()  # no finalizer may run between here and the answer
+        for owner, live, saved, keys in seats:
+            for key in [k for k in list_(live) if k not in keys]:
+                graveyard.append(live.get(key))
+                delattr_(owner, key)
+            for key, value in saved:
+                old = live.get(key, seats)
+                if old is not value:
+                    graveyard.append(old)
+                    setattr_(owner, key, value)
+        heal(snapshot)
+
     while True:
+        reseat()
         set_blocking(CHANNEL_FD, True)  # student code may have made it non-blocking
         request = recv(CHANNEL_FD, MAX_REQUEST_BYTES)
+        gc_enable()
         if request.get("op") != "cell":
             return 0
         role, source, cell_id = request["role"], request["source"], request["cell_id"]
@@ -172,20 +191,15 @@ def _serve(shell: Any, snapshot: guard.Snapshot, budget: int, sandboxed: bool) -
                                  or RuntimeError("the cell failed"))
         elapsed = (perf_counter() - started) * 1000.0
         sys.stdout, sys.stderr = sys.__stdout__, sys.__stderr__
-        for phase in (0, 1):
-            for owner, live, saved, keys in seats:
-                for key in [k for k in list_(live) if k not in keys]:
-                    delattr_(owner, key)
-                for key, value in saved:
-                    if live.get(key, seats) is not value:
-                        setattr_(owner, key, value)
-            heal(snapshot)
-            if phase == 0 and request.get("isolate_after"):
-                isolate(sandboxed)  # before the answer: nobody else may read the next request
+        reseat()
+        if request.get("isolate_after"):
+            isolate(sandboxed)  # before the answer: nobody else may read the next request
+            reseat()
         snapshot.note_namespace(shell.user_ns)
         send(CHANNEL_FD, {"op": "result", "nonce": request["nonce"], "pid": getpid(),
                           "status": "ok" if passed else "error", "outputs": sink.outputs,
                           "error": error, "duration_ms": elapsed})
+        del graveyard[:]
 
 
 def _isolate(sandboxed: bool) -> None:

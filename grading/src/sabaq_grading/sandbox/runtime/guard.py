@@ -124,6 +124,9 @@ class Snapshot:
         # ids of protected functions whose code or defaults were reassigned (the audit hook
         # reports it), so a clean restore need not touch every function object
         self.changed_functions: set[int] = set()
+        # what a restore replaced stays alive until the runner has answered, so no __del__
+        # of a student object can run (and re-tamper) between the restore and the answer
+        self.graveyard: list[Any] = []
 
     def _restore_namespaces(self, only_transport: bool = False) -> None:
         """Restore module and class dicts; with dict version tags, only the ones that changed.
@@ -134,20 +137,21 @@ class Snapshot:
         read = self.read_version
         modules = len(self.dicts)
         for index, watched in enumerate(self.watched):
-            if read is not None and read(watched) == self.versions[index]:
-                continue
             if only_transport and not self.transport[index]:
+                continue
+            if read is not None and read(watched) == self.versions[index]:
                 continue
             if index < modules:
                 live, saved, values = self.dicts[index]
                 if len(live) != len(saved) or not all(map(is_, live.values(), values)):
-                    _restore_dict(live, saved, self.builtin_names, live is vars(builtins))
+                    _restore_dict(live, saved, self.builtin_names, live is vars(builtins),
+                                  self.graveyard)
             else:
                 cls, saved, values = self.classes[index - modules]
                 live_attrs = vars(cls)
                 if len(live_attrs) != len(saved) or not all(map(is_, live_attrs.values(),
                                                                 values)):
-                    _restore_class(cls, saved)
+                    _restore_class(cls, saved, self.graveyard)
             if read is not None:
                 self.versions[index] = read(watched)
 
@@ -208,13 +212,15 @@ class Snapshot:
 
 
 def _restore_dict(live: dict[str, Any], saved: tuple[tuple[str, Any], ...],
-                  builtin_names: frozenset[str], exact: bool) -> None:
+                  builtin_names: frozenset[str], exact: bool, graveyard: list[Any]) -> None:
     original = dict(saved)
     for key, value in saved:
-        if live.get(key, _MISSING) is not value:
+        old = live.get(key, _MISSING)
+        if old is not value:
+            graveyard.append(old)
             live[key] = value
     for key in [k for k in live if k not in original and (exact or k in builtin_names)]:
-        del live[key]
+        graveyard.append(live.pop(key))
 
 
 def _class_dict(cls: type) -> dict[str, Any]:
@@ -285,14 +291,17 @@ def _cell_or_missing(cell: Any) -> Any:
         return _MISSING
 
 
-def _restore_class(cls: type, saved: tuple[tuple[str, Any], ...]) -> None:
+def _restore_class(cls: type, saved: tuple[tuple[str, Any], ...], graveyard: list[Any]) -> None:
     original = dict(saved)
     live = vars(cls)
     for key, value in saved:
-        if live.get(key, _MISSING) is not value and key not in ("__dict__", "__weakref__"):
+        old = live.get(key, _MISSING)
+        if old is not value and key not in ("__dict__", "__weakref__"):
+            graveyard.append(old)
             with contextlib.suppress(AttributeError, TypeError):
                 setattr(cls, key, value)
     for key in [k for k in live if k not in original and not k.startswith("_abc")]:
+        graveyard.append(live.get(key))
         with contextlib.suppress(AttributeError, TypeError):
             delattr(cls, key)
 
