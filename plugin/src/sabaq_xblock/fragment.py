@@ -11,6 +11,7 @@ from . import i18n, render, views, widgets
 from . import notebook as nbmod
 
 STATIC = "static"
+_ANSWER_IDS: dict[str, list[str]] = {}
 
 
 def _url(block: Any, path: str) -> str:
@@ -29,7 +30,12 @@ def student_fragment(block: Any) -> Fragment:
         return frag
     digest = nbmod.content_hash(block.student_notebook)
     lesson = render.render_cached(block.student_notebook, digest)
-    answers = [c.grade_id for c in nbmod.answer_cells(nbmod.load(block.student_notebook))]
+    answers = _ANSWER_IDS.get(digest)
+    if answers is None:
+        answers = [c.grade_id for c in nbmod.answer_cells(nbmod.load(block.student_notebook))]
+        if len(_ANSWER_IDS) > 256:
+            _ANSWER_IDS.clear()
+        _ANSWER_IDS[digest] = answers
     staff = block._is_staff()
     frag.add_content(
         views.student_html(lesson, language, block.display_name, bool(answers), staff)

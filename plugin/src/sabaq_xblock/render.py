@@ -21,7 +21,7 @@ from typing import Any
 
 from . import notebook as nbmod
 
-RENDERER_VERSION = "1"
+RENDERER_VERSION = "2"
 
 _TAGS = {
     "a", "abbr", "b", "blockquote", "br", "caption", "code", "dd", "del", "details", "div",
