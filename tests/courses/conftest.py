@@ -3,9 +3,10 @@
 Every test that asks for ``course_slug``, ``lesson`` or ``assignment`` runs once per
 course, lesson notebook or assignment notebook listed in the courses' ``course.toml``.
 
-Grading the assignments with real nbgrader takes the longest and mostly waits on
-subprocesses, so when a collected test needs the ``graded`` fixture the grading starts
-in a background thread as soon as collection ends, while the lessons execute.
+Grading the assignments with real nbgrader and running ``sabaq validate`` take the
+longest and mostly wait on subprocesses, so when a collected test needs the ``graded`` or
+``validated`` fixture that work starts in background threads as soon as collection
+ends, while the lessons execute.
 """
 
 from __future__ import annotations
@@ -132,26 +133,48 @@ def grade_all_assignments(course: Path) -> dict[str, dict[str, Any]]:
     return results
 
 
+def sabaq_validate(slug: str) -> subprocess.CompletedProcess[str]:
+    """Run ``sabaq validate`` on one course directory."""
+    return subprocess.run(
+        [str(VENV_BIN / "sabaq"), "validate", "--quiet", str(COURSES_DIR / slug)],
+        env=dict(os.environ, PATH=f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}"),
+        capture_output=True, text=True, timeout=600, check=False,
+    )
+
+
 _BACKGROUND: dict[str, Any] = {}
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
-    if any("graded" in getattr(item, "fixturenames", ()) for item in session.items):
+    wanted = {name for item in session.items for name in getattr(item, "fixturenames", ())}
+    if not wanted & {"graded", "validated"}:
+        return
+    executor = ThreadPoolExecutor(max_workers=2)
+    _BACKGROUND["executor"] = executor
+    if "graded" in wanted:
         workdir = Path(tempfile.mkdtemp(prefix="sabaq-nbgrader-"))
-        executor = ThreadPoolExecutor(max_workers=1)
-        _BACKGROUND.update(workdir=workdir, executor=executor,
-                           future=executor.submit(grade_all_assignments, workdir))
+        _BACKGROUND.update(workdir=workdir, graded=executor.submit(grade_all_assignments, workdir))
+    if "validated" in wanted:
+        _BACKGROUND["validated"] = executor.submit(lambda: {slug: sabaq_validate(slug) for slug in course_slugs()})
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
     if "executor" in _BACKGROUND:
         _BACKGROUND["executor"].shutdown(wait=True)
-        shutil.rmtree(_BACKGROUND["workdir"], ignore_errors=True)
+        if "workdir" in _BACKGROUND:
+            shutil.rmtree(_BACKGROUND["workdir"], ignore_errors=True)
         _BACKGROUND.clear()
 
 
 @pytest.fixture(scope="session")
 def graded() -> dict[str, dict[str, Any]]:
     """Scores of every sample assignment, graded by nbgrader (see grade_all_assignments)."""
-    future: Future[dict[str, dict[str, Any]]] = _BACKGROUND["future"]
+    future: Future[dict[str, dict[str, Any]]] = _BACKGROUND["graded"]
+    return future.result(timeout=900)
+
+
+@pytest.fixture(scope="session")
+def validated() -> dict[str, subprocess.CompletedProcess[str]]:
+    """The result of ``sabaq validate`` for every course, by slug."""
+    future: Future[dict[str, subprocess.CompletedProcess[str]]] = _BACKGROUND["validated"]
     return future.result(timeout=900)
