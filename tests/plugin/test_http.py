@@ -120,3 +120,27 @@ def test_staff_report_and_regrade(live: dict[str, Any]) -> None:
     assert status == 200 and again["state"] == "queued"
     final = learner.wait_final(usage, again["submission_id"])
     assert final["state"] == "graded" and final["attempts_used"] == 1
+
+
+def _engine_validates() -> bool:
+    import sabaq_grading.validate as validate
+
+    return hasattr(validate, "validate_notebook")
+
+
+@pytest.mark.skipif(not _engine_validates(), reason="sabaq_grading.validate.validate_notebook "
+                    "has not landed yet")
+def test_studio_replaces_the_notebook_through_the_workers(live: dict[str, Any]) -> None:
+    staff = Client(live["base"], "staff-author")
+    usage = staff.usage_id(live["studio"])
+    unsound = notebooks.instructor()
+    unsound["cells"][4]["source"] = "assert add(1, 2) == 4"  # the reference fails its own test
+    status, data = staff.post(usage, "studio_submit", {"notebook": json.dumps(unsound)})
+    assert status == 400 and data["problems"], data
+    sound = notebooks.instructor()
+    sound["cells"][0]["source"] = "# Adding, revised"
+    status, data = staff.post(usage, "studio_submit", {"notebook": json.dumps(sound),
+                                                       "display_name": "Revised"})
+    assert status == 200 and "student_notebook" in data["saved"], data
+    page = Client(live["base"], "learner-after-studio").page(live["studio"])
+    assert "Adding, revised" in page and "SOLUTION-MARK" not in page
