@@ -62,7 +62,7 @@ QUOTES: dict[str, list[Quote]] = {
         Quote("minimum of `outpatient_visits` is −1", "facilities['outpatient_visits'].min() == -1"),
         Quote("Eight rows are exact duplicates", "facilities.duplicated().sum() == 8"),
         Quote("240 rows", "len(facilities.drop_duplicates()) == 240"),
-        Quote("40,\n", "facilities['facility_id'].nunique() == 40"),
+        Quote("40 health facilities", "facilities['facility_id'].nunique() == 40"),
         Quote("There should be five districts", "fixed['district'].nunique() == 5"),
     ],
     "python-data-science/lessons/04-plotting-matplotlib.ipynb": [
