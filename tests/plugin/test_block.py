@@ -218,3 +218,18 @@ def test_studio_and_author_views_render(course: Course) -> None:
     for secret in ("SOLUTION-MARK", "HIDDEN-MARK"):
         assert secret not in studio
     assert "sabaq-answer" in staff.author_view().body_html()
+
+
+def test_a_submission_pending_too_long_is_queued_again(tmp_path: Path) -> None:
+    course = Course(tmp_path, notebooks.olx())
+    course.bucket["GRADE_TIMEOUT"] = "0"
+    _, queued = call(course.block(), "submit", {"answers": {"add": "x"}})
+    from sabaq_xblock.submissions import SubmissionStore
+
+    store = SubmissionStore(f"sqlite:///{tmp_path / 'submissions.sqlite'}")
+    first = store.get(queued["submission_id"])
+    assert first is not None and first.task_id
+    _, polled = call(course.block(), "status", {})
+    again = store.get(queued["submission_id"])
+    assert again is not None and again.task_id != first.task_id
+    assert polled["state"] == "queued" and polled["attempts_used"] == 1

@@ -275,7 +275,7 @@ class NotebookBlock(ScorableXBlockMixin, XBlock):  # type: ignore[misc]
         if not subs:
             return answer
         try:
-            sub = grading.refresh(subs[0], self._publish_score)
+            sub = grading.refresh(subs[0], self._publish_score, self.notebook)
         except SabaqBlockError as error:
             raise _fail(error) from error
         answer.update(

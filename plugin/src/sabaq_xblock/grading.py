@@ -73,12 +73,22 @@ class GradingService:
         self.store.set_task(sub.id, task_id)
         return sub
 
-    def refresh(self, sub: Submission, publish: Publish) -> Submission:
-        """Ask the backend about a pending submission and record what it says."""
+    def refresh(self, sub: Submission, publish: Publish, instructor: str = "") -> Submission:
+        """Ask the backend about a pending submission and record what it says.
+
+        A submission pending for longer than the grading timeout is queued again (its
+        task may have died with a worker that could not hand it back); finishing is
+        idempotent, so a late duplicate result changes nothing.
+        """
         if sub.state not in PENDING_STATES or not sub.task_id:
             return sub
         poll = self.backend.poll(sub.task_id)
-        if poll.state == "running":
+        if poll.state in ("queued", "running") and instructor and (
+            time.time() - sub.updated > self.settings.grade_timeout
+        ):
+            task_id = self.backend.enqueue(instructor, sub.notebook, name=sub.id, callback=None)
+            self.store.set_task(sub.id, task_id)
+        elif poll.state == "running":
             self.store.mark_running(sub.id)
         elif poll.state == "done" and isinstance(poll.result, dict):
             self._finish(sub.id, poll.result, publish)
