@@ -111,3 +111,8 @@ def test_namespace_is_fresh_per_submission(sbx: Runner) -> None:
     result = sbx(("test", "assert 'leftover' not in globals()"),
                  ("test", "import numpy\nassert not hasattr(numpy, 'leftover')"))
     assert [c.status for c in result.cells] == ["ok", "ok"]
+
+
+def test_no_cells(sbx: Runner) -> None:
+    result = sbx()
+    assert result.ended == "completed" and result.cells == []

@@ -7,6 +7,7 @@ import logging
 import os
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -90,3 +91,21 @@ def test_worker_dying_mid_run_is_reported(unsafe: Executor) -> None:
     assert broken.ended == "crashed" and "sandbox worker failed" in broken.message
     healed = unsafe.run([Cell("a", "1 + 1", "code")])
     assert healed.ended == "completed"
+
+
+def test_replaced_sandbox_worker_stays_up(executor: Executor) -> None:
+    """A replacement zygote must outlive the moment it was started in."""
+    victim = executor._all[0]
+    os.kill(victim._process.pid, 9)
+    victim._process.wait()
+    for _ in range(4):
+        result = executor.run([Cell("a", "1 + 1", "code")])
+        assert result.ended in ("completed", "crashed")
+    deadline = time.monotonic() + 120
+    while len(executor._all) < 2 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert len(executor._all) == 2 and victim not in executor._all
+    time.sleep(0.5)
+    assert all(worker.alive() for worker in executor._all)
+    results = [executor.run([Cell("a", "1 + 1", "code")]) for _ in range(4)]
+    assert [r.ended for r in results] == ["completed"] * 4

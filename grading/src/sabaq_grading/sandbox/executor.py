@@ -7,6 +7,8 @@ the critical path of later runs.
 
 from __future__ import annotations
 
+import concurrent.futures
+import contextlib
 import logging
 import queue
 import threading
@@ -51,11 +53,22 @@ class Executor:
         self._all: list[Worker] = []
         self._lock = threading.Lock()
         self._closed = False
+        # Zygotes die with the thread that started them (bubblewrap's --die-with-parent is a
+        # parent-death signal, which Linux ties to the creating thread), so they are all
+        # started by these threads, which live exactly as long as this Executor.
+        self._spawner = concurrent.futures.ThreadPoolExecutor(
+            workers, thread_name_prefix="sabaq-sandbox-spawner")
+        futures = [self._spawner.submit(Worker, self._preload, unsafe_no_sandbox)
+                   for _ in range(workers)]
         try:
-            for _ in range(workers):
-                self._add(Worker(self._preload, unsafe_no_sandbox))
+            for future in futures:
+                self._add(future.result())
         except BaseException:
+            concurrent.futures.wait(futures)
             self.close()
+            for future in futures:  # started, but never added to the pool
+                if future.exception() is None:
+                    future.result().close()
             raise
         for warning in self._all[0].warnings:
             log.warning("sandbox: %s", warning)
@@ -83,7 +96,8 @@ class Executor:
                     if not self._all:  # nobody left to serve waiting runs: wake them
                         self._idle.put(None)
 
-        threading.Thread(target=start, name="sabaq-sandbox-respawn", daemon=True).start()
+        with contextlib.suppress(RuntimeError):  # closed meanwhile
+            self._spawner.submit(start)
 
     def run(self, cells: Sequence[Cell], files: Mapping[str, bytes] | None = None,
             limits: Limits | None = None) -> RunResult:
@@ -130,6 +144,7 @@ class Executor:
             workers, self._all = self._all, []
         for worker in workers:
             worker.close()
+        self._spawner.shutdown(wait=False, cancel_futures=True)
 
     def __enter__(self) -> Executor:
         return self

@@ -25,7 +25,7 @@ from typing import Any
 from ..errors import SandboxUnavailable
 from . import launch
 from .models import Cell, CellResult, Limits, RunResult
-from .outcome import Outcome, describe_exit
+from .outcome import Outcome
 from .runtime import wire
 
 START_TIMEOUT = 120.0
@@ -231,5 +231,3 @@ def _readable(sock: socket.socket) -> bool:
     ready, _, _ = select.select([sock], [], [], 0)
     return bool(ready)
 
-
-__all__ = ["Worker", "describe_exit"]
