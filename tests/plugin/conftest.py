@@ -104,6 +104,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Any:
     (root / "scenarios").mkdir()
     (root / "scenarios" / "adding.xml").write_text(notebooks.olx(max_attempts=3), "utf-8")
     (root / "scenarios" / "widgets.xml").write_text(notebooks.widget_lesson_olx(), "utf-8")
+    (root / "scenarios" / "yy-files.xml").write_text(notebooks.reader_olx(), "utf-8")
     (root / "scenarios" / "zz-studio.xml").write_text(notebooks.olx("Studio"), "utf-8")
     port = servers.free_port()
     env = servers.environment(root, port)
@@ -111,7 +112,8 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Any:
         base = stack.enter_context(servers.workbench(root, env, port))
         stack.enter_context(servers.worker(root, env))
         yield {"base": base, "root": root, "scenario": "sabaq_notebook.0",
-               "widgets": "sabaq_notebook.1", "studio": "sabaq_notebook.2"}
+               "widgets": "sabaq_notebook.1", "files": "sabaq_notebook.2",
+               "studio": "sabaq_notebook.3"}
 
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",

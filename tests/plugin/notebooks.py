@@ -117,3 +117,30 @@ def widget_lesson_olx() -> str:
     return (f'<sabaq_notebook display_name="Widgets">'
             f"<instructor_notebook><![CDATA[{enc(ins)}]]></instructor_notebook>"
             f"<student_notebook><![CDATA[{enc(stu)}]]></student_notebook></sabaq_notebook>")
+
+
+def reader() -> dict[str, Any]:
+    """An assignment whose code reads a data file shipped beside it (``offset.txt``)."""
+    return {
+        "nbformat": 4, "nbformat_minor": 5,
+        "metadata": {"kernelspec": {"name": "python3", "language": "python",
+                                    "display_name": "Python 3"}},
+        "cells": [
+            _code("with open('offset.txt') as handle:\n    OFFSET = int(handle.read())",
+                  _meta("setup")),
+            _code("def shifted(x):\n    ### BEGIN SOLUTION\n    return x + OFFSET\n"
+                  "    ### END SOLUTION", _meta("shifted", solution=True, locked=False)),
+            _code("assert shifted(1) == 8", _meta("test-shifted", grade=True, points=1)),
+        ],
+    }
+
+
+def reader_olx() -> str:
+    from sabaq_grading.worker.prepare import page_notebook
+
+    ins = reader()
+    enc = lambda nb: json.dumps(nb).replace("]]>", "]]\\u003e")  # noqa: E731
+    return (f'<sabaq_notebook display_name="Reader">'
+            f"<instructor_notebook><![CDATA[{enc(ins)}]]></instructor_notebook>"
+            f"<student_notebook><![CDATA[{enc(page_notebook(ins))}]]></student_notebook>"
+            '<data_file name="offset.txt"><![CDATA[Nwo=]]></data_file></sabaq_notebook>')

@@ -233,3 +233,17 @@ def test_a_submission_pending_too_long_is_queued_again(tmp_path: Path) -> None:
     again = store.get(queued["submission_id"])
     assert again is not None and again.task_id != first.task_id
     assert polled["state"] == "queued" and polled["attempts_used"] == 1
+
+
+def test_data_files_round_trip_through_olx(tmp_path: Path) -> None:
+    course = Course(tmp_path, notebooks.reader_olx())
+    block = course.block("author", staff=True)
+    assert block.data_files == {"offset.txt": "Nwo="}
+    node = etree.Element("root")
+    block.add_xml_to_node(node)
+    text = etree.tostring(node, encoding="unicode")
+    assert '<data_file name="offset.txt"><![CDATA[Nwo=]]></data_file>' in text
+    again = etree.Element("root")
+    Course(tmp_path / "again", text).block("author", staff=True).add_xml_to_node(again)
+    assert etree.tostring(again, encoding="unicode") == text
+    assert "Nwo=" not in course.block().render("student_view").body_html()

@@ -53,6 +53,15 @@ def test_wrong_answer_gets_feedback(live: dict[str, Any]) -> None:
     assert failed and all(("message" in t) != t["hidden"] for t in failed)
 
 
+def test_data_files_travel_with_the_submission(live: dict[str, Any]) -> None:
+    client = Client(live["base"], f"files-{uuid.uuid4().hex[:8]}")
+    usage = client.usage_id(live["files"])
+    _, data = client.post(usage, "submit", {"answers": {
+        "shifted": "def shifted(x):\n    return x + OFFSET"}})
+    final = client.wait_final(usage, data["submission_id"])
+    assert final["state"] == "graded" and final["score"] == final["max_score"] == 1.0, final
+
+
 def test_upload_of_a_notebook(live: dict[str, Any]) -> None:
     client, usage = _client(live)
     from sabaq_xblock import notebook as nbmod

@@ -31,7 +31,13 @@ class GradingBackend(Protocol):
     """What the block needs from a grading service."""
 
     def enqueue(
-        self, instructor: str, submission: str, *, name: str, callback: dict[str, str] | None
+        self,
+        instructor: str,
+        submission: str,
+        *,
+        name: str,
+        callback: dict[str, str] | None,
+        files: dict[str, str] | None = None,
     ) -> str: ...
 
     def poll(self, task_id: str) -> Poll: ...
@@ -69,14 +75,21 @@ class CeleryBackend:
         self.settings = settings
 
     def enqueue(
-        self, instructor: str, submission: str, *, name: str, callback: dict[str, str] | None
+        self,
+        instructor: str,
+        submission: str,
+        *,
+        name: str,
+        callback: dict[str, str] | None,
+        files: dict[str, str] | None = None,
     ) -> str:
+        """Queue ``sabaq.grade``; ``files`` maps data file names to base64 content."""
         app = _celery_app(self.settings)
         try:
             result = app.send_task(
                 GRADE_TASK,
                 args=[instructor, submission],
-                kwargs={"name": name, "callback": callback},
+                kwargs={"name": name, "callback": callback, "files": files or None},
                 queue=self.settings.queue,
                 retry=True,
                 retry_policy={"max_retries": 2, "interval_start": 0.2},

@@ -55,6 +55,11 @@ class NotebookBlock(ScorableXBlockMixin, XBlock):  # type: ignore[misc]
         scope=Scope.content,
         default="",
     )
+    data_files = Dict(
+        display_name=_("Data files"),
+        help=_("Files the assignment's code reads, sent to the grader with each submission."),
+        scope=Scope.content,
+    )
     weight = Float(
         display_name=_("Weight"),
         help=_("How much this unit counts in the course grade."),
@@ -155,26 +160,22 @@ class NotebookBlock(ScorableXBlockMixin, XBlock):  # type: ignore[misc]
 
     def max_score(self) -> float:
         try:
-            nb = nbmod.load(self.notebook or self.student_notebook)
+            return nbmod.max_points(nbmod.load(self.notebook or self.student_notebook))
         except SabaqBlockError:
             return 0.0
-        total = 0.0
-        for cell in nb["cells"]:
-            meta = nbmod.nbgrader(cell)
-            if meta.get("grade") and not meta.get("solution"):
-                total += float(meta.get("points", 0) or 0)
-        return total
 
     # ---- OLX -----------------------------------------------------------------------
 
     @classmethod
     def parse_xml(cls, node: Any, runtime: Any, keys: Any) -> NotebookBlock:
         block: NotebookBlock = runtime.construct_xblock_from_class(cls, keys)
-        attributes, notebooks = olx.read(node)
+        attributes, notebooks, files = olx.read(node)
         for name, value in attributes.items():
             setattr(block, name, block.fields[name].from_string(value))
         for name, text in notebooks.items():
             setattr(block, name, text)
+        if files:
+            block.data_files = files
         return block
 
     def add_xml_to_node(self, node: Any) -> None:
@@ -184,7 +185,8 @@ class NotebookBlock(ScorableXBlockMixin, XBlock):  # type: ignore[misc]
             for name in olx.ATTRIBUTE_FIELDS
             if self.fields[name].is_set_on(self)
         }
-        olx.write(node, attributes, {"notebook": self.notebook, "student_notebook": self.student_notebook})
+        notebooks = {"notebook": self.notebook, "student_notebook": self.student_notebook}
+        olx.write(node, attributes, notebooks, dict(self.data_files))
 
     # ---- views ---------------------------------------------------------------------
 
@@ -240,7 +242,8 @@ class NotebookBlock(ScorableXBlockMixin, XBlock):  # type: ignore[misc]
         if grading.pending(self._learner):
             raise Conflict("already_grading")
         sub = grading.submit(
-            self.notebook, submission, self._learner, kind, self._callback_url()
+            self.notebook, submission, self._learner, kind, self._callback_url(),
+            dict(self.data_files),
         )
         return {"submission_id": sub.id, "state": "queued"}
 
@@ -275,7 +278,7 @@ class NotebookBlock(ScorableXBlockMixin, XBlock):  # type: ignore[misc]
         if not subs:
             return answer
         try:
-            sub = grading.refresh(subs[0], self._publish_score, self.notebook)
+            sub = grading.refresh(subs[0], self._publish_score, self.notebook, dict(self.data_files))
         except SabaqBlockError as error:
             raise _fail(error) from error
         answer.update(
@@ -374,7 +377,8 @@ class NotebookBlock(ScorableXBlockMixin, XBlock):  # type: ignore[misc]
         self._require_staff()
         try:
             sub = self._grading.regrade(
-                str((data or {}).get("submission_id", "")), self.notebook, self._callback_url()
+                str((data or {}).get("submission_id", "")), self.notebook, self._callback_url(),
+                dict(self.data_files),
             )
         except SabaqBlockError as error:
             raise _fail(error) from error

@@ -55,7 +55,13 @@ class GradingService:
         )
 
     def submit(
-        self, instructor: str, submission: str, learner_id: str, kind: str, callback: str | None
+        self,
+        instructor: str,
+        submission: str,
+        learner_id: str,
+        kind: str,
+        callback: str | None,
+        files: dict[str, str] | None = None,
     ) -> Submission:
         if not instructor:
             raise Conflict("no_notebook")
@@ -66,6 +72,7 @@ class GradingService:
                 submission,
                 name=sub.id,
                 callback={"url": callback} if callback else None,
+                files=files,
             )
         except SabaqBlockError:
             self.store.delete(sub.id)
@@ -73,7 +80,13 @@ class GradingService:
         self.store.set_task(sub.id, task_id)
         return sub
 
-    def refresh(self, sub: Submission, publish: Publish, instructor: str = "") -> Submission:
+    def refresh(
+        self,
+        sub: Submission,
+        publish: Publish,
+        instructor: str = "",
+        files: dict[str, str] | None = None,
+    ) -> Submission:
         """Ask the backend about a pending submission and record what it says.
 
         A submission pending for longer than the grading timeout is queued again (its
@@ -86,7 +99,9 @@ class GradingService:
         if poll.state in ("queued", "running") and instructor and (
             time.time() - sub.updated > self.settings.grade_timeout
         ):
-            task_id = self.backend.enqueue(instructor, sub.notebook, name=sub.id, callback=None)
+            task_id = self.backend.enqueue(
+                instructor, sub.notebook, name=sub.id, callback=None, files=files
+            )
             self.store.set_task(sub.id, task_id)
         elif poll.state == "running":
             self.store.mark_running(sub.id)
@@ -129,14 +144,21 @@ class GradingService:
         if not self._finish(submission_id, report, publish):
             raise Conflict("already_final")
 
-    def regrade(self, submission_id: str, instructor: str, callback: str | None) -> Submission:
+    def regrade(
+        self,
+        submission_id: str,
+        instructor: str,
+        callback: str | None,
+        files: dict[str, str] | None = None,
+    ) -> Submission:
         original = self.store.get(submission_id)
         if original is None or original.block_id != self.block_id:
             raise NotFound("no_submission")
         if self.pending(original.learner_id):
             raise Conflict("already_grading")
-        return self.submit(instructor, original.notebook, original.learner_id, "regrade", None
-                           if callback is None else callback)
+        return self.submit(
+            instructor, original.notebook, original.learner_id, "regrade", callback, files
+        )
 
     def report(self, learner_id: str | None) -> dict[str, Any]:
         """Staff view: per-learner summaries, or one learner's submissions in full."""

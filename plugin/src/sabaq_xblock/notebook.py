@@ -133,3 +133,13 @@ def answered(student_nb: Notebook, answers: Any) -> Notebook:
     if sum(len(v.encode("utf-8")) for v in answers.values()) > MAX_ANSWER_BYTES:
         raise AnswersInvalid("too_large")
     return fill_answers(student_nb, answers)
+
+
+def max_points(nb: Notebook) -> float:
+    """The points of all autograded test cells of ``nb``."""
+    total = 0.0
+    for cell in nb.get("cells", []):
+        meta = nbgrader(cell)
+        if meta.get("grade") and not meta.get("solution"):
+            total += float(meta.get("points", 0) or 0)
+    return total

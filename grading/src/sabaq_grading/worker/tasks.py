@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import logging
 import os
+import threading
 import urllib.request
+from collections import OrderedDict
 from typing import Any
 
 from .app import app
@@ -13,6 +17,8 @@ from .callback import signed_headers
 
 log = logging.getLogger(__name__)
 _GRADER: list[Any] = []
+_ASSIGNMENTS: OrderedDict[str, Any] = OrderedDict()
+_LOCK = threading.Lock()
 
 
 def _grader() -> Any:
@@ -24,20 +30,41 @@ def _grader() -> Any:
     return _GRADER[0]
 
 
+def _assignment(instructor: str, files: dict[str, str] | None) -> Any:
+    """The prepared assignment, cached by content so repeat submissions skip preparation."""
+    key = hashlib.sha256(
+        json.dumps([instructor, sorted((files or {}).items())]).encode("utf-8")
+    ).hexdigest()
+    with _LOCK:
+        if key in _ASSIGNMENTS:
+            _ASSIGNMENTS.move_to_end(key)
+            return _ASSIGNMENTS[key]
+    decoded = {name: base64.b64decode(data) for name, data in (files or {}).items()}
+    prepared = _grader().assignment(instructor, files=decoded)
+    with _LOCK:
+        _ASSIGNMENTS[key] = prepared
+        while len(_ASSIGNMENTS) > 64:
+            _ASSIGNMENTS.popitem(last=False)
+    return prepared
+
+
 @app.task(name="sabaq.grade")  # type: ignore[untyped-decorator]
 def grade(
     instructor: str,
     submission: str,
     name: str = "",
     callback: dict[str, str] | None = None,
+    files: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """Grade ``submission`` against ``instructor``; return the grade report (schema v1).
+
+    ``files`` maps the data files the assignment's code reads to their base64 content.
 
     When ``callback`` names a URL, the report is also POSTed there, signed with
     ``SABAQ_CALLBACK_SECRET``. A failed callback is logged and does not fail the
     task: the block also reads the result from the result backend.
     """
-    report: dict[str, Any] = _grader().grade(instructor, submission, name=name)
+    report: dict[str, Any] = _grader().grade(_assignment(instructor, files), submission, name=name)
     if callback and callback.get("url"):
         _post_callback(callback["url"], name, report)
     return report
