@@ -116,3 +116,12 @@ def test_namespace_is_fresh_per_submission(sbx: Runner) -> None:
 def test_no_cells(sbx: Runner) -> None:
     result = sbx()
     assert result.ended == "completed" and result.cells == []
+
+
+def test_large_files_and_cells(sbx: Runner) -> None:
+    blob = bytes(range(256)) * (24 << 10)  # 6 MiB
+    big_cell = "values = [\n" + "    1,\n" * 200_000 + "]"
+    result = sbx(("code", big_cell), ("test", "assert len(values) == 200_000"),
+                 ("test", f"assert open('blob.bin', 'rb').read() == bytes(range(256)) * {24 << 10}"),
+                 files={"blob.bin": blob})
+    assert [c.status for c in result.cells] == ["ok", "ok", "ok"], result.message

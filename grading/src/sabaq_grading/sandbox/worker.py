@@ -99,7 +99,7 @@ class Worker:
 
     def _control_call(self, message: dict[str, Any] | None, expect: str) -> dict[str, Any]:
         if message is not None:
-            wire.send(self._control.fileno(), message)
+            wire.send_on(self._control, message, time.monotonic() + CONTROL_TIMEOUT)
         self._control.setblocking(True)
         reply = self._reader.read(self._control, time.monotonic() + CONTROL_TIMEOUT)
         if reply.get("op") != expect:
@@ -128,7 +128,8 @@ class Worker:
                "files": {k: base64.b64encode(v).decode("ascii") for k, v in files.items()}}
         channel, child_end = socket.socketpair()
         try:
-            wire.send(self._control.fileno(), job)
+            wire.send_on(self._control, job, time.monotonic() + CONTROL_TIMEOUT)
+            self._control.setblocking(True)
             socket.send_fds(self._control, [b"F"], [child_end.fileno()])
             child_end.close()
             first_pid = self._control_call(None, "started").get("pid")
@@ -137,7 +138,8 @@ class Worker:
             if outcome.peer_closed:
                 finished = self._control_call({"op": "finish", "grace": True}, "finished")
             else:
-                wire.send(self._control.fileno(), {"op": "finish", "grace": False})
+                wire.send_on(self._control, {"op": "finish", "grace": False},
+                             time.monotonic() + CONTROL_TIMEOUT)
                 self._pending_finish = True
         finally:
             channel.close()
@@ -179,7 +181,8 @@ class _Session:
                 following = self.cells[index + 1] if index + 1 < len(self.cells) else None
                 self._run_cell(cell, following is not None and following.role == "test")
             outcome.current = None
-            wire.send(self.channel.fileno(), {"op": "done"})
+            with contextlib.suppress(OSError):  # every cell is answered: the rest is cleanup
+                wire.send_on(self.channel, {"op": "done"}, time.monotonic() + 5.0)
         except TimeoutError:
             outcome.timed_out(self.deadline)
         except wire.PeerClosed:
@@ -192,11 +195,11 @@ class _Session:
         if self.reader.pending() or _readable(self.channel):
             raise wire.WireError("the sandbox sent a frame nobody asked for")
         nonce = secrets.token_hex(16)
-        wire.send(self.channel.fileno(), {"op": "cell", "nonce": nonce, "cell_id": cell.cell_id,
-                                          "source": cell.source, "role": cell.role,
-                                          "isolate_after": isolate_after})
         sent = self.outcome.cell_started = time.monotonic()
         deadline = min(sent + self.limits.cell_timeout, self.deadline)
+        wire.send_on(self.channel, {"op": "cell", "nonce": nonce, "cell_id": cell.cell_id,
+                                    "source": cell.source, "role": cell.role,
+                                    "isolate_after": isolate_after}, deadline)
         reply = self.reader.read(self.channel, deadline)
         if reply.get("op") != "result" or reply.get("nonce") != nonce:
             raise wire.WireError("the sandbox answered with a frame that does not match the cell "

@@ -31,6 +31,20 @@ def send(fd: int, message: dict[str, Any]) -> None:
         data = data[written:]
 
 
+def encode(message: dict[str, Any]) -> bytes:
+    """One frame's bytes."""
+    body = json.dumps(message, separators=(",", ":")).encode("utf-8")
+    return _HEADER.pack(len(body)) + body
+
+
+def send_on(sock: Any, message: dict[str, Any], deadline: float) -> None:
+    """Host side: write one frame to a socket, giving up (TimeoutError) at ``deadline``."""
+    import time
+
+    sock.settimeout(max(0.001, deadline - time.monotonic()))
+    sock.sendall(encode(message))
+
+
 def read_exact(fd: int, size: int) -> bytes:
     """Read exactly ``size`` bytes, or raise if the peer closes first."""
     chunks: list[bytes] = []
