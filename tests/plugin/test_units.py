@@ -132,3 +132,15 @@ def test_feedback_policies_never_show_hidden_text() -> None:
     assert feedback.learner_feedback(report, "score") == []
     assert feedback.error_of({"error": {"kind": "timeout", "message": "m"}}) == {
         "kind": "timeout", "message": "m"}
+
+
+def test_catalogs_hold_every_marked_string() -> None:
+    from babel.messages.extract import extract_from_dir
+    from babel.messages.pofile import read_po
+
+    package = ROOT / "plugin/src/sabaq_xblock"
+    marked = {msg for _f, _l, msg, _c, _x in extract_from_dir(str(package), keywords={"_": None})}
+    with (package / "translations/ur/LC_MESSAGES/text.po").open("rb") as handle:
+        catalog = read_po(handle)
+    translated = {m.id for m in catalog if m.id and m.string}
+    assert marked <= translated, f"run translations.py and translate: {marked - translated}"
