@@ -239,3 +239,11 @@ def test_finalizer_cannot_re_tamper_after_the_restore(sbx: Runner) -> None:
              "    return 1")
     result = sbx(("code", plant), ("test", "assert answer() == 2"), ("code", "1"))
     assert [c.status for c in result.cells] == ["ok", "error", "ok"], result.message
+
+
+def test_rewriting_protected_code_and_tracing_are_refused(sbx: Runner) -> None:
+    result = sbx(("code", ATTACKS["assert_allclose_code"]), ("code", ATTACKS["settrace"]),
+                 ("code", "import gc\ngc.get_objects()"))
+    for cell in result.cells:
+        assert cell.status == "error" and cell.error is not None
+        assert cell.error["ename"] == "TamperBlocked" and "not allowed" in cell.error["evalue"]

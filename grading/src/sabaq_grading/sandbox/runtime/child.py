@@ -150,9 +150,8 @@ def _serve(shell: Any, snapshot: guard.Snapshot, budget: int, sandboxed: bool) -
     set_blocking, getpid, describe = os.set_blocking, os.getpid, guard.describe
     setattr_, delattr_, list_, bool_ = setattr, delattr, list, bool
     gc_enable, gc_disable, graveyard = gc.enable, gc.disable, snapshot.graveyard
-    seats: list[tuple[Any, Any, tuple[tuple[str, Any], ...], frozenset[str]]] = [
-        (owner, vars(owner), tuple(vars(owner).items()), frozenset(vars(owner)))
-        for owner in (guard, snapshot, guard.Snapshot)]
+    seats = tuple((owner, vars(owner), tuple(vars(owner).items()), frozenset(vars(owner)))
+                  for owner in (guard, snapshot, guard.Snapshot))
 
     def reseat() -> None:
         """Re-seat the guard from this frame's locals, then heal the transport modules."""

@@ -6,7 +6,8 @@ modules (and the code, defaults and closures of their functions, and the attribu
 classes), their ``sys.modules`` entries, and module names the namespace once bound to them.
 An audit hook always refuses tracing, profiling, object-graph walking and new audit hooks
 (the usual tools to subvert a test or the runner), refuses ctypes while a test runs or in
-threads, and refuses rewriting the runner's own functions. The test itself is compiled and
+threads, and refuses rewriting the code or defaults of any protected function (the
+runner's own included). The test itself is compiled and
 executed by the runner, never by the shell.
 """
 
@@ -20,7 +21,7 @@ import sys
 import threading
 import types
 from collections.abc import Callable
-from operator import attrgetter, is_
+from operator import is_
 from typing import Any
 
 PROTECTED_MODULES = ("builtins", "math", "cmath", "operator", "functools", "numbers", "numpy",
@@ -69,7 +70,7 @@ class Snapshot:
 
     def __init__(self, shell: Any) -> None:
         self.shell = shell
-        self.modules: dict[str, types.ModuleType] = {}
+        modules: dict[str, types.ModuleType] = {}
         dicts: list[tuple[dict[str, Any], tuple[tuple[str, Any], ...]]] = []
         functions: list[types.FunctionType] = []
         classes: list[tuple[type, tuple[tuple[str, Any], ...]]] = []
@@ -78,7 +79,7 @@ class Snapshot:
             module = sys.modules[name]
             if not isinstance(module, types.ModuleType):
                 continue
-            self.modules[name] = module
+            modules[name] = module
             dicts.append((module.__dict__, tuple(module.__dict__.items())))
             for value in list(module.__dict__.values()):
                 if id(value) in seen:
@@ -96,19 +97,19 @@ class Snapshot:
         self.classes = tuple((cls, saved, tuple(v for _, v in saved)) for cls, saved in classes)
         self.read_version = _dict_version_reader()
         watched = [live for live, _ in dicts] + [_class_dict(cls) for cls, _ in classes]
-        self.versions = [self.read_version(d) if self.read_version else 0 for d in watched]
+        # the pristine tags; a dict whose tag differs is compared value by value (few are)
+        self.versions = tuple(self.read_version(d) if self.read_version else 0 for d in watched)
+        self.modules = tuple(modules.items())
         self.watched = tuple(watched)
         self.transport = tuple(_is_transport(name) for name in
-                               [m for m in self.modules] + [c.__module__ for c, _ in classes])
+                               [m for m in modules] + [c.__module__ for c, _ in classes])
         self.functions = tuple(functions)
-        self.function_fields = tuple((field, tuple(map(attrgetter(field), functions)))
-                                     for field in ("__code__", "__defaults__", "__kwdefaults__"))
         cells = [(cell, cell.cell_contents) for func in functions for cell in func.__closure__ or ()
                  if _has_value(cell)]
         self.cells = tuple(c for c, _ in cells)
         self.cell_values = tuple(v for _, v in cells)
         self.builtin_names = frozenset(vars(builtins))
-        self.protected_ids = frozenset(id(m) for m in self.modules.values())
+        self.protected_ids = frozenset(id(m) for m in modules.values())
         self.sys_hooks = tuple((name, getattr(sys, name)) for name in
                                ("excepthook", "displayhook", "unraisablehook", "breakpointhook"))
         self.meta_path = tuple(sys.meta_path)
@@ -121,9 +122,6 @@ class Snapshot:
         self.transformers = (tuple(shell.input_transformers_cleanup),
                              tuple(shell.input_transformers_post), tuple(shell.ast_transformers))
         self.namespace_modules: dict[str, types.ModuleType] = {}
-        # ids of protected functions whose code or defaults were reassigned (the audit hook
-        # reports it), so a clean restore need not touch every function object
-        self.changed_functions: set[int] = set()
         # what a restore replaced stays alive until the runner has answered, so no __del__
         # of a student object can run (and re-tamper) between the restore and the answer
         self.graveyard: list[Any] = []
@@ -152,8 +150,6 @@ class Snapshot:
                 if len(live_attrs) != len(saved) or not all(map(is_, live_attrs.values(),
                                                                 values)):
                     _restore_class(cls, saved, self.graveyard)
-            if read is not None:
-                self.versions[index] = read(watched)
 
     def note_namespace(self, namespace: dict[str, Any]) -> None:
         """Remember names bound to protected modules (``np`` -> numpy) after a cell ran."""
@@ -165,16 +161,6 @@ class Snapshot:
     def heal(self) -> None:
         """Put back what the runner needs to talk to the host; cheap, run after every cell."""
         self._restore_namespaces(only_transport=True)
-        self._restore_functions()
-
-    def _restore_functions(self) -> None:
-        changed = self.changed_functions
-        if changed:
-            for field, values in self.function_fields:
-                for func, value in zip(self.functions, values, strict=True):
-                    if id(func) in changed and getattr(func, field) is not value:
-                        setattr(func, field, value)
-            changed.clear()
 
     def restore(self, namespace: dict[str, Any]) -> None:
         """Put back everything a test may rely on (see the module docstring)."""
@@ -193,11 +179,10 @@ class Snapshot:
                 with contextlib.suppress(OSError, ValueError, TypeError):
                     signal.signal(sig, handler)
         self._restore_namespaces()
-        self._restore_functions()
         if not all(map(is_, map(_cell_or_missing, self.cells), self.cell_values)):
             for cell, value in zip(self.cells, self.cell_values, strict=True):
                 cell.cell_contents = value
-        for name, module in self.modules.items():
+        for name, module in self.modules:
             if sys.modules.get(name) is not module:
                 sys.modules[name] = module
         for key, module in self.namespace_modules.items():
@@ -308,23 +293,19 @@ def _restore_class(cls: type, saved: tuple[tuple[str, Any], ...], graveyard: lis
 
 def install_audit_hook(snapshot: Snapshot) -> None:
     """Install the (irremovable) audit hook; call once in the zygote after the snapshot."""
-    runner_functions = frozenset(id(f) for f in snapshot.functions
-                                 if f.__module__.startswith("sabaq_runtime"))
     protected_functions = frozenset(id(f) for f in snapshot.functions)
     test_code = _exec_test.__code__
 
     def hook(event: str, args: tuple[Any, ...], _getframe: Any = sys._getframe,
              _always: frozenset[str] = _BLOCKED_ALWAYS, _fields: frozenset[str] = _FUNCTION_FIELDS,
-             _runner: frozenset[int] = runner_functions, _test: types.CodeType = test_code,
+             _test: types.CodeType = test_code,
              _protected: frozenset[int] = protected_functions,
-             _changed: set[int] = snapshot.changed_functions,
              _main: int = threading.main_thread().ident or 0,
              _ident: Any = threading.get_ident, _error: type = TamperBlocked) -> None:
         if event == "object.__setattr__":
             if args[1] in _fields and id(args[0]) in _protected:
-                if id(args[0]) in _runner:
-                    raise _error(f"changing {args[1]} of the grading runner is not allowed")
-                _changed.add(id(args[0]))
+                raise _error(f"changing {args[1]} of {getattr(args[0], '__qualname__', '?')} "
+                             f"is not allowed in a graded submission")
             return
         if event in _always:
             raise _error(f"{event} is not allowed in a graded submission")
