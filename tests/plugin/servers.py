@@ -59,12 +59,13 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
 
 
 @contextlib.contextmanager
-def worker(root: Path, env: dict[str, str]) -> Iterator[subprocess.Popen[bytes]]:
+def worker(root: Path, env: dict[str, str], queue: str = "sabaq"
+           ) -> Iterator[subprocess.Popen[bytes]]:
     """A Celery worker process for ``sabaq_grading.worker`` (stopped on exit)."""
     log = (root / "worker.log").open("wb")
     proc = subprocess.Popen(
         [str(BIN / "celery"), "-A", "sabaq_grading.worker", "worker", "--pool", "solo",
-         "-Q", "sabaq", "--without-heartbeat", "--without-gossip", "--without-mingle",
+         "-Q", queue, "--without-heartbeat", "--without-gossip", "--without-mingle",
          "-l", "warning"],
         cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )
