@@ -134,9 +134,12 @@ class NotebookBlock(ScorableXBlockMixin, XBlock):  # type: ignore[misc]
             "max_value": max_score,
             "only_if_higher": only_if_higher,
         }
-        if learner_id != self._learner:
-            event["user_id"] = int(learner_id) if learner_id.isdigit() else learner_id
-        self.runtime.publish(self, "grade", event)
+        if learner_id == self._learner:
+            self.runtime.publish(self, "grade", event)
+        else:
+            from .compat import publish_for_learner
+
+            publish_for_learner(self, learner_id, event)
 
     # ---- ScorableXBlockMixin -------------------------------------------------------
 

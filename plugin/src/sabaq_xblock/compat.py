@@ -1,0 +1,33 @@
+"""The only place that knows about Open edX platform internals, imported lazily.
+
+A grade for a learner who is not the request's user (the grader's callback runs
+as an anonymous third party) cannot go through ``runtime.publish``, which
+credits the request's user; in the LMS it goes through the grades app's
+``SCORE_PUBLISHED`` signal, as other asynchronous graders do. Elsewhere (the
+workbench, tests) the event goes to ``runtime.publish`` with the learner's id.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def publish_for_learner(block: Any, learner_id: str, event: dict[str, Any]) -> None:
+    """Publish the grade ``event`` of ``learner_id`` from outside their request."""
+    try:
+        from django.contrib.auth import get_user_model
+        from lms.djangoapps.grades.api import signals as grades_signals
+    except ImportError:  # not inside the LMS
+        user_id: Any = int(learner_id) if learner_id.isdigit() else learner_id
+        block.runtime.publish(block, "grade", {**event, "user_id": user_id})
+        return
+    user = get_user_model().objects.get(id=int(learner_id))
+    grades_signals.SCORE_PUBLISHED.send(
+        sender=None,
+        block=block,
+        user=user,
+        raw_earned=event["value"],
+        raw_possible=event["max_value"],
+        only_if_higher=event.get("only_if_higher"),
+        score_deleted=False,
+    )
