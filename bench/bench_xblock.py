@@ -116,6 +116,43 @@ def bench_workbench(submissions: int) -> list[float]:
         return latencies
 
 
+def bench_burst(count: int) -> tuple[float, int, int]:
+    """Submit ``count`` learners' answers at once; (seconds to drain, graded, status errors)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import notebooks
+    import servers
+
+    with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as stack:
+        root = Path(tmp)
+        (root / "scenarios").mkdir()
+        (root / "scenarios" / "a.xml").write_text(notebooks.olx(), "utf-8")
+        port = servers.free_port()
+        env = servers.environment(root, port)
+        base = stack.enter_context(servers.workbench(root, env, port))
+        stack.enter_context(servers.worker(root, env))
+        learners = [servers.Client(base, f"burst-{i}") for i in range(count)]
+        usage = learners[0].usage_id("sabaq_notebook.0")
+        for learner in learners:
+            learner.usage_id("sabaq_notebook.0")  # session cookie
+        answer = {"answers": {"add": "def add(a, b):\n    return a + b"}}
+        start = time.perf_counter()
+        with ThreadPoolExecutor(16) as pool:
+            queued = list(pool.map(lambda c: c.post(usage, "submit", answer)[1], learners))
+        pending = {i: q["submission_id"] for i, q in enumerate(queued)}
+        graded = errors = 0
+        while pending:
+            for i, sid in list(pending.items()):
+                status, data = learners[i].post(usage, "status", {"submission_id": sid})
+                if status != 200:
+                    errors += 1
+                elif data["state"] in ("graded", "error"):
+                    graded += data["state"] == "graded"
+                    del pending[i]
+            time.sleep(0.2)
+        return time.perf_counter() - start, graded, errors
+
+
 def _poll(client: Any, usage: str, submission_id: str) -> dict[str, Any]:
     while True:
         _, data = client.post(usage, "status", {"submission_id": submission_id})
@@ -160,6 +197,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--submissions", type=int, default=5)
     parser.add_argument("--skip-grading", action="store_true")
+    parser.add_argument("--burst", type=int, default=0,
+                        help="also submit this many learners' answers at once")
     args = parser.parse_args()
 
     cached, nbconvert = bench_view()
@@ -177,6 +216,11 @@ def main() -> int:
           f"(min {min(latencies):.3f}, max {max(latencies):.3f})")
     print(f"  nbgrader autograde (CLI):  {autograde:7.3f} s")
     print(f"  ratio: {autograde / median:,.1f}x faster")
+    if args.burst:
+        seconds, graded, errors = bench_burst(args.burst)
+        print(f"burst of {args.burst} submissions at once")
+        print(f"  all drained in {seconds:.1f} s: {graded} graded, "
+              f"{args.burst - graded} grading errors, {errors} failed status requests")
     return 0
 
 
