@@ -203,3 +203,20 @@ def test_exiting_the_interpreter_earns_nothing_for_later_tests(
     assert report["status"] == "graded", report["error"]
     assert scores(report) == {"test-square": 2.0, "test-mean": 0.0}
     assert "did not run" in report["tests"][1]["message"]
+
+
+def test_code_cannot_read_the_instructor_notebook_or_course(grader: Grader, squares_path: Path) -> None:
+    from sabaq_grading.sandbox import Cell
+
+    probe = (
+        "import os\n"
+        f"for path in [{str(squares_path)!r}, {str(squares_path.parents[2])!r}, {str(squares_path.parents[4])!r}]:\n"
+        "    try:\n"
+        "        print(path, 'readable', len(open(path).read()) if os.path.isfile(path) else os.listdir(path))\n"
+        "    except OSError as error:\n"
+        "        print(path, type(error).__name__)\n"
+    )
+    result = grader.executor.run([Cell("probe", probe, "code")])
+    text = "".join(output.get("text", "") for output in result.cells[0].outputs)
+    assert "readable" not in text
+    assert text.count("FileNotFoundError") == 3

@@ -33,7 +33,9 @@ def _targets(paths: list[Path]) -> list[tuple[str, Path, Path]]:
         if not path.exists():
             raise CourseError(f"{path}: no such course directory")
         if path.is_file() and path.name != COURSE_FILE:
-            raise CourseError(f"{path}: not a course directory or a notebook")
+            # `sabaq validate courses/*` also matches files such as courses/README.md
+            print(f"sabaq: skipping {path}: not a course directory or a notebook", file=sys.stderr)
+            continue
         for course in find_courses(path):
             targets.extend((item.kind, item.path, course.root) for item in course.items)
     return targets

@@ -57,6 +57,29 @@ def sandbox_available() -> str | None:
     return None
 
 
+def editable_source_dirs() -> list[Path]:
+    """Source folders that editable installs put on ``sys.path`` (``*.pth`` lines).
+
+    Packages installed in development mode (``pip install -e``), such as sabaq-widgets,
+    live outside the virtual environment; lessons import them inside the sandbox, so
+    their source folders are bound read-only at the same path. A folder holding any
+    notebook is never bound: instructor material must not be readable inside.
+    """
+    if sys.prefix == sys.base_prefix:
+        return []
+    found: list[Path] = []
+    for site in Path(sys.prefix).glob("lib/python3*/site-packages"):
+        for pth in sorted(site.glob("*.pth")):
+            for line in pth.read_text(errors="replace").splitlines():
+                path = Path(line.strip())
+                if (line.startswith(("import ", "#")) or not path.is_absolute() or not path.is_dir()
+                        or path.is_relative_to(sys.prefix) or path in found):
+                    continue
+                if next(path.rglob("*.ipynb"), None) is None:
+                    found.append(path)
+    return found
+
+
 def bwrap_command(control_fd: int, preload: str) -> list[str]:
     """The command line that starts one sandboxed zygote."""
     reason = sandbox_available()
@@ -81,6 +104,13 @@ def bwrap_command(control_fd: int, preload: str) -> list[str]:
         command += ["--ro-bind", sys.prefix, VENV_MOUNT]
     else:
         python = str(_system_python())
+    made = {"/", "/opt", "/opt/sabaq", "/opt/sabaq/lib"}
+    for source in editable_source_dirs():
+        for parent in reversed(source.parents):  # bwrap would make missing parents 0700
+            if str(parent) not in made:
+                command += ["--perms", "0755", "--dir", str(parent)]
+                made.add(str(parent))
+        command += ["--ro-bind", str(source), str(source)]
     command += ["--ro-bind", str(RUNTIME_DIR), RUNTIME_MOUNT,
                 "--proc", "/proc", "--dev", "/dev",
                 "--perms", "0755", "--size", str(SCRATCH_TMPFS_BYTES), "--tmpfs", "/tmp",
