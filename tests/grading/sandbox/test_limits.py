@@ -87,7 +87,8 @@ def test_cpu_time_limit(sbx: Runner) -> None:
 
 
 def test_cell_wall_time_limit(sbx: Runner) -> None:
-    result = sbx(("code", "x = 1"), ("code", "import time\ntime.sleep(60)"), ("test", "assert x"),
+    source = "import signal, time\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\ntime.sleep(60)"
+    result = sbx(("code", "x = 1"), ("code", source), ("test", "assert x"),
                  limits=Limits(cell_timeout=2.0, total_timeout=20.0))
     assert result.ended == "timeout"
     assert "cell 'c1' exceeded the per-cell time limit of 2 s" in result.message
@@ -138,8 +139,9 @@ def test_recursive_fork_bomb_is_stopped(sbx: Runner) -> None:
             "        os.fork()\n"
             "    except OSError:\n"
             "        time.sleep(0.05)")
-    result = sbx(("code", bomb), limits=Limits(cell_timeout=2.0, total_timeout=10.0))
-    assert result.ended == "timeout" and result.cells[0].status == "timeout"
+    result = sbx(("code", bomb), ("test", "assert True"),
+                 limits=Limits(cell_timeout=2.0, total_timeout=10.0))
+    assert [c.status for c in result.cells] == ["timeout", "ok"], result.message
     after = sbx(("test", "import os\nassert os.fork is not None"))
     assert after.ended == "completed" and after.cells[0].status == "ok"
 

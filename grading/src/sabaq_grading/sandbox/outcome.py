@@ -65,13 +65,22 @@ class Outcome:
         self.hello = False
         self.ending: tuple[RunEnding, str, CellStatus] | None = None
         self.cell_started = time.monotonic()
+        self.interrupted = False  # the cell in flight was interrupted and has not answered yet
+
+    def interrupt_message(self) -> str:
+        """Why a cell that stopped when interrupted counts as timed out."""
+        return (f"the cell exceeded the per-cell time limit of {self.limits.cell_timeout:g} s "
+                f"and was interrupted")
 
     def timed_out(self, total_deadline: float) -> None:
         """The cell in flight ran past the per-cell or the per-submission wall time."""
         total = time.monotonic() >= total_deadline - 0.001
         limit = (f"the submission's total time limit of {self.limits.total_timeout:g} s"
                  if total else f"the per-cell time limit of {self.limits.cell_timeout:g} s")
-        self.ending = ("timeout", f"{self._where()} exceeded {limit}; it was stopped and later "
+        how = ("it did not stop when interrupted (it ignored or caught KeyboardInterrupt, or "
+               "was stuck outside Python), so it was killed" if self.interrupted and not total
+               else "it was stopped")
+        self.ending = ("timeout", f"{self._where()} exceeded {limit}; {how} and later "
                                   f"cells did not run", "timeout")
 
     def violation(self, detail: str) -> None:

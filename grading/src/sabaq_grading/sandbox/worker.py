@@ -19,18 +19,20 @@ import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from ..errors import SandboxUnavailable
 from . import launch
-from .models import Cell, CellResult, Limits, RunResult
+from .models import Cell, CellResult, CellStatus, Limits, RunResult
 from .outcome import Outcome
 from .runtime import wire
 
 START_TIMEOUT = 120.0
 CONTROL_TIMEOUT = 15.0
+INTERRUPT_GRACE = 1.0  # how long an interrupted cell may take to stop before the job is killed
 _CONTROL_MAX_BYTES = 1 << 20
+_TIMEOUT: CellStatus = "timeout"
 
 
 class StaleWorker(Exception):
@@ -133,7 +135,7 @@ class Worker:
             socket.send_fds(self._control, [b"F"], [child_end.fileno()])
             child_end.close()
             first_pid = self._control_call(None, "started").get("pid")
-            outcome = _Session(channel, cells, limits, _int(first_pid)).run()
+            outcome = _Session(channel, cells, limits, _int(first_pid), self._interrupt).run()
             finished: dict[str, Any] = {}
             if outcome.peer_closed:
                 finished = self._control_call({"op": "finish", "grace": True}, "finished")
@@ -151,12 +153,21 @@ class Worker:
         return outcome.result(statuses if isinstance(statuses, dict) else {}, started)
 
 
+    def _interrupt(self, pid: int | None) -> None:
+        """Ask the zygote to interrupt (SIGINT) the job's runner; it cannot be signalled from
+        here, as it runs under another uid in the sandbox's PID namespace."""
+        if pid is not None:
+            wire.send_on(self._control, {"op": "interrupt", "pid": pid},
+                         time.monotonic() + CONTROL_TIMEOUT)
+
+
 class _Session:
     """The host side of one submission's channel."""
 
     def __init__(self, channel: socket.socket, cells: Sequence[Cell], limits: Limits,
-                 pid: int | None) -> None:
+                 pid: int | None, interrupt: Callable[[int | None], None]) -> None:
         self.channel = channel
+        self.interrupt = interrupt
         self.cells = cells
         self.limits = limits
         self.deadline = time.monotonic() + limits.total_timeout  # waiting for a worker is free
@@ -200,7 +211,19 @@ class _Session:
         wire.send_on(self.channel, {"op": "cell", "nonce": nonce, "cell_id": cell.cell_id,
                                     "source": cell.source, "role": cell.role,
                                     "isolate_after": isolate_after}, deadline)
-        reply = self.reader.read(self.channel, deadline)
+        interrupted = False
+        try:
+            reply = self.reader.read(self.channel, deadline)
+        except TimeoutError:
+            if deadline >= self.deadline:  # the submission's total time: no second chance
+                raise
+            # like Jupyter and nbgrader: interrupt the cell, and go on if it stops in time;
+            # from here on the cell counts as timed out whatever it answers
+            interrupted = self.outcome.interrupted = True
+            self.interrupt(self.outcome.pid)
+            reply = self.reader.read(self.channel, min(time.monotonic() + INTERRUPT_GRACE,
+                                                       self.deadline))
+            self.outcome.interrupted = False
         if reply.get("op") != "result" or reply.get("nonce") != nonce:
             raise wire.WireError("the sandbox answered with a frame that does not match the cell "
                                  "it was sent")
@@ -214,6 +237,12 @@ class _Session:
         duration = reply.get("duration_ms")
         duration_ms = float(duration) if isinstance(duration, (int, float)) else 0.0
         self.outcome.pid = _int(reply.get("pid")) or self.outcome.pid
+        if interrupted:
+            status = _TIMEOUT
+            if error is None:  # it caught the interrupt: its outcome after the deadline is void
+                error = {"ename": "TimeoutError", "evalue": self.outcome.interrupt_message(),
+                         "traceback": []}
+                outputs = [*outputs, {"output_type": "error", **error}]
         self.outcome.results.append(CellResult(cell.cell_id, status, outputs, error,
                                                max(0.0, duration_ms)))
 

@@ -26,6 +26,15 @@ CHANNEL_FD = 3
 LINK_FD = 4
 MAX_REQUEST_BYTES = 64 << 20
 _PR_SET_NO_NEW_PRIVS = 38
+# whether a cell is running: only then does the host's interrupt (SIGINT) raise
+# KeyboardInterrupt; outside a cell the runner ignores it
+_ARMED = [False]
+
+
+def on_interrupt(signum: int, frame: Any) -> None:
+    """The SIGINT handler, installed in the zygote before the tamper snapshot is taken."""
+    if _ARMED[0]:
+        raise KeyboardInterrupt
 
 
 def _drop_privileges(uid: int) -> None:
@@ -150,6 +159,7 @@ def _serve(shell: Any, snapshot: guard.Snapshot, budget: int, sandboxed: bool) -
     set_blocking, getpid, describe = os.set_blocking, os.getpid, guard.describe
     setattr_, delattr_, list_, bool_ = setattr, delattr, list, bool
     gc_enable, gc_disable, graveyard = gc.enable, gc.disable, snapshot.graveyard
+    armed = _ARMED
     seats = tuple((owner, vars(owner), tuple(vars(owner).items()), frozenset(vars(owner)))
                   for owner in (guard, snapshot, guard.Snapshot))
 
@@ -178,16 +188,23 @@ def _serve(shell: Any, snapshot: guard.Snapshot, budget: int, sandboxed: bool) -
         sink = begin(budget)
         sys.stdout, sys.stderr = stdout, stderr
         started = perf_counter()
-        if role == "test":
-            passed, error = exec_test(snapshot, source, cell_id, shell.user_ns)
-            if error is not None:
-                sink.rich({"output_type": "error", **error})
-        else:
-            result = shell.run_cell(source, store_history=True)
-            passed, error = bool_(result.success), sink.error
-            if not passed and error is None:
-                error = describe(result.error_in_exec or result.error_before_exec
-                                 or RuntimeError("the cell failed"))
+        try:
+            armed[0] = True
+            if role == "test":
+                passed, error = exec_test(snapshot, source, cell_id, shell.user_ns)
+                if error is not None:
+                    sink.rich({"output_type": "error", **error})
+            else:
+                result = shell.run_cell(source, store_history=True)
+                passed, error = bool_(result.success), sink.error
+                if not passed and error is None:
+                    error = describe(result.error_in_exec or result.error_before_exec
+                                     or RuntimeError("the cell failed"))
+            armed[0] = False
+        except KeyboardInterrupt as exc:  # interrupted between the cell's code and the runner's
+            armed[0] = False
+            passed, error = False, describe(exc)
+            sink.rich({"output_type": "error", **error})
         elapsed = (perf_counter() - started) * 1000.0
         sys.stdout, sys.stderr = sys.__stdout__, sys.__stderr__
         reseat()

@@ -143,11 +143,26 @@ class _Spare:
             os.chown(self.scratch, self.uid, self.uid)
         self.link, theirs = socket.socketpair()
         self.pid = os.fork()
+        self.session = None if sandboxed else self.pid  # unsafe: the job is its own session
         if self.pid == 0:
             control.close()
             self.link.close()
             child.start(theirs.detach(), self.uid, self.scratch, shell, snapshot, sandboxed)
         theirs.close()
+
+
+def _interrupt(pid: Any, spare: _Spare) -> None:
+    """SIGINT the job's runner, if ``pid`` (which the job reported) is one of the job's."""
+    if not isinstance(pid, int) or isinstance(pid, bool) or pid <= 1 or pid == os.getpid():
+        return
+    try:
+        if os.stat(f"/proc/{pid}").st_uid != spare.uid:
+            return
+        if spare.session is not None and os.getsid(pid) != spare.session:
+            return
+        os.kill(pid, signal.SIGINT)
+    except OSError:
+        pass  # already gone
 
 
 def _run_job(control: socket.socket, job: dict[str, Any], spare: _Spare, sandboxed: bool) -> None:
@@ -170,11 +185,15 @@ def _run_job(control: socket.socket, job: dict[str, Any], spare: _Spare, sandbox
         ready, _, _ = select.select([control], [], [], 0.05)  # reap promptly: zombies count
         # against the submission's process limit until they are reaped
         _reap_ready(statuses)
-        if ready:
-            break
-    message = wire.recv(control.fileno(), _MAX_CONTROL_BYTES)
-    if message.get("op") != "finish":
-        raise RuntimeError(f"unexpected control message {message.get('op')!r} during a job")
+        if not ready:
+            continue
+        message = wire.recv(control.fileno(), _MAX_CONTROL_BYTES)
+        if message.get("op") == "interrupt":
+            _interrupt(message.get("pid"), spare)
+            continue
+        if message.get("op") != "finish":
+            raise RuntimeError(f"unexpected control message {message.get('op')!r} during a job")
+        break
     natural, killed = _finish(spare.pid, sandboxed, 0.2 if message.get("grace") else 0.0)
     statuses.update(natural)
     _wipe_job(spare.scratch, sandboxed)
@@ -212,6 +231,9 @@ def main() -> None:
     warnings = _preload(preload, shell)
     import IPython.display  # noqa: F401 - warm the display machinery
 
+    from . import child
+
+    signal.signal(signal.SIGINT, child.on_interrupt)  # part of the snapshot: restored for tests
     snapshot = guard.Snapshot(shell)
     _warm_up(shell, snapshot)
     guard.install_audit_hook(snapshot)
