@@ -46,9 +46,8 @@ def read_notebook(source: Any, *, max_bytes: int = MAX_NOTEBOOK_BYTES) -> Notebo
     """
     if isinstance(source, NotebookNode):
         return source
-    if isinstance(source, dict):
-        converted: NotebookNode = nbformat.from_dict(source)
-        return converted
+    if isinstance(source, dict):  # checked and normalised like text (sources may be lists of lines)
+        source = json.dumps(source)
     if isinstance(source, Path):
         try:
             size = source.stat().st_size

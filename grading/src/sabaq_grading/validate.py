@@ -13,7 +13,7 @@ from __future__ import annotations
 import ast
 import copy
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -159,21 +159,30 @@ def stand_in_notebook(instructor: NotebookNode, kind: str) -> NotebookNode:
     return notebook
 
 
-def assignment_problems(path: Path, grade: Callable[[Any, Any], dict[str, Any]]) -> list[Problem]:
-    """All checks of one instructor notebook; ``grade(assignment, submission)`` grades in the sandbox."""
+def assignment_problems(
+    source: Path | Any,
+    grade: Callable[[Any, Any], dict[str, Any]],
+    *,
+    name: str = "",
+    files: Mapping[str, bytes] | None = None,
+) -> list[Problem]:
+    """All checks of one instructor notebook (a path, or notebook JSON with its data ``files``).
+
+    ``grade(assignment, submission)`` grades in the sandbox.
+    """
     from .engine import Assignment
     from .release import student_notebook
 
-    name = str(path)
+    name = name or str(source)
     try:
-        notebook = read_notebook(path)
+        notebook = read_notebook(source)
     except NotebookError as error:
         return [Problem(name, "notebook", str(error), "save the notebook again from Jupyter")]
     problems = static_problems(notebook, name)
     if problems:
         return problems
     try:
-        assignment = Assignment.from_notebook(path)
+        assignment = Assignment.from_notebook(source, name=Path(name).stem, files=files)
     except NotebookError as error:
         return [Problem(name, "notebook", str(error), "check the solution and hidden-test regions")]
 
@@ -255,3 +264,34 @@ def lesson_problems(path: Path, run: Callable[[NotebookNode, Path], Any]) -> lis
             )
         )
     return problems
+
+
+def is_assignment(notebook: NotebookNode) -> bool:
+    """Whether a notebook is an nbgrader assignment (has graded or answer cells)."""
+    return any(role(cell) not in (Role.PLAIN, Role.LOCKED) for cell in notebook.cells)
+
+
+def validate_notebook(
+    notebook: Any, *, grader: Any = None, files: Mapping[str, bytes] | None = None, name: str = "notebook"
+) -> list[Problem]:
+    """Check one uploaded notebook; an empty list means it is sound.
+
+    Assignments get every check of ``sabaq validate`` (executed in the sandbox with
+    ``grader``, a ``Grader``; a temporary one is started when none is given). Lessons get
+    the notebook-level checks only: their data files are not part of an upload.
+    """
+    from .engine import Grader
+
+    try:
+        parsed = read_notebook(notebook)
+    except NotebookError as error:
+        return [Problem(name, "notebook", str(error), "save the notebook again from Jupyter")]
+    if not is_assignment(parsed):
+        return static_problems(parsed, name) if any(nbgrader_meta(c) for c in parsed.cells) else []
+    own = grader is None
+    active = Grader() if own else grader
+    try:
+        return assignment_problems(parsed, active.grade, name=name, files=files)
+    finally:
+        if own:
+            active.close()

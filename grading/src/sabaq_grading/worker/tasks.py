@@ -71,14 +71,19 @@ def grade(
 
 
 @app.task(name="sabaq.prepare")  # type: ignore[untyped-decorator]
-def prepare(instructor: str) -> dict[str, Any]:
-    """Validate an instructor notebook and, when sound, make its student version."""
+def prepare(instructor: str, files: dict[str, str] | None = None) -> dict[str, Any]:
+    """Validate an instructor notebook and, when sound, make its student version.
+
+    Assignments are proven sound in this worker's sandboxes (reference earns full
+    marks, blank version zero, no weak tests); ``files`` are their data files (base64).
+    """
     from sabaq_grading.validate import validate_notebook
 
     from .prepare import page_notebook
 
     try:
-        problems = validate_notebook(json.loads(instructor))
+        decoded = {name: base64.b64decode(data) for name, data in (files or {}).items()}
+        problems = validate_notebook(json.loads(instructor), grader=_grader(), files=decoded)
     except Exception as error:  # an unreadable notebook is one problem, not a crash
         return {"problems": [{"message": str(error), "cell": None, "hint": ""}], "student": None}
     rows = [
