@@ -247,3 +247,44 @@ def test_rewriting_protected_code_and_tracing_are_refused(sbx: Runner) -> None:
     for cell in result.cells:
         assert cell.status == "error" and cell.error is not None
         assert cell.error["ename"] == "TamperBlocked" and "not allowed" in cell.error["evalue"]
+
+
+FRAME_WALK_FORGERY = (
+    "def answer():\n"
+    "    import os, re, sys\n"
+    "    hexes, request, send = [], None, None\n"
+    "    def scan(value, depth=0):\n"
+    "        if isinstance(value, str) and re.fullmatch('[0-9a-f]{32}', value):\n"
+    "            hexes.append(value)\n"
+    "        elif depth < 3 and isinstance(value, dict):\n"
+    "            for item in list(value.values()):\n"
+    "                scan(item, depth + 1)\n"
+    "        elif depth < 3 and isinstance(value, (list, tuple)):\n"
+    "            for item in list(value):\n"
+    "                scan(item, depth + 1)\n"
+    "    {WHERE}\n"
+    "    while frame is not None:\n"
+    "        for name, value in list(frame.f_locals.items()):\n"
+    "            scan(value)\n"
+    "            if isinstance(value, dict) and value.get('op') == 'cell':\n"
+    "                request = value\n"
+    "            if name == 'send' and callable(value):\n"
+    "                send = value\n"
+    "        frame = frame.f_back\n"
+    "    proofs = [h for h in hexes if request is None or h != request['nonce']]\n"
+    "    send(3, {'op': 'result', 'nonce': request['nonce'], 'pid': os.getpid(), 'status': 'ok',\n"
+    "             'outputs': [], 'error': None, 'duration_ms': 1,\n"
+    "             'proof': proofs[0] if proofs else request.get('proof')})\n"
+    "    os._exit(0)\n")
+
+
+@pytest.mark.parametrize("where", [
+    "frame = sys._getframe()", "frame = __import__('inspect').currentframe()",
+    "try:\n        raise ValueError\n    except ValueError as exc:\n"
+    "        frame = exc.__traceback__.tb_frame"])
+def test_walking_up_to_the_runner_cannot_forge_a_pass(sbx: Runner, where: str) -> None:
+    """Code a test calls reaches the runner's frames (nonce, socket), but not the proof."""
+    result = sbx(("code", FRAME_WALK_FORGERY.replace("{WHERE}", where)),
+                 ("test", "assert answer() == 2"), ("test", "assert True"))
+    assert result.cells[1].status != "ok", result.message
+    assert result.ended == "protocol_violation" and "proof" in result.message

@@ -205,12 +205,14 @@ class _Session:
     def _run_cell(self, cell: Cell, isolate_after: bool) -> None:
         if self.reader.pending() or _readable(self.channel):
             raise wire.WireError("the sandbox sent a frame nobody asked for")
-        nonce = secrets.token_hex(16)
+        nonce, proof = secrets.token_hex(16), secrets.token_hex(16)
         sent = self.outcome.cell_started = time.monotonic()
         deadline = min(sent + self.limits.cell_timeout, self.deadline)
-        wire.send_on(self.channel, {"op": "cell", "nonce": nonce, "cell_id": cell.cell_id,
-                                    "source": cell.source, "role": cell.role,
-                                    "isolate_after": isolate_after}, deadline)
+        request = {"op": "cell", "nonce": nonce, "cell_id": cell.cell_id, "source": cell.source,
+                   "role": cell.role, "isolate_after": isolate_after}
+        if cell.role == "test":
+            request["proof"] = proof
+        wire.send_on(self.channel, request, deadline)
         interrupted = False
         try:
             reply = self.reader.read(self.channel, deadline)
@@ -234,6 +236,9 @@ class _Session:
                 or not all(isinstance(o, dict) for o in outputs)
                 or not (error is None or isinstance(error, dict))):
             raise wire.WireError("the sandbox sent a malformed cell result")
+        if cell.role == "test" and status == "ok" and reply.get("proof") != proof:
+            raise wire.WireError("the sandbox reported a passing test without the proof that "
+                                 "only a test that ran to its end can give")
         duration = reply.get("duration_ms")
         duration_ms = float(duration) if isinstance(duration, (int, float)) else 0.0
         self.outcome.pid = _int(reply.get("pid")) or self.outcome.pid

@@ -159,7 +159,7 @@ def _serve(shell: Any, snapshot: guard.Snapshot, budget: int, sandboxed: bool) -
     set_blocking, getpid, describe = os.set_blocking, os.getpid, guard.describe
     setattr_, delattr_, list_, bool_ = setattr, delattr, list, bool
     gc_enable, gc_disable, graveyard = gc.enable, gc.disable, snapshot.graveyard
-    armed = _ARMED
+    armed, seal = _ARMED, guard.seal
     seats = tuple((owner, vars(owner), tuple(vars(owner).items()), frozenset(vars(owner)))
                   for owner in (guard, snapshot, guard.Snapshot))
 
@@ -185,13 +185,16 @@ def _serve(shell: Any, snapshot: guard.Snapshot, budget: int, sandboxed: bool) -
         if request.get("op") != "cell":
             return 0
         role, source, cell_id = request["role"], request["source"], request["cell_id"]
+        box: list[Any] = []
         sink = begin(budget)
         sys.stdout, sys.stderr = stdout, stderr
         started = perf_counter()
         try:
             armed[0] = True
             if role == "test":
-                passed, error = exec_test(snapshot, source, cell_id, shell.user_ns)
+                sealed, codes = seal(request.pop("proof", ""), shell.user_ns, box)
+                passed, error = exec_test(snapshot, source, cell_id, shell.user_ns, sealed,
+                                          codes)
                 if error is not None:
                     sink.rich({"output_type": "error", **error})
             else:
@@ -214,8 +217,9 @@ def _serve(shell: Any, snapshot: guard.Snapshot, budget: int, sandboxed: bool) -
         snapshot.note_namespace(shell.user_ns)
         send(CHANNEL_FD, {"op": "result", "nonce": request["nonce"], "pid": getpid(),
                           "status": "ok" if passed else "error", "outputs": sink.outputs,
-                          "error": error, "duration_ms": elapsed})
-        del graveyard[:]
+                          "error": error, "duration_ms": elapsed,
+                          "proof": box[-1] if passed and box else None})
+        del graveyard[:], box[:]
 
 
 def _isolate(sandboxed: bool) -> None:

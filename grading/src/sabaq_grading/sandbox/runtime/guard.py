@@ -14,8 +14,11 @@ executed by the runner, never by the shell.
 from __future__ import annotations
 
 import builtins
+import collections
 import contextlib
+import functools
 import gc
+import itertools
 import signal
 import sys
 import threading
@@ -322,15 +325,40 @@ def install_audit_hook(snapshot: Snapshot) -> None:
     sys.addaudithook(hook)
 
 
-def run_test(snapshot: Snapshot, source: str, cell_id: str, namespace: dict[str, Any]) -> \
+def seal(proof: str, namespace: dict[str, Any], box: list[Any]) -> \
+        tuple[list[Any], list[types.CodeType]]:
+    """Prepare the sealed run of a test: ``proof`` lands in ``box`` only if the test passes.
+
+    The host sends a secret proof with every test and accepts a pass only with it. Code the
+    test calls can walk the stack up to the runner's frames and read their variables, so
+    the proof is held by no frame: only by a C-level call chain (partial, deque, chain,
+    map) that execs the test and then appends the proof, which nothing but this chain
+    references. ``run_test`` pops the one callable from the first list and calls it, so it
+    lives on no frame's variables either, and puts the compiled test in the second list.
+    """
+    codes: list[types.CodeType] = []
+    steps = itertools.chain(map(_exec_test, itertools.islice(iter(codes), 1),
+                                itertools.repeat(namespace)), map(box.append, (proof,)))
+    return [functools.partial(collections.deque, steps, 0)], codes
+
+
+def run_test(snapshot: Snapshot, source: str, cell_id: str, namespace: dict[str, Any],
+             sealed: list[Any] | None = None, codes: list[types.CodeType] | None = None) -> \
         tuple[bool, dict[str, Any] | None]:
-    """Run one test cell hardened; return (passed, error). Passed only if exec returned."""
+    """Run one test cell hardened; return (passed, error). Passed only if exec returned.
+
+    With ``sealed`` and ``codes`` from :func:`seal`, the test runs through the sealed chain.
+    """
     snapshot.restore(namespace)
     interval = sys.getswitchinterval()
     sys.setswitchinterval(1000.0)  # keep leftover student threads off the GIL meanwhile
     try:
         code = compile(source, f"<test {cell_id}>", "exec", dont_inherit=True)
-        _exec_test(code, namespace)
+        if sealed is None or codes is None:
+            _exec_test(code, namespace)
+        else:
+            codes.append(code)
+            sealed.pop()()
     except BaseException as exc:
         sys.setswitchinterval(interval)
         return False, describe(exc)
