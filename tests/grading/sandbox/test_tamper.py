@@ -288,3 +288,69 @@ def test_walking_up_to_the_runner_cannot_forge_a_pass(sbx: Runner, where: str) -
                  ("test", "assert answer() == 2"), ("test", "assert True"))
     assert result.cells[1].status != "ok", result.message
     assert result.ended == "protocol_violation" and "proof" in result.message
+
+
+WALK = ("import sys\n"
+        "def runner_locals():\n"
+        "    frame = sys._getframe()\n"
+        "    while frame is not None:\n"
+        "        yield frame.f_locals\n"
+        "        frame = frame.f_back\n")
+
+
+def test_reaching_the_runner_cannot_skip_the_isolation_before_a_test(sbx: Runner) -> None:
+    """A thread that outlives the isolation could read the next test's request (and proof)."""
+    attack = (WALK + "for found in runner_locals():\n"
+                     "    request = found.get('request')\n"
+                     "    if isinstance(request, dict) and request.get('op') == 'cell':\n"
+                     "        request['isolate_after'] = False\n"
+              + ATTACKS["thread_stealing_the_channel"].replace(
+                  "'status': 'ok',", "'status': 'ok', 'proof': request.get('proof'),"))
+    result = sbx(("code", attack), ("test", "assert False, 'must fail'"), ("test", "assert False"))
+    assert [c.status for c in result.cells][1:] == ["error", "error"], result.message
+    assert result.ended == "completed"
+
+
+def test_reaching_the_runner_cannot_unprotect_module_names(sbx: Runner) -> None:
+    """The names bound to protected modules (np) are kept where code cannot change them."""
+    attack = (WALK + "for found in runner_locals():\n"
+                     "    for value in list(found.values()):\n"
+                     "        for name in ('namespace_modules', 'noted'):\n"
+                     "            try:\n"
+                     "                getattr(value, name).clear()\n"
+                     "            except Exception:\n"
+                     "                pass\n"
+              + ATTACKS["redefine_np"])
+    result = sbx(("code", "import numpy as np"), ("code", attack),
+                 ("test", "np.testing.assert_allclose(1.0, 2.0)"),
+                 ("test", "np.testing.assert_allclose(1.0, 1.0)"))
+    assert [c.status for c in result.cells] == ["ok", "ok", "error", "ok"], result.message
+
+
+@pytest.mark.parametrize("attack", [
+    "import ctypes\nctypes.CDLL(None)",
+    "import ctypes\nctypes.c_int.from_address(id(1) + 8)",
+    "import ctypes\nctypes.pythonapi.PyFrame_LocalsToFast",
+    "open('/proc/self/mem', 'rb')",
+    "import os\nos.open('/proc/self/mem', os.O_RDWR)",
+    "import os\nos.open('mem', os.O_RDONLY, dir_fd=os.open('/proc/self', os.O_RDONLY))",
+    "import os\nos.symlink('/proc/self/mem', 'innocent')",
+    "open('/proc/self/task/' + __import__('os').listdir('/proc/self/task')[0] + '/mem/', 'rb')",
+])
+def test_native_memory_access_is_refused_in_code_cells(sbx: Runner, attack: str) -> None:
+    result = sbx(("code", attack), ("test", "assert True"))
+    error = result.cells[0].error
+    assert error is not None and error["ename"] == "TamperBlocked", error
+    assert result.cells[1].status == "ok"
+
+
+def test_reading_the_runner_from_another_process_is_refused(sbx: Runner) -> None:
+    """A fresh interpreter (no audit hook) started by the code cannot read the runner."""
+    source = ("import os, subprocess, sys\n"
+              "probe = 'open(\"/proc/%d/mem\" % int(__import__(\"sys\").argv[1]), \"rb\")'\n"
+              "run = subprocess.run([sys.executable, '-c', probe, str(os.getpid())],\n"
+              "                     capture_output=True, text=True)\n"
+              "print(run.returncode, run.stderr.strip().splitlines()[-1])")
+    result = sbx(("code", source))
+    assert result.cells[0].status == "ok", result.cells[0].error
+    assert sbx.text(result, 0).startswith("1 PermissionError"), sbx.text(result, 0)

@@ -26,6 +26,8 @@ CHANNEL_FD = 3
 LINK_FD = 4
 MAX_REQUEST_BYTES = 64 << 20
 _PR_SET_NO_NEW_PRIVS = 38
+_PR_SET_DUMPABLE = 4
+DUMPABLE = 0
 # whether a cell is running: only then does the host's interrupt (SIGINT) raise
 # KeyboardInterrupt; outside a cell the runner ignores it
 _ARMED = [False]
@@ -43,6 +45,9 @@ def _drop_privileges(uid: int) -> None:
     os.setresuid(uid, uid, uid)
     libc = ctypes.CDLL(None, use_errno=True)
     libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
+    # no other process (a fresh interpreter the code starts, without the audit hook) may
+    # read or write this one's memory or ptrace it
+    libc.prctl(_PR_SET_DUMPABLE, DUMPABLE, 0, 0, 0)
     try:
         os.setuid(0)
     except PermissionError:
@@ -159,7 +164,8 @@ def _serve(shell: Any, snapshot: guard.Snapshot, budget: int, sandboxed: bool) -
     set_blocking, getpid, describe = os.set_blocking, os.getpid, guard.describe
     setattr_, delattr_, list_, bool_ = setattr, delattr, list, bool
     gc_enable, gc_disable, graveyard = gc.enable, gc.disable, snapshot.graveyard
-    armed, seal = _ARMED, guard.seal
+    armed, seal, note, run_code = _ARMED, guard.seal, guard.Snapshot.note_namespace, guard.run_cell
+    noted: tuple[tuple[str, Any], ...] = ()
     seats = tuple((owner, vars(owner), tuple(vars(owner).items()), frozenset(vars(owner)))
                   for owner in (guard, snapshot, guard.Snapshot))
 
@@ -184,7 +190,10 @@ def _serve(shell: Any, snapshot: guard.Snapshot, budget: int, sandboxed: bool) -
         gc_enable()
         if request.get("op") != "cell":
             return 0
+        # read before the cell runs: its code can reach this frame's objects, not rebind
+        # its variables
         role, source, cell_id = request["role"], request["source"], request["cell_id"]
+        nonce, isolate_after = request["nonce"], bool_(request.get("isolate_after"))
         box: list[Any] = []
         sink = begin(budget)
         sys.stdout, sys.stderr = stdout, stderr
@@ -194,11 +203,11 @@ def _serve(shell: Any, snapshot: guard.Snapshot, budget: int, sandboxed: bool) -
             if role == "test":
                 sealed, codes = seal(request.pop("proof", ""), shell.user_ns, box)
                 passed, error = exec_test(snapshot, source, cell_id, shell.user_ns, sealed,
-                                          codes)
+                                          codes, noted)
                 if error is not None:
                     sink.rich({"output_type": "error", **error})
             else:
-                result = shell.run_cell(source, store_history=True)
+                result = run_code(shell, source)
                 passed, error = bool_(result.success), sink.error
                 if not passed and error is None:
                     error = describe(result.error_in_exec or result.error_before_exec
@@ -211,11 +220,11 @@ def _serve(shell: Any, snapshot: guard.Snapshot, budget: int, sandboxed: bool) -
         elapsed = (perf_counter() - started) * 1000.0
         sys.stdout, sys.stderr = sys.__stdout__, sys.__stderr__
         reseat()
-        if request.get("isolate_after"):
+        if isolate_after:
             isolate(sandboxed)  # before the answer: nobody else may read the next request
             reseat()
-        snapshot.note_namespace(shell.user_ns)
-        send(CHANNEL_FD, {"op": "result", "nonce": request["nonce"], "pid": getpid(),
+        noted = note(snapshot, shell.user_ns, noted)
+        send(CHANNEL_FD, {"op": "result", "nonce": nonce, "pid": getpid(),
                           "status": "ok" if passed else "error", "outputs": sink.outputs,
                           "error": error, "duration_ms": elapsed,
                           "proof": box[-1] if passed and box else None})

@@ -4,10 +4,10 @@ Student code runs earlier in the same interpreter, so before a test the runner p
 what the test relies on: interpreter hooks, ``builtins``, the ``__dict__`` of protected
 modules (and the code, defaults and closures of their functions, and the attributes of their
 classes), their ``sys.modules`` entries, and module names the namespace once bound to them.
-An audit hook always refuses tracing, profiling, object-graph walking and new audit hooks
-(the usual tools to subvert a test or the runner), refuses ctypes while a test runs or in
-threads, and refuses rewriting the code or defaults of any protected function (the
-runner's own included). The test itself is compiled and
+An audit hook always refuses tracing, profiling, object-graph walking, new audit hooks and
+opening a process's memory (the usual tools to subvert a test or the runner), refuses
+ctypes while a cell or a test runs or in threads, and refuses rewriting the code or
+defaults of any protected function (the runner's own included). The test itself is compiled and
 executed by the runner, never by the shell.
 """
 
@@ -52,6 +52,11 @@ class TamperBlocked(RuntimeError):
 def _exec_test(code: types.CodeType, namespace: dict[str, Any]) -> None:
     """Run a compiled test; its frame on the stack marks "a test is running"."""
     exec(code, namespace)
+
+
+def run_cell(shell: Any, source: str) -> Any:
+    """Run a code cell in the shell; its frame on the stack marks "a code cell is running"."""
+    return shell.run_cell(source, store_history=True)
 
 
 def _protected_names() -> list[str]:
@@ -124,7 +129,6 @@ class Snapshot:
         self.custom_exceptions = shell.custom_exceptions
         self.transformers = (tuple(shell.input_transformers_cleanup),
                              tuple(shell.input_transformers_post), tuple(shell.ast_transformers))
-        self.namespace_modules: dict[str, types.ModuleType] = {}
         # what a restore replaced stays alive until the runner has answered, so no __del__
         # of a student object can run (and re-tamper) between the restore and the answer
         self.graveyard: list[Any] = []
@@ -154,18 +158,26 @@ class Snapshot:
                                                                 values)):
                     _restore_class(cls, saved, self.graveyard)
 
-    def note_namespace(self, namespace: dict[str, Any]) -> None:
-        """Remember names bound to protected modules (``np`` -> numpy) after a cell ran."""
-        for key, value in list(namespace.items()):
-            if (isinstance(key, str) and key not in self.namespace_modules
-                    and isinstance(value, types.ModuleType) and id(value) in self.protected_ids):
-                self.namespace_modules[key] = value
+    def note_namespace(self, namespace: dict[str, Any],
+                       noted: tuple[tuple[str, types.ModuleType], ...]) -> \
+            tuple[tuple[str, types.ModuleType], ...]:
+        """Add names bound to protected modules (``np`` -> numpy) after a cell ran.
+
+        The result is immutable and kept by the runner (a variable of its loop, which code
+        that reaches the runner's frames can read but not rebind), not in this object.
+        """
+        known = {key for key, _ in noted}
+        found = [(key, value) for key, value in list(namespace.items())
+                 if isinstance(key, str) and key not in known
+                 and isinstance(value, types.ModuleType) and id(value) in self.protected_ids]
+        return (*noted, *found) if found else noted
 
     def heal(self) -> None:
         """Put back what the runner needs to talk to the host; cheap, run after every cell."""
         self._restore_namespaces(only_transport=True)
 
-    def restore(self, namespace: dict[str, Any]) -> None:
+    def restore(self, namespace: dict[str, Any],
+                noted: tuple[tuple[str, types.ModuleType], ...] = ()) -> None:
         """Put back everything a test may rely on (see the module docstring)."""
         threading.settrace(None)
         threading.setprofile(None)
@@ -188,7 +200,7 @@ class Snapshot:
         for name, module in self.modules:
             if sys.modules.get(name) is not module:
                 sys.modules[name] = module
-        for key, module in self.namespace_modules.items():
+        for key, module in noted:
             if namespace.get(key) is not module:
                 namespace[key] = module
         shell = self.shell
@@ -297,14 +309,15 @@ def _restore_class(cls: type, saved: tuple[tuple[str, Any], ...], graveyard: lis
 def install_audit_hook(snapshot: Snapshot) -> None:
     """Install the (irremovable) audit hook; call once in the zygote after the snapshot."""
     protected_functions = frozenset(id(f) for f in snapshot.functions)
-    test_code = _exec_test.__code__
+    marks = frozenset({_exec_test.__code__, run_cell.__code__})
 
     def hook(event: str, args: tuple[Any, ...], _getframe: Any = sys._getframe,
              _always: frozenset[str] = _BLOCKED_ALWAYS, _fields: frozenset[str] = _FUNCTION_FIELDS,
-             _test: types.CodeType = test_code,
+             _marks: frozenset[types.CodeType] = marks,
              _protected: frozenset[int] = protected_functions,
              _main: int = threading.main_thread().ident or 0,
-             _ident: Any = threading.get_ident, _error: type = TamperBlocked) -> None:
+             _ident: Any = threading.get_ident, _error: type = TamperBlocked,
+             _memory: Callable[[Any], bool] = _process_memory) -> None:
         if event == "object.__setattr__":
             if args[1] in _fields and id(args[0]) in _protected:
                 raise _error(f"changing {args[1]} of {getattr(args[0], '__qualname__', '?')} "
@@ -312,17 +325,35 @@ def install_audit_hook(snapshot: Snapshot) -> None:
             return
         if event in _always:
             raise _error(f"{event} is not allowed in a graded submission")
+        if event == "open" or event == "os.symlink":
+            if _memory(args[0]):
+                raise _error("opening a process's memory is not allowed in a graded submission")
+            return
         if not event.startswith("ctypes."):
             return
         if _ident() != _main:
             raise _error(f"{event} is not allowed in a thread of a graded submission")
         frame = _getframe(1)
         while frame is not None:
-            if frame.f_code is _test:
-                raise _error(f"{event} is not allowed while a test runs")
+            if frame.f_code in _marks:
+                raise _error(f"{event} is not allowed in a graded submission")
             frame = frame.f_back
 
     sys.addaudithook(hook)
+
+
+def _process_memory(path: Any) -> bool:
+    """Whether ``path`` names a process's memory file (``/proc/<pid>/mem``).
+
+    Only str and bytes methods, which student code cannot patch. A path reaches such a file
+    only through a last component or a symbolic link target named ``mem``, and both the
+    ``open`` and the ``os.symlink`` audit events carry the path already converted.
+    """
+    if isinstance(path, str):
+        return path.rstrip("/").rpartition("/")[2] == "mem"
+    if isinstance(path, bytes):
+        return path.rstrip(b"/").rpartition(b"/")[2] == b"mem"
+    return False
 
 
 def seal(proof: str, namespace: dict[str, Any], box: list[Any]) -> \
@@ -343,13 +374,14 @@ def seal(proof: str, namespace: dict[str, Any], box: list[Any]) -> \
 
 
 def run_test(snapshot: Snapshot, source: str, cell_id: str, namespace: dict[str, Any],
-             sealed: list[Any] | None = None, codes: list[types.CodeType] | None = None) -> \
+             sealed: list[Any] | None = None, codes: list[types.CodeType] | None = None,
+             noted: tuple[tuple[str, types.ModuleType], ...] = ()) -> \
         tuple[bool, dict[str, Any] | None]:
     """Run one test cell hardened; return (passed, error). Passed only if exec returned.
 
     With ``sealed`` and ``codes`` from :func:`seal`, the test runs through the sealed chain.
     """
-    snapshot.restore(namespace)
+    snapshot.restore(namespace, noted)
     interval = sys.getswitchinterval()
     sys.setswitchinterval(1000.0)  # keep leftover student threads off the GIL meanwhile
     try:
