@@ -141,7 +141,9 @@ def test_recursive_fork_bomb_is_stopped(sbx: Runner) -> None:
             "        time.sleep(0.05)")
     result = sbx(("code", bomb), ("test", "assert True"),
                  limits=Limits(cell_timeout=2.0, total_timeout=10.0))
-    assert [c.status for c in result.cells] == ["timeout", "ok"], result.message
+    # interrupted in time if its processes leave the runner enough CPU, else killed
+    assert result.cells[0].status == "timeout", result.message
+    assert result.cells[1].status == ("ok" if result.ended == "completed" else "not_run")
     after = sbx(("test", "import os\nassert os.fork is not None"))
     assert after.ended == "completed" and after.cells[0].status == "ok"
 

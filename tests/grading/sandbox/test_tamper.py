@@ -354,3 +354,24 @@ def test_reading_the_runner_from_another_process_is_refused(sbx: Runner) -> None
     result = sbx(("code", source))
     assert result.cells[0].status == "ok", result.cells[0].error
     assert sbx.text(result, 0).startswith("1 PermissionError"), sbx.text(result, 0)
+
+
+def test_reaching_the_runner_cannot_rewire_its_helpers(sbx: Runner) -> None:
+    """The runner's helpers are no closures whose cells code could rewrite."""
+    attack = (WALK + "for found in runner_locals():\n"
+                     "    for value in list(found.values()):\n"
+                     "        for cell in getattr(value, '__closure__', None) or ():\n"
+                     "            try:\n"
+                     "                held = cell.cell_contents\n"
+                     "            except ValueError:\n"
+                     "                continue\n"
+                     "            if isinstance(held, tuple):\n"
+                     "                cell.cell_contents = ()\n"
+                     "            elif getattr(held, '__name__', '') == 'heal':\n"
+                     "                cell.cell_contents = lambda *a: None\n"
+                     "import numpy.testing\n"
+                     "sys.modules['sabaq_runtime.guard'].Snapshot.restore = lambda *a, **k: None\n"
+                     "numpy.testing.assert_allclose = lambda *a, **k: None")
+    result = sbx(("code", attack), ("test", FAILING_TEST),
+                 ("test", "import numpy as np\nnp.testing.assert_allclose(1.0, 1.0)"))
+    assert [c.status for c in result.cells] == ["ok", "error", "ok"], result.message

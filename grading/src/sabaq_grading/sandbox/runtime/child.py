@@ -162,29 +162,15 @@ def _serve(shell: Any, snapshot: guard.Snapshot, budget: int, sandboxed: bool) -
     recv, send, exec_test, isolate = wire.recv, wire.send, guard.run_test, _isolate
     heal, begin, perf_counter = guard.Snapshot.heal, capture.begin, time.perf_counter
     set_blocking, getpid, describe = os.set_blocking, os.getpid, guard.describe
-    setattr_, delattr_, list_, bool_ = setattr, delattr, list, bool
-    gc_enable, gc_disable, graveyard = gc.enable, gc.disable, snapshot.graveyard
+    bool_, reseat_ = bool, _reseat
+    gc_enable, graveyard = gc.enable, snapshot.graveyard
     armed, seal, note, run_code = _ARMED, guard.seal, guard.Snapshot.note_namespace, guard.run_cell
     noted: tuple[tuple[str, Any], ...] = ()
     seats = tuple((owner, vars(owner), tuple(vars(owner).items()), frozenset(vars(owner)))
                   for owner in (guard, snapshot, guard.Snapshot))
 
-    def reseat() -> None:
-        """Re-seat the guard from this frame's locals, then heal the transport modules."""
-        gc_disable()  # no finalizer may run between here and the answer
-        for owner, live, saved, keys in seats:
-            for key in [k for k in list_(live) if k not in keys]:
-                graveyard.append(live.get(key))
-                delattr_(owner, key)
-            for key, value in saved:
-                old = live.get(key, seats)
-                if old is not value:
-                    graveyard.append(old)
-                    setattr_(owner, key, value)
-        heal(snapshot)
-
     while True:
-        reseat()
+        reseat_(seats, graveyard, heal, snapshot)
         set_blocking(CHANNEL_FD, True)  # student code may have made it non-blocking
         request = recv(CHANNEL_FD, MAX_REQUEST_BYTES)
         gc_enable()
@@ -219,16 +205,39 @@ def _serve(shell: Any, snapshot: guard.Snapshot, budget: int, sandboxed: bool) -
             sink.rich({"output_type": "error", **error})
         elapsed = (perf_counter() - started) * 1000.0
         sys.stdout, sys.stderr = sys.__stdout__, sys.__stderr__
-        reseat()
+        reseat_(seats, graveyard, heal, snapshot)
         if isolate_after:
             isolate(sandboxed)  # before the answer: nobody else may read the next request
-            reseat()
+            reseat_(seats, graveyard, heal, snapshot)
         noted = note(snapshot, shell.user_ns, noted)
         send(CHANNEL_FD, {"op": "result", "nonce": nonce, "pid": getpid(),
                           "status": "ok" if passed else "error", "outputs": sink.outputs,
                           "error": error, "duration_ms": elapsed,
                           "proof": box[-1] if passed and box else None})
         del graveyard[:], box[:]
+
+
+def _reseat(seats: tuple[tuple[Any, Any, tuple[tuple[str, Any], ...], frozenset[str]], ...],
+            graveyard: list[Any], heal: Any, snapshot: guard.Snapshot, _list: Any = list,
+            _setattr: Any = setattr, _delattr: Any = delattr,
+            _gc_disable: Any = gc.disable) -> None:
+    """Re-seat the guard from the runner's variables, then heal the transport modules.
+
+    Not a closure of the runner: code that reaches the runner's frames could rewrite a
+    closure's cells (``cell_contents`` has no audit event), but not the defaults of a
+    protected function nor the runner's own variables.
+    """
+    _gc_disable()  # no finalizer may run between here and the answer
+    for owner, live, saved, keys in seats:
+        for key in [k for k in _list(live) if k not in keys]:
+            graveyard.append(live.get(key))
+            _delattr(owner, key)
+        for key, value in saved:
+            old = live.get(key, seats)
+            if old is not value:
+                graveyard.append(old)
+                _setattr(owner, key, value)
+    heal(snapshot)
 
 
 def _isolate(sandboxed: bool) -> None:
