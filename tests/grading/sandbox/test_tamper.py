@@ -336,6 +336,10 @@ def test_reaching_the_runner_cannot_unprotect_module_names(sbx: Runner) -> None:
     "import os\nos.open('mem', os.O_RDONLY, dir_fd=os.open('/proc/self', os.O_RDONLY))",
     "import os\nos.symlink('/proc/self/mem', 'innocent')",
     "open('/proc/self/task/' + __import__('os').listdir('/proc/self/task')[0] + '/mem/', 'rb')",
+    "import glob, importlib.machinery, importlib.util, shutil\n"
+    "shutil.copy(glob.glob('/usr/lib/python3*/lib-dynload/_lzma*.so')[0], 'evil.txt')\n"
+    "loader = importlib.machinery.ExtensionFileLoader('_lzma', 'evil.txt')\n"
+    "importlib.util.module_from_spec(importlib.util.spec_from_loader('_lzma', loader))",
 ])
 def test_native_memory_access_is_refused_in_code_cells(sbx: Runner, attack: str) -> None:
     result = sbx(("code", attack), ("test", "assert True"))

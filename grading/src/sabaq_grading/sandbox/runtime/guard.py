@@ -4,10 +4,12 @@ Student code runs earlier in the same interpreter, so before a test the runner p
 what the test relies on: interpreter hooks, ``builtins``, the ``__dict__`` of protected
 modules (and the code, defaults and closures of their functions, and the attributes of their
 classes), their ``sys.modules`` entries, and module names the namespace once bound to them.
-An audit hook always refuses tracing, profiling, object-graph walking, new audit hooks and
-opening a process's memory (the usual tools to subvert a test or the runner), refuses
-ctypes while a cell or a test runs or in threads, and refuses rewriting the code or
-defaults of any protected function (the runner's own included). The test itself is compiled and
+An audit hook always refuses tracing, profiling, object-graph walking, new audit hooks,
+opening a process's memory and loading native modules from outside the installation (the
+usual tools to subvert a test or the runner), refuses ctypes while a cell or a test runs or
+in threads, and refuses rewriting the code or defaults of any protected function (the
+runner's own included). A passing test must carry a proof that only the sealed run of the
+test can produce (see :func:`seal`). The test itself is compiled and
 executed by the runner, never by the shell.
 """
 
@@ -310,6 +312,9 @@ def install_audit_hook(snapshot: Snapshot) -> None:
     """Install the (irremovable) audit hook; call once in the zygote after the snapshot."""
     protected_functions = frozenset(id(f) for f in snapshot.functions)
     marks = frozenset({_exec_test.__code__, run_cell.__code__})
+    # native modules load only from the interpreter's own (read-only) installation
+    trusted = tuple({prefix.rstrip("/") + "/" for prefix in (sys.prefix, sys.base_prefix,
+                                                               sys.exec_prefix)})
 
     def hook(event: str, args: tuple[Any, ...], _getframe: Any = sys._getframe,
              _always: frozenset[str] = _BLOCKED_ALWAYS, _fields: frozenset[str] = _FUNCTION_FIELDS,
@@ -317,7 +322,9 @@ def install_audit_hook(snapshot: Snapshot) -> None:
              _protected: frozenset[int] = protected_functions,
              _main: int = threading.main_thread().ident or 0,
              _ident: Any = threading.get_ident, _error: type = TamperBlocked,
-             _memory: Callable[[Any], bool] = _process_memory) -> None:
+             _memory: Callable[[Any], bool] = _process_memory,
+             _native: Callable[[Any, tuple[str, ...]], bool] = _trusted_native,
+             _trusted: tuple[str, ...] = trusted) -> None:
         if event == "object.__setattr__":
             if args[1] in _fields and id(args[0]) in _protected:
                 raise _error(f"changing {args[1]} of {getattr(args[0], '__qualname__', '?')} "
@@ -325,6 +332,11 @@ def install_audit_hook(snapshot: Snapshot) -> None:
             return
         if event in _always:
             raise _error(f"{event} is not allowed in a graded submission")
+        if event == "import":
+            if args[1] is not None and not _native(args[1], _trusted):
+                raise _error("loading a native module from outside the installed packages "
+                             "is not allowed in a graded submission")
+            return
         if event == "open" or event == "os.symlink":
             if _memory(args[0]):
                 raise _error("opening a process's memory is not allowed in a graded submission")
@@ -340,6 +352,15 @@ def install_audit_hook(snapshot: Snapshot) -> None:
             frame = frame.f_back
 
     sys.addaudithook(hook)
+
+
+def _trusted_native(filename: Any, trusted: tuple[str, ...]) -> bool:
+    """Whether a native module's file lies under one of the ``trusted`` prefixes.
+
+    Only str methods, which student code cannot patch; no ``..`` may climb out.
+    """
+    return (isinstance(filename, str) and filename.startswith(trusted)
+            and ".." not in filename.split("/"))
 
 
 def _process_memory(path: Any) -> bool:
