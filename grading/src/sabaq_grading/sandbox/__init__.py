@@ -7,7 +7,10 @@ student code. For every submission it has already forked a spare child that drop
 fresh unprivileged uid with its own scratch directory; the host hands that child a private
 channel and sends it the cells one at a time (tests only when their turn comes). Test cells
 run hardened: the runner restores what student code may have tampered with and executes the
-test itself. Afterwards the zygote kills every process of the submission and wipes its files.
+test itself, and a pass counts only with a per-test proof that no frame of the runner holds.
+A cell past its time limit is interrupted (KeyboardInterrupt) like Jupyter and nbgrader do,
+and the run goes on; if it does not stop within a second, the job is killed. Afterwards the
+zygote kills every process of the submission and wipes its files.
 
 Cheap to import: the heavy machinery starts only when an :class:`Executor` is created.
 """

@@ -16,7 +16,11 @@ RunEnding = Literal["completed", "interpreter_exited", "timeout", "crashed", "pr
 
 @dataclass(frozen=True)
 class Limits:
-    """Resource limits for one submission; every process of the submission shares them."""
+    """Resource limits for one submission; every process of the submission shares them.
+
+    A cell running past ``cell_timeout`` is interrupted and counts as ``timeout``; the run
+    goes on unless the cell ignores the interrupt. ``total_timeout`` ends the run outright.
+    """
 
     cell_timeout: float = 30.0
     total_timeout: float = 120.0
