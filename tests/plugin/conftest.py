@@ -116,24 +116,6 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Any:
                "studio": "sabaq_notebook.3"}
 
 
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
-
-
-@pytest.fixture(scope="session")
-def browser() -> Any:
-    """Debian's Chromium through Playwright, with a fresh profile."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path="/usr/bin/chromium",
-                                              args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
-
-
 @pytest.fixture(scope="session")
 def screenshots() -> Path:
     folder = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
