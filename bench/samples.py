@@ -40,7 +40,9 @@ VARIANTS: dict[str, tuple[str, str, float]] = {
         5.0,
     ),
 }
-TIMEOUT_VARIANT = ("timeout", "def square(x):\n    while True:\n        pass", GOOD_MEAN)
+# square() never returns: its test is interrupted at the cell time limit (as Jupyter and
+# nbgrader do) and the mean test still earns its 3 points.
+TIMEOUT_VARIANT = ("timeout", "def square(x):\n    while True:\n        pass", GOOD_MEAN, 3.0)
 
 
 def student_version() -> NotebookNode:
@@ -66,11 +68,11 @@ def fill(release: NotebookNode, square: str, mean: str, *, strip_metadata: bool 
     return notebook
 
 
-def write_batch(out: Path, count: int, *, timeouts: int = 3) -> list[tuple[Path, str, float | None]]:
-    """Write ``count`` submissions; returns (path, variant, expected score or None for timeouts)."""
+def write_batch(out: Path, count: int, *, timeouts: int = 3) -> list[tuple[Path, str, float]]:
+    """Write ``count`` submissions; returns (path, variant, expected score)."""
     out.mkdir(parents=True, exist_ok=True)
     release = student_version()
-    batch: list[tuple[Path, str, float | None]] = []
+    batch: list[tuple[Path, str, float]] = []
     names = itertools.cycle(sorted(VARIANTS))
     timeout_slots = (
         {round(i * count / timeouts) + count // (2 * timeouts) for i in range(timeouts)} if timeouts else set()
@@ -78,8 +80,7 @@ def write_batch(out: Path, count: int, *, timeouts: int = 3) -> list[tuple[Path,
     for index in range(count):
         path = out / f"student{index:03d}.ipynb"
         if index in timeout_slots:
-            name, square, mean = TIMEOUT_VARIANT
-            expected: float | None = None
+            name, square, mean, expected = TIMEOUT_VARIANT
         else:
             name = next(names)
             square, mean, expected = VARIANTS[name]
