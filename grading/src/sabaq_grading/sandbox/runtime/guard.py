@@ -311,14 +311,14 @@ def _restore_class(cls: type, saved: tuple[tuple[str, Any], ...], graveyard: lis
 def install_audit_hook(snapshot: Snapshot) -> None:
     """Install the (irremovable) audit hook; call once in the zygote after the snapshot."""
     protected_functions = frozenset(id(f) for f in snapshot.functions)
-    marks = frozenset({_exec_test.__code__, run_cell.__code__})
     # native modules load only from the interpreter's own (read-only) installation
     trusted = tuple({prefix.rstrip("/") + "/" for prefix in (sys.prefix, sys.base_prefix,
                                                                sys.exec_prefix)})
 
     def hook(event: str, args: tuple[Any, ...], _getframe: Any = sys._getframe,
              _always: frozenset[str] = _BLOCKED_ALWAYS, _fields: frozenset[str] = _FUNCTION_FIELDS,
-             _marks: frozenset[types.CodeType] = marks,
+             _test: types.CodeType = _exec_test.__code__,
+             _cell: types.CodeType = run_cell.__code__,
              _protected: frozenset[int] = protected_functions,
              _main: int = threading.main_thread().ident or 0,
              _ident: Any = threading.get_ident, _error: type = TamperBlocked,
@@ -347,7 +347,8 @@ def install_audit_hook(snapshot: Snapshot) -> None:
             raise _error(f"{event} is not allowed in a thread of a graded submission")
         frame = _getframe(1)
         while frame is not None:
-            if frame.f_code in _marks:
+            code = frame.f_code  # compared by identity: hashing a code object is slow
+            if code is _test or code is _cell:
                 raise _error(f"{event} is not allowed in a graded submission")
             frame = frame.f_back
 
