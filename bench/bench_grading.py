@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from samples import ROOT, SQUARES, write_batch
+from samples import ROOT, SQUARES, is_stripped, write_batch
 
 BIN = Path(sys.executable).parent
 
@@ -130,15 +130,17 @@ def main() -> int:
     theirs = count / nbgrader_seconds
     overheads = [r["timings"]["overhead_ms"] for r in reports if "overhead_ms" in r["timings"]]
     code = [r["timings"]["code_ms"] for r in reports if "code_ms" in r["timings"]]
-    agree = sum(
-        1
+    stripped = {index for index in range(count) if is_stripped(index)}
+    agree = [
+        index
         for index, report in enumerate(reports)
         if abs(report["score"] - nbgrader_scores.get(f"student{index:03d}", -1)) < 1e-9
-    )
+    ]
+    agree_intact = sum(1 for index in agree if index not in stripped)
+    nbgrader_on_stripped = sum(nbgrader_scores.get(f"student{index:03d}", 0) for index in stripped)
+    ours_on_stripped = sum(reports[index]["score"] for index in stripped)
     expected_ok = sum(
-        1
-        for report, (_, _, expected) in zip(reports, batch, strict=True)
-        if abs(report["score"] - expected) < 1e-9
+        1 for report, (_, _, expected) in zip(reports, batch, strict=True) if abs(report["score"] - expected) < 1e-9
     )
     statuses = {status: sum(1 for r in reports if r["status"] == status) for status in ("graded", "error")}
 
@@ -156,7 +158,12 @@ def main() -> int:
     )
     print(
         f"reports: {statuses['graded']} graded, {statuses['error']} error; "
-        f"scores equal to nbgrader's: {agree}/{count}; equal to the expected score: {expected_ok}/{count}"
+        f"equal to the expected score: {expected_ok}/{count}; equal to nbgrader's on intact notebooks: "
+        f"{agree_intact}/{count - len(stripped)}"
+    )
+    print(
+        f"on the {len(stripped)} notebooks whose metadata another editor stripped: "
+        f"sabaq awarded {ours_on_stripped:g} points, nbgrader {nbgrader_on_stripped:g}"
     )
     return 0
 

@@ -28,31 +28,57 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "plugin"))
 
-PNG = base64.b64encode(bytes.fromhex(
-    "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489"
-    "0000000d49444154789c6360f8cf00000301010018dd8db40000000049454e44ae426082")).decode()
+PNG = base64.b64encode(
+    bytes.fromhex(
+        "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489"
+        "0000000d49444154789c6360f8cf00000301010018dd8db40000000049454e44ae426082"
+    )
+).decode()
 
 
 def lesson(cells: int = 50) -> dict[str, Any]:
     """A lesson of ``cells`` cells: Markdown with maths, code with text and image outputs."""
     body = []
     for i in range(cells // 2):
-        body.append({"cell_type": "markdown", "metadata": {}, "source": (
-            f"## Step {i}\n\nThe model $y_{i} = a x^2 + b$ with *emphasis*, a [link](https://"
-            f"example.org) and a table:\n\n| x | y |\n|---|---|\n| {i} | {i * i} |\n\n"
-            "$$\\int_0^1 x^2\\,dx = \\frac{1}{3}$$")})
-        body.append({"cell_type": "code", "metadata": {}, "execution_count": i + 1,
-                     "source": f"import math\nvalues = [math.sqrt(k) for k in range({i})]\n"
-                               "print(sum(values))\nvalues",
-                     "outputs": [
-                         {"output_type": "stream", "name": "stdout", "text": f"{i * 1.5}\n"},
-                         {"output_type": "display_data", "metadata": {},
-                          "data": {"image/png": PNG, "text/plain": "<Figure>"}},
-                         {"output_type": "execute_result", "execution_count": i + 1,
-                          "metadata": {}, "data": {"text/plain": f"[{i}, {i + 1}]"}}]})
-    return {"nbformat": 4, "nbformat_minor": 5, "cells": body,
-            "metadata": {"kernelspec": {"name": "python3", "language": "python",
-                                        "display_name": "Python 3"}}}
+        body.append(
+            {
+                "cell_type": "markdown",
+                "metadata": {},
+                "source": (
+                    f"## Step {i}\n\nThe model $y_{i} = a x^2 + b$ with *emphasis*, a [link](https://"
+                    f"example.org) and a table:\n\n| x | y |\n|---|---|\n| {i} | {i * i} |\n\n"
+                    "$$\\int_0^1 x^2\\,dx = \\frac{1}{3}$$"
+                ),
+            }
+        )
+        body.append(
+            {
+                "cell_type": "code",
+                "metadata": {},
+                "execution_count": i + 1,
+                "source": f"import math\nvalues = [math.sqrt(k) for k in range({i})]\nprint(sum(values))\nvalues",
+                "outputs": [
+                    {"output_type": "stream", "name": "stdout", "text": f"{i * 1.5}\n"},
+                    {
+                        "output_type": "display_data",
+                        "metadata": {},
+                        "data": {"image/png": PNG, "text/plain": "<Figure>"},
+                    },
+                    {
+                        "output_type": "execute_result",
+                        "execution_count": i + 1,
+                        "metadata": {},
+                        "data": {"text/plain": f"[{i}, {i + 1}]"},
+                    },
+                ],
+            }
+        )
+    return {
+        "nbformat": 4,
+        "nbformat_minor": 5,
+        "cells": body,
+        "metadata": {"kernelspec": {"name": "python3", "language": "python", "display_name": "Python 3"}},
+    }
 
 
 def _median(fn: Any, repeat: int) -> float:
@@ -72,8 +98,9 @@ def bench_view() -> tuple[float, float]:
 
     nb = lesson()
     text = json.dumps(nb)
-    olx = (f'<sabaq_notebook display_name="Bench"><student_notebook><![CDATA['
-           f'{text}]]></student_notebook></sabaq_notebook>')
+    olx = (
+        f'<sabaq_notebook display_name="Bench"><student_notebook><![CDATA[{text}]]></student_notebook></sabaq_notebook>'
+    )
     with tempfile.TemporaryDirectory() as tmp:
         course = Course(Path(tmp), olx)
         block = course.block("bench")
@@ -172,7 +199,8 @@ def bench_nbgrader() -> float:
     with tempfile.TemporaryDirectory() as tmp:
         course = Path(tmp)
         (course / "nbgrader_config.py").write_text(
-            "c = get_config()\nc.CourseDirectory.root = " + repr(str(course)) + "\n")
+            "c = get_config()\nc.CourseDirectory.root = " + repr(str(course)) + "\n"
+        )
         source = course / "source" / "ps1"
         source.mkdir(parents=True)
         instructor = notebooks.instructor()
@@ -186,8 +214,7 @@ def bench_nbgrader() -> float:
         submitted.mkdir(parents=True)
         (submitted / "ps1.ipynb").write_text(json.dumps(answer), "utf-8")
         start = time.perf_counter()
-        subprocess.run([str(bin_dir / "nbgrader"), "autograde", "ps1", "--create", "--force"],
-                       **run)
+        subprocess.run([str(bin_dir / "nbgrader"), "autograde", "ps1", "--create", "--force"], **run)
         elapsed = time.perf_counter() - start
         shutil.rmtree(course / "autograded", ignore_errors=True)
         return elapsed
@@ -197,8 +224,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--submissions", type=int, default=5)
     parser.add_argument("--skip-grading", action="store_true")
-    parser.add_argument("--burst", type=int, default=0,
-                        help="also submit this many learners' answers at once")
+    parser.add_argument("--burst", type=int, default=0, help="also submit this many learners' answers at once")
     args = parser.parse_args()
 
     cached, nbconvert = bench_view()
@@ -212,15 +238,19 @@ def main() -> int:
     autograde = bench_nbgrader()
     median = statistics.median(latencies)
     print("submit -> graded, one submission")
-    print(f"  workbench + Celery worker: {median:7.3f} s median of {len(latencies)} "
-          f"(min {min(latencies):.3f}, max {max(latencies):.3f})")
+    print(
+        f"  workbench + Celery worker: {median:7.3f} s median of {len(latencies)} "
+        f"(min {min(latencies):.3f}, max {max(latencies):.3f})"
+    )
     print(f"  nbgrader autograde (CLI):  {autograde:7.3f} s")
     print(f"  ratio: {autograde / median:,.1f}x faster")
     if args.burst:
         seconds, graded, errors = bench_burst(args.burst)
         print(f"burst of {args.burst} submissions at once")
-        print(f"  all drained in {seconds:.1f} s: {graded} graded, "
-              f"{args.burst - graded} grading errors, {errors} failed status requests")
+        print(
+            f"  all drained in {seconds:.1f} s: {graded} graded, "
+            f"{args.burst - graded} grading errors, {errors} failed status requests"
+        )
     return 0
 
 

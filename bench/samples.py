@@ -68,6 +68,11 @@ def fill(release: NotebookNode, square: str, mean: str, *, strip_metadata: bool 
     return notebook
 
 
+def is_stripped(index: int) -> bool:
+    """Every tenth submission was saved by an editor that drops cell metadata."""
+    return index % 10 == 7
+
+
 def write_batch(out: Path, count: int, *, timeouts: int = 3) -> list[tuple[Path, str, float]]:
     """Write ``count`` submissions; returns (path, variant, expected score)."""
     out.mkdir(parents=True, exist_ok=True)
@@ -84,7 +89,7 @@ def write_batch(out: Path, count: int, *, timeouts: int = 3) -> list[tuple[Path,
         else:
             name = next(names)
             square, mean, expected = VARIANTS[name]
-        notebook = fill(release, square, mean, strip_metadata=index % 10 == 7)
+        notebook = fill(release, square, mean, strip_metadata=is_stripped(index))
         nbformat.write(notebook, path)
         batch.append((path, name, expected))
     return batch
