@@ -9,7 +9,7 @@ import pytest
 import traitlets
 
 from sabaq_widgets import MultipleChoice, NumericAnswer, ParameterExplorer, ShortAnswer, errors
-from sabaq_widgets.assets import widget_module
+from sabaq_widgets.assets import COMMON_FILES, WIDGET_MODULES, static_dir, widget_module
 from sabaq_widgets.i18n import DEFAULT_LABELS
 
 from ._pages import sir_curves
@@ -26,6 +26,16 @@ def test_package_import_is_cheap() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+@pytest.mark.parametrize("kind", sorted(WIDGET_MODULES))
+def test_widget_module_is_the_common_part_then_the_kinds_own(kind: str) -> None:
+    js, css = widget_module(kind)
+    for text, common, own in zip((js, css), COMMON_FILES, WIDGET_MODULES[kind], strict=True):
+        assert text == (static_dir() / common).read_text("utf-8") + "\n" + (static_dir() / own).read_text("utf-8")
+    assert js.count("export default") == 1 and "function pickLanguage(" in js
+    with pytest.raises(KeyError):
+        widget_module("_common")
 
 
 def test_lazy_attributes() -> None:
@@ -57,7 +67,7 @@ def test_multiple_choice_contract() -> None:
     assert w.labels["ur"]["check"] == DEFAULT_LABELS["ur"]["check"]
     assert w.score({"selected": [1]}).correct
     state = w.get_state()
-    assert "key" in state and state["_esm"].startswith("// MultipleChoice")
+    assert "key" in state and (state["_esm"], state["_css"]) == widget_module("multiple_choice")
 
 
 def test_multiple_choice_multiple_and_shuffle() -> None:

@@ -87,14 +87,14 @@ def studio_fragment(block: Any) -> Fragment:
 
 def widget_asset(kind: str, ext: str) -> tuple[bytes, str] | None:
     """The ES module or stylesheet of a hosted widget kind, with its content type."""
-    files = widgets.hosted_kinds().get(kind)
-    if files is None or ext not in ("js", "css"):
+    if kind not in widgets.hosted_kinds() or ext not in ("js", "css"):
         return None
-    from sabaq_widgets.assets import static_dir
+    from sabaq_widgets.assets import widget_module
 
-    name = files[0] if ext == "js" else files[1]
-    ctype = "text/javascript" if ext == "js" else "text/css"
-    return (static_dir() / name).read_bytes(), ctype
+    js, css = widget_module(kind)
+    if ext == "js":
+        return js.encode("utf-8"), "text/javascript"
+    return css.encode("utf-8"), "text/css"
 
 
 def dumps(value: Any) -> str:

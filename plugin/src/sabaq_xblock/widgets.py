@@ -30,7 +30,11 @@ class WidgetInvalid(SabaqBlockError):
 
 
 def hosted_kinds() -> dict[str, tuple[str, str]]:
-    """Widget kind → (ES module, CSS) file names in ``sabaq_widgets`` static files."""
+    """Widget kind → its own (ES module, CSS) file names in ``sabaq_widgets`` static files.
+
+    Serve a kind's code with ``sabaq_widgets.assets.widget_module``: the files are only the
+    kind's own part.
+    """
     try:
         from sabaq_widgets.assets import WIDGET_MODULES
     except ImportError:

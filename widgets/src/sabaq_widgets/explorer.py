@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import pathlib
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import traitlets as t
 
 from ._base import SabaqWidget, require_text
+from .assets import widget_module
 from .grid import evaluate, parse_parameters
-
-_STATIC = pathlib.Path(__file__).parent / "static"
 
 
 class ParameterExplorer(SabaqWidget):
@@ -24,8 +22,7 @@ class ParameterExplorer(SabaqWidget):
     """
 
     kind = t.Unicode("parameter_explorer", read_only=True, help="Widget kind.").tag(sync=True)
-    _esm = _STATIC / "parameter_explorer.js"
-    _css = _STATIC / "parameter_explorer.css"
+    _esm, _css = widget_module("parameter_explorer")
 
     title = t.Unicode("", help="Plot title (plain text).").tag(sync=True)
     x_label = t.Unicode(help="Horizontal axis label (plain text).").tag(sync=True)

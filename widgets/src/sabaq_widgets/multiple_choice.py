@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pathlib
 import random
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -10,9 +9,8 @@ from typing import Any
 import traitlets as t
 
 from ._base import QuizWidget, require_text
+from .assets import widget_module
 from .errors import InvalidAnswerKeyError, InvalidQuestionError
-
-_STATIC = pathlib.Path(__file__).parent / "static"
 
 
 class MultipleChoice(QuizWidget):
@@ -26,8 +24,7 @@ class MultipleChoice(QuizWidget):
     """
 
     KIND = "multiple_choice"
-    _esm = _STATIC / "multiple_choice.js"
-    _css = _STATIC / "multiple_choice.css"
+    _esm, _css = widget_module(KIND)
 
     options = t.List(t.Unicode(), help="Option texts, shown as plain text.").tag(sync=True)
     multiple = t.Bool(False, help="True when several options may be right (checkboxes).").tag(

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import math
-import pathlib
 from collections.abc import Mapping
 from typing import Any
 
 import traitlets as t
 
 from ._base import QuizWidget, require_text
+from .assets import widget_module
 from .errors import InvalidAnswerKeyError
-
-_STATIC = pathlib.Path(__file__).parent / "static"
 
 
 class NumericAnswer(QuizWidget):
@@ -24,8 +22,7 @@ class NumericAnswer(QuizWidget):
     """
 
     KIND = "numeric"
-    _esm = _STATIC / "numeric.js"
-    _css = _STATIC / "numeric.css"
+    _esm, _css = widget_module(KIND)
 
     unit = t.Unicode("", help="Unit shown after the input box (plain text).").tag(sync=True)
 

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import pathlib
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ._base import QuizWidget, require_text
+from .assets import widget_module
 from .errors import InvalidAnswerKeyError
-
-_STATIC = pathlib.Path(__file__).parent / "static"
 
 
 class ShortAnswer(QuizWidget):
@@ -23,8 +21,7 @@ class ShortAnswer(QuizWidget):
     """
 
     KIND = "short_answer"
-    _esm = _STATIC / "short_answer.js"
-    _css = _STATIC / "short_answer.css"
+    _esm, _css = widget_module(KIND)
 
     def __init__(
         self,

@@ -1,29 +1,6 @@
 // ParameterExplorer front end: sliders and dropdowns over precomputed data, drawn as SVG.
 // Works with no kernel: every combination's data is in the model ("frames").
-// All text is set with textContent (never innerHTML) and comes from the model.
-const RTL = new Set(["ur", "ar", "fa", "he", "ps", "sd", "ug", "yi"]);
-let counter = 0;
-const uid = (p) => `sabaq-${p}-${Math.random().toString(36).slice(2, 8)}-${counter++}`;
-
-function h(tag, attrs = {}, text) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, String(v));
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
-
-function pickLanguage(model, el) {
-  const page = el.closest("[lang]")?.getAttribute("lang") || document.documentElement.lang;
-  return (model.get("language") || page || "en").toLowerCase().split("-")[0];
-}
-
-function labeller(model, lang) {
-  const tables = model.get("labels") || {};
-  const table = tables[lang] || {};
-  const en = tables.en || {};
-  return (name, vars = {}) =>
-    String(table[name] ?? en[name] ?? name).replace(/\{(\w+)\}/g, (_, k) => String(vars[k] ?? ""));
-}
+// Follows _common.js in one module (sabaq_widgets.assets.widget_module).
 
 const SVG = "http://www.w3.org/2000/svg";
 const COLORS = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#8C6D00"];

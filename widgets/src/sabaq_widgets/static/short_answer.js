@@ -1,28 +1,5 @@
 // ShortAnswer front end: a labelled text box checked against accepted answers.
-// All text is set with textContent (never innerHTML) and comes from the model.
-const RTL = new Set(["ur", "ar", "fa", "he", "ps", "sd", "ug", "yi"]);
-let counter = 0;
-const uid = (p) => `sabaq-${p}-${Math.random().toString(36).slice(2, 8)}-${counter++}`;
-
-function h(tag, attrs = {}, text) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, String(v));
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
-
-function pickLanguage(model, el) {
-  const page = el.closest("[lang]")?.getAttribute("lang") || document.documentElement.lang;
-  return (model.get("language") || page || "en").toLowerCase().split("-")[0];
-}
-
-function labeller(model, lang) {
-  const tables = model.get("labels") || {};
-  const table = tables[lang] || {};
-  const en = tables.en || {};
-  return (name, vars = {}) =>
-    String(table[name] ?? en[name] ?? name).replace(/\{(\w+)\}/g, (_, k) => String(vars[k] ?? ""));
-}
+// Follows _common.js in one module (sabaq_widgets.assets.widget_module).
 
 // Same rules as sabaq_widgets.scoring.normalize_text and _score_short_answer.
 export function normalizeText(text, caseSensitive) {
