@@ -15,30 +15,6 @@ export function scoreMultipleChoice(selected, key) {
   return { correct, fraction, feedback, explanation: key.explanation || "" };
 }
 
-function showResult(box, result, t, pending) {
-  box.replaceChildren();
-  box.className = "sabaq-feedback";
-  if (pending) {
-    box.classList.add("is-pending");
-    box.append(h("p", { dir: "auto" }, t("submitted")));
-    return;
-  }
-  if (!result || result.correct === undefined) return;
-  const verdict = result.correct ? "correct" : result.fraction > 0 ? "partly_correct" : "incorrect";
-  box.classList.add(`is-${verdict.replace("_", "-")}`);
-  const head = h("p", { class: "sabaq-verdict" });
-  head.append(h("span", { "aria-hidden": "true" }, result.correct ? "✓ " : "✗ "), h("strong", {}, t(verdict)));
-  box.append(head);
-  for (const line of String(result.feedback || "").split("\n").filter(Boolean)) {
-    box.append(h("p", { dir: "auto" }, line));
-  }
-  if (result.explanation) {
-    const p = h("p", { class: "sabaq-explanation", dir: "auto" });
-    p.append(h("strong", {}, `${t("explanation")}: `), document.createTextNode(result.explanation));
-    box.append(p);
-  }
-}
-
 function render({ model, el }) {
   const build = () => {
     const lang = pickLanguage(model, el);
@@ -73,25 +49,15 @@ function render({ model, el }) {
     const sync = () => {
       const selected = new Set(model.get("response")?.selected || []);
       for (const input of inputs) input.checked = selected.has(Number(input.value));
-      attempts.textContent = t("attempts", { n: model.get("attempts") || 0 });
-      const result = model.get("result") || {};
-      const keyless = !Object.keys(model.get("key") || {}).length;
-      // Without a key the host scores: show "saved" until it sets `result`.
-      const waiting = keyless && (pending || (result.correct === undefined && (model.get("attempts") || 0) > 0));
-      showResult(box, waiting ? {} : result, t, waiting);
+      showProgress(model, box, attempts, t, pending);
     };
     button.addEventListener("click", () => {
       const selected = inputs.filter((i) => i.checked).map((i) => Number(i.value)).sort((a, b) => a - b);
       if (!selected.length) {
-        box.replaceChildren(h("p", { dir: "auto" }, t("nothing_chosen")));
-        box.className = "sabaq-feedback is-warning";
+        showWarning(box, t("nothing_chosen"));
         return;
       }
-      const key = model.get("key") || {};
-      model.set("response", { selected });
-      model.set("attempts", (model.get("attempts") || 0) + 1);
-      if (Object.keys(key).length) model.set("result", scoreMultipleChoice(selected, key));
-      else pending = true;
+      if (recordResponse(model, { selected }, (key) => scoreMultipleChoice(selected, key))) pending = true;
       model.save_changes();
       sync();
     });
@@ -99,24 +65,7 @@ function render({ model, el }) {
     el.replaceChildren(root);
     return { lang, sync, settle: () => { pending = false; sync(); } };
   };
-  let view = build();
-  const onChange = () => view.sync();
-  const onResult = () => view.settle();
-  model.on("change:result", onResult);
-  model.on("change:response", onChange);
-  model.on("change:attempts", onChange);
-  const rebuild = () => { view = build(); };
-  model.on("change:labels", rebuild);
-  model.on("change:language", rebuild);
-  // The page's lang is only known once the view is attached to the document.
-  requestAnimationFrame(() => { if (pickLanguage(model, el) !== view.lang) rebuild(); });
-  return () => {
-    model.off("change:result", onResult);
-    model.off("change:response", onChange);
-    model.off("change:attempts", onChange);
-    model.off("change:labels", rebuild);
-    model.off("change:language", rebuild);
-  };
+  return mountQuiz(model, el, build);
 }
 
 export default { render };
