@@ -111,6 +111,14 @@ def test_multiple_choice_validation(kwargs: dict, error: type, match: str) -> No
         MultipleChoice(**kwargs)
 
 
+@pytest.mark.parametrize("cls", [NumericAnswer, ShortAnswer])
+@pytest.mark.parametrize("name", ["feedback_correct", "feedback_incorrect"])
+def test_feedback_texts_must_be_strings(cls: type, name: str) -> None:
+    answer = {"answer": 1} if cls is NumericAnswer else {"accepted": ["a"]}
+    with pytest.raises(errors.InvalidQuestionError, match=f"{name} must be a string"):
+        cls("Q", **answer, **{name: 3})
+
+
 def test_errors_are_value_errors() -> None:
     with pytest.raises(ValueError):
         NumericAnswer("Q", float("nan"))

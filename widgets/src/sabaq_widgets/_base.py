@@ -30,6 +30,17 @@ def require_text(name: str, value: object, *, allow_empty: bool = False) -> str:
     return value
 
 
+def feedback_texts(correct: object, incorrect: object) -> dict[str, str]:
+    """The answer-key entries of the texts shown after a right and after a wrong answer.
+
+    Raises ``InvalidQuestionError`` if either is not a string.
+    """
+    return {
+        "feedback_correct": require_text("feedback_correct", correct, allow_empty=True),
+        "feedback_incorrect": require_text("feedback_incorrect", incorrect, allow_empty=True),
+    }
+
+
 class SabaqWidget(anywidget.AnyWidget):
     """Base of every Sabaq widget: a widget ``kind`` and the UI label tables."""
 

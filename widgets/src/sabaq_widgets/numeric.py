@@ -8,7 +8,7 @@ from typing import Any
 
 import traitlets as t
 
-from ._base import QuizWidget, require_text
+from ._base import QuizWidget, feedback_texts, require_text
 from .assets import widget_module
 from .errors import InvalidAnswerKeyError
 
@@ -47,17 +47,11 @@ class NumericAnswer(QuizWidget):
             if tol < 0:
                 raise InvalidAnswerKeyError(f"{name} must not be negative, got {tol}")
         require_text("unit", unit, allow_empty=True)
-        require_text("feedback_correct", feedback_correct, allow_empty=True)
-        require_text("feedback_incorrect", feedback_incorrect, allow_empty=True)
+        feedback = feedback_texts(feedback_correct, feedback_incorrect)
         super().__init__(
             question=question,
             unit=unit,
-            key={
-                "answer": value,
-                **tolerances,
-                "feedback_correct": feedback_correct,
-                "feedback_incorrect": feedback_incorrect,
-            },
+            key={"answer": value, **tolerances, **feedback},
             language=language,
             labels=labels,
             **kwargs,

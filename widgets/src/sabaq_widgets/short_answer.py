@@ -6,7 +6,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ._base import QuizWidget, require_text
+from ._base import QuizWidget, feedback_texts, require_text
 from .assets import widget_module
 from .errors import InvalidAnswerKeyError
 
@@ -48,16 +48,14 @@ class ShortAnswer(QuizWidget):
                 re.compile(pattern)
             except re.error as exc:
                 raise InvalidAnswerKeyError(f"pattern {pattern!r} is not a valid regular expression: {exc}") from exc
-        require_text("feedback_correct", feedback_correct, allow_empty=True)
-        require_text("feedback_incorrect", feedback_incorrect, allow_empty=True)
+        feedback = feedback_texts(feedback_correct, feedback_incorrect)
         super().__init__(
             question=question,
             key={
                 "accepted": answers,
                 "pattern": pattern,
                 "case_sensitive": bool(case_sensitive),
-                "feedback_correct": feedback_correct,
-                "feedback_incorrect": feedback_incorrect,
+                **feedback,
             },
             language=language,
             labels=labels,
