@@ -104,17 +104,18 @@ def bwrap_command(control_fd: int, preload: str) -> list[str]:
         command += ["--ro-bind", sys.prefix, VENV_MOUNT]
     else:
         python = str(_system_python())
-    made = {"/", "/opt", "/opt/sabaq", "/opt/sabaq/lib"}
+    command += ["--ro-bind", str(RUNTIME_DIR), RUNTIME_MOUNT,
+                "--proc", "/proc", "--dev", "/dev",
+                "--perms", "0755", "--size", str(SCRATCH_TMPFS_BYTES), "--tmpfs", "/tmp"]
+    # After the /tmp tmpfs, which would otherwise hide a checkout that lives under /tmp.
+    made = {"/", "/opt", "/opt/sabaq", "/opt/sabaq/lib", "/tmp"}
     for source in editable_source_dirs():
         for parent in reversed(source.parents):  # bwrap would make missing parents 0700
             if str(parent) not in made:
                 command += ["--perms", "0755", "--dir", str(parent)]
                 made.add(str(parent))
         command += ["--ro-bind", str(source), str(source)]
-    command += ["--ro-bind", str(RUNTIME_DIR), RUNTIME_MOUNT,
-                "--proc", "/proc", "--dev", "/dev",
-                "--perms", "0755", "--size", str(SCRATCH_TMPFS_BYTES), "--tmpfs", "/tmp",
-                "--chdir", "/", "--cap-drop", "ALL"]
+    command += ["--chdir", "/", "--cap-drop", "ALL"]
     for capability in CAPABILITIES:
         command += ["--cap-add", capability]
     command += [python, "-I", "-B", "-c", _BOOTSTRAP, RUNTIME_MOUNT, str(control_fd), preload,
