@@ -113,19 +113,26 @@ def bench_view() -> tuple[float, float]:
     return cached, nbconvert
 
 
-def bench_workbench(submissions: int) -> list[float]:
-    """Seconds from POST submit to a graded status, per submission, through the workbench."""
+def _serve(root: Path, stack: contextlib.ExitStack) -> str:
+    """A workbench with the test notebook's scenario and a grading worker; returns its address."""
     import notebooks
     import servers
 
+    (root / "scenarios").mkdir()
+    (root / "scenarios" / "a.xml").write_text(notebooks.olx(), "utf-8")
+    port = servers.free_port()
+    env = servers.environment(root, port)
+    base: str = stack.enter_context(servers.workbench(root, env, port))
+    stack.enter_context(servers.worker(root, env))
+    return base
+
+
+def bench_workbench(submissions: int) -> list[float]:
+    """Seconds from POST submit to a graded status, per submission, through the workbench."""
+    import servers
+
     with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as stack:
-        root = Path(tmp)
-        (root / "scenarios").mkdir()
-        (root / "scenarios" / "a.xml").write_text(notebooks.olx(), "utf-8")
-        port = servers.free_port()
-        env = servers.environment(root, port)
-        base = stack.enter_context(servers.workbench(root, env, port))
-        stack.enter_context(servers.worker(root, env))
+        base = _serve(Path(tmp), stack)
         client = servers.Client(base, "bench-warmup")
         usage = client.usage_id("sabaq_notebook.0")
         answer = {"answers": {"add": "def add(a, b):\n    return a + b"}}
@@ -147,17 +154,10 @@ def bench_burst(count: int) -> tuple[float, int, int]:
     """Submit ``count`` learners' answers at once; (seconds to drain, graded, status errors)."""
     from concurrent.futures import ThreadPoolExecutor
 
-    import notebooks
     import servers
 
     with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as stack:
-        root = Path(tmp)
-        (root / "scenarios").mkdir()
-        (root / "scenarios" / "a.xml").write_text(notebooks.olx(), "utf-8")
-        port = servers.free_port()
-        env = servers.environment(root, port)
-        base = stack.enter_context(servers.workbench(root, env, port))
-        stack.enter_context(servers.worker(root, env))
+        base = _serve(Path(tmp), stack)
         learners = [servers.Client(base, f"burst-{i}") for i in range(count)]
         usage = learners[0].usage_id("sabaq_notebook.0")
         for learner in learners:
