@@ -9,16 +9,18 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from collections.abc import Iterable
+from io import BytesIO
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "sabaq_xblock"
 LOCALES = PACKAGE / "translations"
 
+Text = str | tuple[str, ...]  # a plural message's ids and strings are tuples
+
 
 def compiled(po: Path) -> bytes:
-    """The .mo bytes for ``po`` (also used by the test that catalogs are current)."""
-    from io import BytesIO
-
+    """The .mo bytes for ``po``: the one place catalogs are compiled."""
     from babel.messages.mofile import write_mo
     from babel.messages.pofile import read_po
 
@@ -27,6 +29,21 @@ def compiled(po: Path) -> bytes:
     out = BytesIO()
     write_mo(out, catalog, use_fuzzy=False)
     return out.getvalue()
+
+
+def messages(mo: bytes) -> tuple[str, dict[tuple[str | None, Text], Text]]:
+    """What a compiled catalog says: its plural rule and each (context, msgid) -> msgstr.
+
+    The generator header (Babel's version, dates) is left out, so catalogs compiled by two
+    Babel releases compare equal when their messages do.
+    """
+    from babel.messages.mofile import read_mo
+
+    def text(value: str | Iterable[str] | None) -> Text:
+        return (value or "") if value is None or isinstance(value, str) else tuple(value)
+
+    catalog = read_mo(BytesIO(mo))
+    return catalog.plural_forms, {(m.context, text(m.id)): text(m.string) for m in catalog if m.id}
 
 
 def main() -> int:
