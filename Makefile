@@ -1,6 +1,6 @@
 # The two set-up commands of the README, and a few conveniences.
 # Every target installs what it needs first (.ci/setup is idempotent).
-.PHONY: setup demo grading-demo test lint bench
+.PHONY: setup demo grading-demo test lint lock bench
 
 setup:
 	bash .ci/setup
@@ -16,6 +16,10 @@ test: setup
 
 lint: setup
 	.venv/bin/ruff check grading plugin widgets tests bench courses
+
+# Re-resolve the development environment in a throw-away venv and rewrite .ci/constraints.txt.
+lock:
+	bash .ci/lock
 
 bench: setup
 	.venv/bin/python bench/bench_grading.py
