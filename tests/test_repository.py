@@ -1,9 +1,12 @@
-"""Repository-wide promises: the README's two commands, CI calling the test one, and clean lint."""
+"""Repository-wide promises: the README's two commands, CI calling the test one, clean lint,
+and an environment holding exactly the locked versions."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
+from importlib import metadata
 from pathlib import Path
 
 ROOT = Path(__file__).parents[1]
@@ -30,3 +33,29 @@ def test_ruff_finds_nothing() -> None:
     result = subprocess.run([str(ruff), "check", "--quiet", "grading", "plugin", "widgets", "tests", "bench",
                              "courses"], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def canonical(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def locked_versions() -> dict[str, str]:
+    lines = (ROOT / ".ci" / "constraints.txt").read_text().splitlines()
+    pins = [line.split("==") for line in lines if line.strip() and not line.startswith("#")]
+    assert all(len(pin) == 2 for pin in pins), "every line of .ci/constraints.txt is name==version"
+    return {canonical(name): version.strip() for name, version in pins}
+
+
+def test_lock_pins_everything_but_our_own_distributions() -> None:
+    locked = locked_versions()
+    assert not {name for name in locked if name.startswith("sabaq-")}
+    assert {"pip", "pytest", "babel", "mypy", "ruff", "nbgrader", "xblock"} <= set(locked)
+
+
+def test_environment_holds_the_locked_versions() -> None:
+    locked = locked_versions()
+    installed = {canonical(dist.metadata["Name"]): dist.version for dist in metadata.distributions()}
+    drift = {name: (installed.get(name, "missing"), version) for name, version in locked.items()
+             if installed.get(name) != version}
+    assert not drift, ("the environment differs from .ci/constraints.txt (installed, locked): "
+                       f"{drift}; run `rm .venv/.sabaq-installed && make setup`")
