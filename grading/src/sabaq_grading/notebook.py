@@ -75,6 +75,8 @@ def read_notebook(source: Any, *, max_bytes: int = MAX_NOTEBOOK_BYTES) -> Notebo
         notebook: NotebookNode = nbformat.from_dict(data)
         if major != 4:
             notebook = nbformat.convert(notebook, 4)
+        _repair(notebook)
+        _check_schema(notebook)
         for cell in notebook.cells:
             _check_cell(cell)
     except NotebookError:
@@ -82,6 +84,38 @@ def read_notebook(source: Any, *, max_bytes: int = MAX_NOTEBOOK_BYTES) -> Notebo
     except Exception as error:
         raise NotebookError(f"the file is not a usable notebook: {error}") from error
     return notebook
+
+
+def _repair(notebook: NotebookNode) -> None:
+    """Put back what editors commonly drop and nothing depends on (empty metadata, outputs)."""
+    if not isinstance(notebook.get("metadata"), dict):
+        notebook["metadata"] = NotebookNode()
+    for cell in notebook.get("cells", []):
+        if not isinstance(cell, dict):
+            continue
+        if not isinstance(cell.get("metadata"), dict):
+            cell["metadata"] = NotebookNode()
+        if cell.get("cell_type") == "code":
+            cell.setdefault("outputs", [])
+            cell.setdefault("execution_count", None)
+        elif cell.get("cell_type") in ("markdown", "raw"):
+            cell.pop("outputs", None)
+            cell.pop("execution_count", None)
+
+
+def _check_schema(notebook: NotebookNode) -> None:
+    """Refuse a notebook that breaks the nbformat schema, naming the first place it does."""
+    from nbformat.validator import NotebookValidationError, ValidationError, validate
+
+    try:
+        validate(notebook)
+    except (NotebookValidationError, ValidationError) as error:
+        where = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in error.absolute_path)
+        detail = error.message if len(error.message) <= 200 else error.message[:200] + "…"
+        raise NotebookError(
+            f"the notebook does not follow the nbformat schema at {where.lstrip('.') or 'the top level'}: "
+            f"{detail}; open and save it again in Jupyter"
+        ) from None
 
 
 def _check_cell(cell: Any) -> None:

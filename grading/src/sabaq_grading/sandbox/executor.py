@@ -20,7 +20,7 @@ from ..errors import SandboxUnavailable
 from . import launch
 from .models import Cell, CellResult, Limits, RunResult
 from .runtime import wire
-from .worker import StaleWorker, Worker, check_path
+from .worker import StaleWorker, Worker, check_environment, check_path
 
 log = logging.getLogger(__name__)
 
@@ -100,12 +100,17 @@ class Executor:
             self._spawner.submit(start)
 
     def run(self, cells: Sequence[Cell], files: Mapping[str, bytes] | None = None,
-            limits: Limits | None = None) -> RunResult:
-        """Run ``cells`` in order in one fresh sandboxed process; blocks until done."""
+            limits: Limits | None = None, environment: Mapping[str, str] | None = None) -> RunResult:
+        """Run ``cells`` in order in one fresh sandboxed process; blocks until done.
+
+        ``environment`` adds variables to the process's environment (such as nbgrader's
+        ``NBGRADER_EXECUTION``); the sandbox's own (``HOME``, ``TMPDIR``...) cannot be changed.
+        """
         started = time.perf_counter()
         limits = limits or self.limits
         cells = list(cells)
         files = {check_path(name): bytes(data) for name, data in (files or {}).items()}
+        environment = check_environment(environment or {})
         if self._closed:
             raise RuntimeError("this Executor is closed")
         while True:
@@ -123,7 +128,7 @@ class Executor:
                 continue
             break
         try:
-            result = worker.run(cells, files, limits, started)
+            result = worker.run(cells, files, limits, started, environment)
         except (wire.WireError, TimeoutError, OSError) as exc:
             detail = worker.log_tail()
             self._replace(worker)

@@ -49,6 +49,23 @@ def check_path(relative: str) -> str:
     return "/".join(parts)
 
 
+SANDBOX_OWNED_VARIABLES = frozenset({"HOME", "IPYTHONDIR", "MPLCONFIGDIR", "TMPDIR", "PWD", "PATH",
+                                     "PYTHONPATH", "PYTHONHOME", "LD_PRELOAD", "LD_LIBRARY_PATH"})
+
+
+def check_environment(environment: Mapping[str, str]) -> dict[str, str]:
+    """Validate variables a run adds to its environment: plain names, text values, none the sandbox owns."""
+    checked: dict[str, str] = {}
+    for name, value in environment.items():
+        if not (isinstance(name, str) and name.isidentifier() and name.isascii() and isinstance(value, str)
+                and "\0" not in value):
+            raise ValueError(f"environment variable {name!r}: the name must be an identifier and the value text")
+        if name in SANDBOX_OWNED_VARIABLES:
+            raise ValueError(f"environment variable {name!r} is set by the sandbox itself")
+        checked[name] = value
+    return checked
+
+
 class Worker:
     """A zygote (sandboxed unless ``unsafe``); runs one submission at a time."""
 
@@ -123,11 +140,12 @@ class Worker:
         self._pending_finish = False
 
     def run(self, cells: Sequence[Cell], files: Mapping[str, bytes], limits: Limits,
-            started: float) -> RunResult:
+            started: float, environment: Mapping[str, str] | None = None) -> RunResult:
         """Run one submission; raises only if the zygote itself fails (the caller replaces it)."""
         self.settle()
         job = {"op": "job", "limits": dataclasses.asdict(limits),
-               "files": {k: base64.b64encode(v).decode("ascii") for k, v in files.items()}}
+               "files": {k: base64.b64encode(v).decode("ascii") for k, v in files.items()},
+               "environment": dict(environment or {})}
         channel, child_end = socket.socketpair()
         try:
             wire.send_on(self._control, job, time.monotonic() + CONTROL_TIMEOUT)

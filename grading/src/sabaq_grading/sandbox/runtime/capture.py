@@ -168,6 +168,19 @@ def build_shell() -> SandboxShell:
     return shell
 
 
+def show_result(shell: Any, value: Any) -> None:
+    """Record a test's last value as its ``execute_result``, formatted as IPython would.
+
+    nbgrader reads partial credit from that output's ``text/plain``. A formatter that
+    raises shows its traceback (an ``error`` output), as in a notebook.
+    """
+    data, metadata = shell.display_formatter.format(value)
+    if data:
+        _State.sink.rich({"output_type": "execute_result",
+                          "execution_count": getattr(shell, "execution_count", None),
+                          "data": _jsonable(data), "metadata": _jsonable(metadata)})
+
+
 def begin(budget: int) -> Sink:
     """Start capturing a new cell's output and return its sink."""
     _State.sink = Sink(budget)

@@ -122,6 +122,7 @@ def start(link: int, uid: int, scratch: str, shell: Any, snapshot: guard.Snapsho
         limits = job["limits"] if sandboxed else {**job["limits"], "processes": None}
         _set_limits(limits)  # only ever lowers them, which needs no privilege
         _write_files(job.get("files") or {})
+        os.environ.update(job.get("environment") or {})
         code = _serve(shell, snapshot, int(job["limits"]["output_bytes"]), sandboxed)
     except BaseException as exc:
         code = 70
@@ -165,6 +166,7 @@ def _serve(shell: Any, snapshot: guard.Snapshot, budget: int, sandboxed: bool) -
     bool_, reseat_ = bool, _reseat
     gc_enable, graveyard = gc.enable, snapshot.graveyard
     armed, seal, note, run_code = _ARMED, guard.seal, guard.Snapshot.note_namespace, guard.run_cell
+    show = capture.show_result
     noted: tuple[tuple[str, Any], ...] = ()
     seats = tuple((owner, vars(owner), tuple(vars(owner).items()), frozenset(vars(owner)))
                   for owner in (guard, snapshot, guard.Snapshot))
@@ -187,11 +189,17 @@ def _serve(shell: Any, snapshot: guard.Snapshot, budget: int, sandboxed: bool) -
         try:
             armed[0] = True
             if role == "test":
-                sealed, codes = seal(request.pop("proof", ""), shell.user_ns, box)
+                values: list[Any] = []
+                sealed, codes = seal(request.pop("proof", ""), shell.user_ns, box, values)
                 passed, error = exec_test(snapshot, source, cell_id, shell.user_ns, sealed,
                                           codes, noted)
                 if error is not None:
                     sink.rich({"output_type": "error", **error})
+                elif len(values) != 1:  # code the test called reached into the runner
+                    passed, error = False, describe(RuntimeError("the test's result was tampered with"))
+                    sink.rich({"output_type": "error", **error})
+                elif values[0] is not None:
+                    show(shell, values.pop())
             else:
                 result = run_code(shell, source)
                 passed, error = bool_(result.success), sink.error

@@ -51,9 +51,45 @@ class TamperBlocked(RuntimeError):
     """Raised inside a test when its code tries an operation that could subvert grading."""
 
 
-def _exec_test(code: types.CodeType, namespace: dict[str, Any]) -> None:
-    """Run a compiled test; its frame on the stack marks "a test is running"."""
+def _exec_test(code: types.CodeType | tuple[types.CodeType, types.CodeType],
+               namespace: dict[str, Any]) -> Any:
+    """Run a compiled test; its frame on the stack marks "a test is running".
+
+    A pair is a test whose last statement is an expression: its body runs, then the
+    expression, whose value (like a notebook cell's ``execute_result``) is returned.
+    """
+    if type(code) is tuple:
+        exec(code[0], namespace)
+        return eval(code[1], namespace)
     exec(code, namespace)
+    return None
+
+
+def compile_test(source: str, cell_id: str) -> types.CodeType | tuple[types.CodeType, types.CodeType]:
+    """Compile a test the way IPython runs a cell: the value of a last expression is kept.
+
+    As in IPython, a trailing semicolon silences it, and only a top-level expression
+    statement at the very end counts (nbgrader reads partial credit from that value).
+    """
+    import ast
+    import io
+    import tokenize
+
+    name = f"<test {cell_id}>"
+    tree = compile(source, name, "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
+    if not tree.body or type(tree.body[-1]) is not ast.Expr:
+        return compile(tree, name, "exec", dont_inherit=True)
+    try:
+        tokens = list(tokenize.generate_tokens(io.StringIO(source).readline))
+    except (tokenize.TokenError, SyntaxError):
+        tokens = []
+    silent = (tokenize.ENDMARKER, tokenize.NL, tokenize.NEWLINE, tokenize.COMMENT)
+    last = next((token for token in reversed(tokens) if token[0] not in silent), None)
+    if last is not None and last[0] == tokenize.OP and last[1] == ";":
+        return compile(tree, name, "exec", dont_inherit=True)
+    expression = ast.Expression(tree.body.pop().value)
+    return (compile(tree, name, "exec", dont_inherit=True),
+            compile(expression, name, "eval", dont_inherit=True))
 
 
 def run_cell(shell: Any, source: str) -> Any:
@@ -378,8 +414,8 @@ def _process_memory(path: Any) -> bool:
     return False
 
 
-def seal(proof: str, namespace: dict[str, Any], box: list[Any]) -> \
-        tuple[list[Any], list[types.CodeType]]:
+def seal(proof: str, namespace: dict[str, Any], box: list[Any], values: list[Any]) -> \
+        tuple[list[Any], list[Any]]:
     """Prepare the sealed run of a test: ``proof`` lands in ``box`` only if the test passes.
 
     The host sends a secret proof with every test and accepts a pass only with it. Code the
@@ -388,15 +424,17 @@ def seal(proof: str, namespace: dict[str, Any], box: list[Any]) -> \
     map) that execs the test and then appends the proof, which nothing but this chain
     references. ``run_test`` pops the one callable from the first list and calls it, so it
     lives on no frame's variables either, and puts the compiled test in the second list.
+    The value of the test's last expression lands in ``values`` just before the proof.
     """
-    codes: list[types.CodeType] = []
-    steps = itertools.chain(map(_exec_test, itertools.islice(iter(codes), 1),
-                                itertools.repeat(namespace)), map(box.append, (proof,)))
+    codes: list[Any] = []
+    steps = itertools.chain(map(values.append, map(_exec_test, itertools.islice(iter(codes), 1),
+                                                   itertools.repeat(namespace))),
+                            map(box.append, (proof,)))
     return [functools.partial(collections.deque, steps, 0)], codes
 
 
 def run_test(snapshot: Snapshot, source: str, cell_id: str, namespace: dict[str, Any],
-             sealed: list[Any] | None = None, codes: list[types.CodeType] | None = None,
+             sealed: list[Any] | None = None, codes: list[Any] | None = None,
              noted: tuple[tuple[str, types.ModuleType], ...] = ()) -> \
         tuple[bool, dict[str, Any] | None]:
     """Run one test cell hardened; return (passed, error). Passed only if exec returned.
@@ -407,7 +445,7 @@ def run_test(snapshot: Snapshot, source: str, cell_id: str, namespace: dict[str,
     interval = sys.getswitchinterval()
     sys.setswitchinterval(1000.0)  # keep leftover student threads off the GIL meanwhile
     try:
-        code = compile(source, f"<test {cell_id}>", "exec", dont_inherit=True)
+        code = compile_test(source, cell_id)
         if sealed is None or codes is None:
             _exec_test(code, namespace)
         else:
