@@ -1,10 +1,17 @@
 #!/usr/bin/env bash
-# Recorded build step for the XBlock's vendored front-end files. Run it after
-# changing package.json; commit the files it writes under
-# src/sabaq_xblock/static/vendor/ (never node_modules/).
+# Recorded build step for the XBlock's vendored front-end files: installs exactly
+# what package-lock.json records (integrity-checked, no install scripts) and
+# writes src/sabaq_xblock/static/vendor/. Commit the files it writes (never node_modules/).
+#   bash build.sh                 build from the lock
+#   bash build.sh --update-lock   after changing package.json: re-resolve package-lock.json
+#                                 (without "resolved" addresses; npm ci finds each package on
+#                                 the configured registry and checks its integrity), then build
 set -euo pipefail
 cd "$(dirname "$0")"
-npm install --no-audit --no-fund --ignore-scripts --no-package-lock
+if [ "${1:-}" = "--update-lock" ]; then
+  npm install --package-lock-only --ignore-scripts --omit-lockfile-registry-resolved --no-audit --no-fund
+fi
+npm ci --ignore-scripts --no-audit --no-fund
 out=../src/sabaq_xblock/static/vendor
 rm -rf "$out"
 mkdir -p "$out/codemirror" "$out/katex/fonts"
