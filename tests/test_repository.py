@@ -1,8 +1,9 @@
 """Repository-wide promises: the README's two commands, CI calling the test one, clean lint,
-and an environment holding exactly the locked versions."""
+an environment holding exactly the locked versions, and npm builds pinned by integrity."""
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -59,3 +60,17 @@ def test_environment_holds_the_locked_versions() -> None:
              if installed.get(name) != version}
     assert not drift, ("the environment differs from .ci/constraints.txt (installed, locked): "
                        f"{drift}; run `rm .venv/.sabaq-installed && make setup`")
+
+
+def test_npm_locks_pin_every_package_by_integrity_alone() -> None:
+    frontend = ROOT / "plugin" / "frontend"
+    manifest = json.loads((frontend / "package.json").read_text())
+    lock = json.loads((frontend / "package-lock.json").read_text())
+    root = lock["packages"][""]
+    assert root["dependencies"] == manifest["dependencies"], "run plugin/frontend/build.sh --update-lock"
+    assert root["devDependencies"] == manifest["devDependencies"], "run plugin/frontend/build.sh --update-lock"
+    widgets = json.loads((ROOT / "widgets" / "js" / "vendor-lock.json").read_text())
+    entries = [entry for path, entry in lock["packages"].items() if path] + list(widgets["packages"].values())
+    for entry in entries:
+        assert entry["integrity"].startswith("sha512-"), entry
+        assert "resolved" not in entry, "lock files record no download addresses"
