@@ -11,11 +11,14 @@ demo: setup
 grading-demo: setup
 	.venv/bin/python bench/grading_demo.py
 
-test: setup
+test: setup lint
 	PATH="$(CURDIR)/.venv/bin:$$PATH" .venv/bin/python -m pytest -p no:cacheprovider
 
+# Static checks, run before the tests: ruff, and mypy --strict over the three distributions'
+# sources (both configured in pyproject.toml).
 lint: setup
 	.venv/bin/ruff check grading plugin widgets tests bench courses
+	.venv/bin/mypy
 
 # Re-resolve the development environment in a throw-away venv and rewrite .ci/constraints.txt.
 lock:
