@@ -70,7 +70,7 @@ def test_grade_prints_one_report_per_submission_in_order(
     assert "grading" in result.stderr  # the progress bar
     pages = sorted(feedback.glob("*.html"))
     assert len(pages) == 4
-    assert "Score: 5 / 5" in pages[0].read_text()
+    assert "Score: 5 / 6" in pages[0].read_text()
     assert "square(-4)" not in "".join(page.read_text() for page in pages)
 
 

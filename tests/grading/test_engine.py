@@ -46,7 +46,8 @@ def scores(report: dict[str, Any]) -> dict[str, float]:
 def test_reference_solution_earns_full_marks(grader: Grader, assignment: Assignment, instructor: NotebookNode) -> None:
     report = grade(grader, assignment, instructor)
     assert report["status"] == "graded"
-    assert (report["score"], report["max_score"]) == (5.0, 5.0)
+    # as nbgrader: the written answer's point counts in the maximum and waits for a tutor
+    assert (report["score"], report["max_score"], report["needs_manual_grade"]) == (5.0, 6.0, True)
     assert report["assignment"]["name"] == "squares"
     assert report["warnings"] == []
     assert report["timings"]["total_ms"] >= report["timings"]["code_ms"] > 0
@@ -57,7 +58,10 @@ def test_blank_student_version_earns_zero(grader: Grader, assignment: Assignment
     assert report["status"] == "graded"
     assert report["score"] == 0
     assert all("NotImplementedError" in t["message"] or t["message"] == HIDDEN_FAILURE for t in report["tests"])
-    assert report["manual"] == [{"grade_id": "explain-mean", "max_points": 1.0, "answered": False}]
+    # left as released: nbgrader gives the written answer 0 automatically, nothing for a tutor to do
+    assert report["manual"] == [{"grade_id": "explain-mean", "max_points": 1.0, "answered": False,
+                                 "kind": "answer", "points": 0.0, "needs_manual_grade": False}]
+    assert report["needs_manual_grade"] is False
 
 
 def test_hidden_test_failure_says_nothing_of_the_hidden_code(
@@ -125,7 +129,7 @@ def test_duplicated_and_edited_test_cells_earn_nothing_extra(
         cell.metadata["nbgrader"]["points"] = 100
     submission.cells.extend(copy.deepcopy(tests))
     report = grade(grader, assignment, submission)
-    assert (report["score"], report["max_score"]) == (3.0, 5.0)
+    assert (report["score"], report["max_score"]) == (3.0, 6.0)
 
 
 @pytest.mark.parametrize(
@@ -145,7 +149,7 @@ def test_bad_input_is_a_clear_error(grader: Grader, assignment: Assignment, subm
     assert report["status"] == "error"
     assert report["error"]["kind"] == kind
     assert report["error"]["message"]
-    assert report["max_score"] == 5.0
+    assert report["max_score"] == 6.0
 
 
 def test_huge_notebook_is_refused_before_parsing(assignment: Assignment) -> None:

@@ -7,6 +7,10 @@ student's own code, never an interpreter start.
 
 from __future__ import annotations
 
+import copy
+import dataclasses
+import re
+import tempfile
 import threading
 import time
 from collections.abc import Mapping
@@ -16,28 +20,48 @@ from typing import Any
 
 from nbformat import NotebookNode
 
+from .autotest import expand_autotests, has_autotests
 from .errors import NotebookError
-from .notebook import NotebookTooLarge, notebook_checksum, read_notebook
+from .metadata_schema import UnsupportedMetadata, upgrade_metadata
+from .notebook import NotebookTooLarge, max_score, notebook_checksum, read_notebook
 from .plan import WrongAssignment, build_plan
 from .release import student_notebook
 from .report import error_report, graded_report
-from .sandbox import Cell, Executor, Limits
+from .sandbox import Cell, Executor, Limits, RunResult
 
 
 @dataclass(frozen=True)
 class GradingSettings:
-    """Everything that tunes grading, built in one place and passed down."""
+    """Everything that tunes grading, built in one place and passed down.
+
+    ``ignore_pattern`` is nbgrader's ``IgnorePattern.pattern``: stderr output of a test
+    matching it is dropped before scoring, so (say) a library's warnings do not cost points.
+    """
 
     workers: int = 1
     limits: Limits = field(default_factory=Limits)
     unsafe_no_sandbox: bool = False
     max_notebook_bytes: int = 16 * 1024 * 1024
     preload: tuple[str, ...] = ("numpy", "pandas", "matplotlib")
+    ignore_pattern: str = ""
+
+    def __post_init__(self) -> None:
+        try:
+            re.compile(self.ignore_pattern)
+        except re.error as error:
+            raise ValueError(f"ignore_pattern is not a regular expression: {error}") from None
+
+
+EXECUTION_ENVIRONMENT = {"NBGRADER_EXECUTION": "autograde"}  # as nbgrader autograde sets it
 
 
 @dataclass(frozen=True)
 class Assignment:
-    """An instructor notebook prepared for grading (student version computed once)."""
+    """An instructor notebook prepared for grading (student version computed once).
+
+    ``instructor`` is the notebook as nbgrader grades it: metadata upgraded to the current
+    schema and AUTOTEST lines expanded; ``warnings`` say what was upgraded.
+    """
 
     name: str
     instructor: NotebookNode
@@ -45,29 +69,68 @@ class Assignment:
     checksum: str
     files: Mapping[str, bytes]
     max_score: float
+    warnings: tuple[str, ...] = ()
 
     @classmethod
     def from_notebook(cls, instructor: Any, *, name: str = "", files: Mapping[str, bytes] | None = None) -> Assignment:
-        from .notebook import Role, points, role
-
+        """Prepare ``instructor`` (a path, notebook JSON or dict); raises ``NotebookError``."""
         notebook = read_notebook(instructor)
+        if notebook is instructor:  # upgraded and expanded below: never change the caller's
+            notebook = copy.deepcopy(notebook)
+        folder = None
         if isinstance(instructor, Path):
             name = name or instructor.stem
+            folder = instructor.parent
             if files is None:
                 files = data_files(instructor.parent)
-        max_score = sum(points(cell) for cell in notebook.cells if role(cell) is Role.TEST)
+        label = name or "the assignment"
+        warnings = upgrade_metadata(notebook, name=label)
+        if has_autotests(notebook):
+            if folder is None:
+                with tempfile.TemporaryDirectory(prefix="sabaq-autotest-") as scratch:
+                    write_files(Path(scratch), files or {})
+                    notebook = expand_autotests(notebook, folder=Path(scratch), name=label)
+            else:
+                notebook = expand_autotests(notebook, folder=folder, name=label)
         return cls(
             name or "assignment",
             notebook,
             student_notebook(notebook),
             notebook_checksum(notebook),
             dict(files or {}),
-            max_score,
+            max_score(notebook),
+            tuple(warnings),
         )
 
     @property
     def identity(self) -> dict[str, str]:
         return {"name": self.name, "checksum": self.checksum}
+
+
+def ignore_output(run: RunResult, pattern: str) -> RunResult:
+    """``run`` without the stderr outputs that match ``pattern`` (nbgrader's ``IgnorePattern``)."""
+    compiled = re.compile(pattern)
+
+    def kept(output: dict[str, Any]) -> bool:
+        text = output.get("text", "")
+        return not (
+            output.get("output_type") == "stream"
+            and output.get("name") == "stderr"
+            and compiled.search(text if isinstance(text, str) else "".join(text))
+        )
+
+    cells = [dataclasses.replace(cell, outputs=[o for o in cell.outputs if kept(o)]) for cell in run.cells]
+    return dataclasses.replace(run, cells=cells)
+
+
+def write_files(directory: Path, files: Mapping[str, bytes]) -> None:
+    """Write an assignment's data files under ``directory`` (names as ``data_files`` gives them)."""
+    from .sandbox.worker import check_path
+
+    for relative, data in files.items():
+        target = directory / check_path(relative)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
 
 
 def data_files(directory: Path, *, limit_bytes: int = 32 * 1024 * 1024) -> dict[str, bytes]:
@@ -141,16 +204,23 @@ class Grader:
 
         try:
             notebook = read_notebook(submission, max_bytes=self.settings.max_notebook_bytes)
+            if notebook is submission:
+                notebook = copy.deepcopy(notebook)
+            upgraded = upgrade_metadata(notebook, name="the submission")
             plan = build_plan(assignment.instructor, assignment.release, notebook)
         except NotebookTooLarge as error:
             return failed("too_large", str(error))
+        except UnsupportedMetadata as error:
+            return failed("unsupported_metadata", str(error))
         except NotebookError as error:
             return failed("invalid_notebook", str(error))
         except WrongAssignment as error:
             return failed("wrong_assignment", str(error))
         prepared = time.perf_counter()
         cells = [Cell(step.cell_id, step.source, step.kind) for step in plan.steps]
-        run = self.executor.run(cells, assignment.files)
+        run = self.executor.run(cells, assignment.files, environment=EXECUTION_ENVIRONMENT)
+        if self.settings.ignore_pattern:
+            run = ignore_output(run, self.settings.ignore_pattern)
         if run.ended == "crashed":
             return failed("grader_failure", f"the sandbox failed: {run.message}")
         if run.ended == "protocol_violation":
@@ -160,6 +230,7 @@ class Grader:
             run,
             assignment=assignment.identity,
             timings=timings(prepare_ms=(prepared - started) * 1000, execute_ms=run.total_ms, code_ms=run.code_ms),
+            warnings=[*assignment.warnings, *upgraded],
         )
         if name:
             report = {"submission": name, **report}

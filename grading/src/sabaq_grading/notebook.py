@@ -167,6 +167,17 @@ def role(cell: dict[str, Any]) -> Role:
     return Role.PLAIN
 
 
+def counts_toward_score(cell: dict[str, Any]) -> bool:
+    """nbgrader's rule for the maximum score: grade cells (autograded or manual) and task cells."""
+    meta = nbgrader_meta(cell)
+    return bool(meta.get("grade") or meta.get("task"))
+
+
+def max_score(notebook: NotebookNode) -> float:
+    """The notebook's maximum score as nbgrader reports it, manually graded points included."""
+    return sum(points(cell) for cell in notebook.cells if counts_toward_score(cell))
+
+
 def has_hidden_tests(cell: dict[str, Any]) -> bool:
     return HIDDEN_TESTS_MARKER in cell.get("source", "")
 

@@ -43,9 +43,21 @@ class TestSpec:
 
 @dataclass(frozen=True)
 class ManualSpec:
+    """A cell graded by hand: a written (or code) answer, or a task.
+
+    ``points`` is what nbgrader's autograder gives it: 0 for an answer left exactly as
+    released (its checksum is unchanged), otherwise None, meaning a tutor must grade it.
+    """
+
     grade_id: str
     max_points: float
     answered: bool
+    kind: Literal["answer", "task"] = "answer"
+    points: float | None = None
+
+    @property
+    def needs_manual_grade(self) -> bool:
+        return self.points is None
 
 
 @dataclass
@@ -173,8 +185,9 @@ def build_plan(instructor: NotebookNode, release: NotebookNode, submission: Note
                 plan.steps.append(Step(cell_id, source, "code"))
             if cell_role is Role.MANUAL and gid is not None:
                 answered = answer is not None and normalized(source) != normalized(rcell.source)
-                plan.manual.append(ManualSpec(gid, points(icell), answered))
+                unchanged = source == rcell.source  # nbgrader compares checksums of the exact source
+                plan.manual.append(ManualSpec(gid, points(icell), answered, "answer", 0.0 if unchanged else None))
         elif cell_role is Role.TASK and gid is not None:
-            plan.manual.append(ManualSpec(gid, points(icell), True))
+            plan.manual.append(ManualSpec(gid, points(icell), True, "task", None))
         add_extras(r)
     return plan

@@ -7,6 +7,7 @@ never carry hidden test source, output or error text.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from functools import lru_cache
 from importlib import resources
 from typing import Any
@@ -17,6 +18,7 @@ from . import __version__
 from .plan import Plan, TestSpec
 
 SCHEMA_VERSION = 1
+SCHEMA_MINOR = 1  # 1.1: manual points in max_score, needs_manual_grade, manual kind/points
 MAX_MESSAGE_CHARS = 2000
 MAX_OUTPUT_CHARS = 4000
 HIDDEN_FAILURE = "A hidden test failed. Hidden tests check cases you were not shown; re-read the task."
@@ -101,24 +103,42 @@ def _test_entry(spec: TestSpec, result: Any, ended_message: str) -> dict[str, An
     return entry
 
 
-def graded_report(plan: Plan, run: Any, *, assignment: dict[str, str], timings: dict[str, float]) -> dict[str, Any]:
+def graded_report(
+    plan: Plan,
+    run: Any,
+    *,
+    assignment: dict[str, str],
+    timings: dict[str, float],
+    warnings: Sequence[str] = (),
+) -> dict[str, Any]:
     results = {cell.cell_id: cell for cell in run.cells}
     message = "" if run.ended == "completed" else run.message
     tests = [_test_entry(spec, results.get(spec.cell_id), message) for spec in plan.tests]
+    manual = [
+        {
+            "grade_id": spec.grade_id,
+            "max_points": spec.max_points,
+            "answered": spec.answered,
+            "kind": spec.kind,
+            "points": spec.points,
+            "needs_manual_grade": spec.needs_manual_grade,
+        }
+        for spec in plan.manual
+    ]
+    earned = sum(test["points"] for test in tests) + sum(spec.points or 0.0 for spec in plan.manual)
     return {
         "schema_version": SCHEMA_VERSION,
+        "schema_minor": SCHEMA_MINOR,
         "engine_version": __version__,
         "assignment": assignment,
         "status": "graded",
-        "score": round(sum(test["points"] for test in tests), 6),
-        "max_score": round(sum(spec.max_points for spec in plan.tests), 6),
+        "score": round(earned, 6),
+        "max_score": round(sum(spec.max_points for spec in plan.tests) + sum(s.max_points for s in plan.manual), 6),
+        "needs_manual_grade": any(spec.needs_manual_grade for spec in plan.manual),
         "tests": tests,
-        "manual": [
-            {"grade_id": spec.grade_id, "max_points": spec.max_points, "answered": spec.answered}
-            for spec in plan.manual
-        ],
+        "manual": manual,
         "error": None,
-        "warnings": plan.warnings,
+        "warnings": [*warnings, *plan.warnings],
         "timings": timings,
     }
 
@@ -133,10 +153,12 @@ def error_report(
 ) -> dict[str, Any]:
     report: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
+        "schema_minor": SCHEMA_MINOR,
         "engine_version": __version__,
         "status": "error",
         "score": 0.0,
         "max_score": max_score,
+        "needs_manual_grade": False,
         "tests": [],
         "manual": [],
         "error": {"kind": kind, "message": message},

@@ -136,10 +136,13 @@ def answered(student_nb: Notebook, answers: Any) -> Notebook:
 
 
 def max_points(nb: Notebook) -> float:
-    """The points of all autograded test cells of ``nb``."""
+    """The notebook's maximum score as nbgrader counts it: grade cells (autograded or by hand) and tasks."""
     total = 0.0
     for cell in nb.get("cells", []):
         meta = nbgrader(cell)
-        if meta.get("grade") and not meta.get("solution"):
-            total += float(meta.get("points", 0) or 0)
+        if meta.get("grade") or meta.get("task"):
+            try:
+                total += float(meta.get("points", 0) or 0)
+            except (TypeError, ValueError):
+                continue
     return total

@@ -27,7 +27,7 @@ import threading
 import types
 from collections.abc import Callable
 from operator import is_
-from typing import Any
+from typing import Any, cast
 
 PROTECTED_MODULES = ("builtins", "math", "cmath", "operator", "functools", "numbers", "numpy",
                      "numpy.testing", "pandas", "pandas.testing", "unittest")
@@ -61,7 +61,7 @@ def _exec_test(code: types.CodeType | tuple[types.CodeType, types.CodeType],
     if type(code) is tuple:
         exec(code[0], namespace)
         return eval(code[1], namespace)
-    exec(code, namespace)
+    exec(cast(types.CodeType, code), namespace)
     return None
 
 
@@ -76,7 +76,7 @@ def compile_test(source: str, cell_id: str) -> types.CodeType | tuple[types.Code
     import tokenize
 
     name = f"<test {cell_id}>"
-    tree = compile(source, name, "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
+    tree = cast(ast.Module, compile(source, name, "exec", ast.PyCF_ONLY_AST, dont_inherit=True))
     if not tree.body or type(tree.body[-1]) is not ast.Expr:
         return compile(tree, name, "exec", dont_inherit=True)
     try:
@@ -87,7 +87,7 @@ def compile_test(source: str, cell_id: str) -> types.CodeType | tuple[types.Code
     last = next((token for token in reversed(tokens) if token[0] not in silent), None)
     if last is not None and last[0] == tokenize.OP and last[1] == ";":
         return compile(tree, name, "exec", dont_inherit=True)
-    expression = ast.Expression(tree.body.pop().value)
+    expression = ast.Expression(cast(ast.Expr, tree.body.pop()).value)
     return (compile(tree, name, "exec", dont_inherit=True),
             compile(expression, name, "eval", dont_inherit=True))
 
