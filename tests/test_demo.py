@@ -85,4 +85,10 @@ def test_the_reference_solution_is_graded_full_marks_through_the_page(demo: tupl
     assert status == 200 and queued["state"] == "queued", queued
     final = client.wait_final(usage, queued["submission_id"], limit=180)
     assert final["state"] == "graded", final
-    assert final["score"] == final["max_score"] > 0
+    # every autograded point; the written answer's points wait for a tutor, as in nbgrader
+    cells = json.loads(ASSIGNMENT.read_text("utf-8"))["cells"]
+    meta = [c["metadata"].get("nbgrader", {}) for c in cells]
+    autograded = sum(m["points"] for m in meta if m.get("grade") and not m.get("solution"))
+    by_hand = sum(m["points"] for m in meta if (m.get("grade") and m.get("solution")) or m.get("task"))
+    assert by_hand > 0 and final["score"] == autograded > 0
+    assert final["max_score"] == autograded + by_hand

@@ -88,11 +88,16 @@ def read_notebook(source: Any, *, max_bytes: int = MAX_NOTEBOOK_BYTES) -> Notebo
 
 def _repair(notebook: NotebookNode) -> None:
     """Put back what editors commonly drop and nothing depends on (empty metadata, outputs)."""
+    from nbformat.corpus.words import generate_corpus_id
+
     if not isinstance(notebook.get("metadata"), dict):
         notebook["metadata"] = NotebookNode()
+    wants_ids = notebook.get("nbformat") == 4 and notebook.get("nbformat_minor", 0) >= 5
     for cell in notebook.get("cells", []):
         if not isinstance(cell, dict):
             continue
+        if wants_ids and "id" not in cell:
+            cell["id"] = generate_corpus_id()
         if not isinstance(cell.get("metadata"), dict):
             cell["metadata"] = NotebookNode()
         if cell.get("cell_type") == "code":
@@ -180,6 +185,24 @@ def max_score(notebook: NotebookNode) -> float:
 
 def has_hidden_tests(cell: dict[str, Any]) -> bool:
     return HIDDEN_TESTS_MARKER in cell.get("source", "")
+
+
+def hidden_line_numbers(source: str) -> frozenset[int]:
+    """The 1-based lines of ``source`` that nbgrader removes from the student version.
+
+    As nbgrader's ``ClearHiddenTests``: from a line holding BEGIN HIDDEN TESTS to the line
+    holding END HIDDEN TESTS, both included; an unclosed region runs to the end.
+    """
+    hidden: set[int] = set()
+    inside = False
+    for number, line in enumerate(source.splitlines(), start=1):
+        if HIDDEN_TESTS_MARKER in line:
+            inside = True
+        if inside:
+            hidden.add(number)
+        if "END HIDDEN TESTS" in line:
+            inside = False
+    return frozenset(hidden)
 
 
 def normalized(source: str) -> str:

@@ -17,7 +17,7 @@ from typing import Literal
 
 from nbformat import NotebookNode
 
-from .notebook import Role, grade_id, has_hidden_tests, normalized, points, role
+from .notebook import Role, grade_id, has_hidden_tests, hidden_line_numbers, normalized, points, role
 
 StepKind = Literal["code", "test"]
 
@@ -39,6 +39,15 @@ class TestSpec:
     max_points: float
     hidden: bool
     visible_source: str  # the student version's source: what the student may see
+    source: str = ""  # the instructor's source, as run: never reported whole
+    hidden_lines: frozenset[int] = frozenset()  # 1-based lines of ``source`` in hidden regions
+
+    def visible_line(self, number: int | None) -> str | None:
+        """Line ``number`` of the test as run, if the student may see it."""
+        lines = self.source.splitlines()
+        if number is None or not 1 <= number <= len(lines) or number in self.hidden_lines:
+            return None
+        return lines[number - 1].strip() or None
 
 
 @dataclass(frozen=True)
@@ -170,7 +179,17 @@ def build_plan(instructor: NotebookNode, release: NotebookNode, submission: Note
             elif normalized(student.source) not in (normalized(rcell.source), normalized(icell.source)):
                 plan.warnings.append(f"changes to test cell '{gid}' were ignored")
             plan.steps.append(Step(cell_id, icell.source, "test", gid))
-            plan.tests.append(TestSpec(gid, cell_id, points(icell), has_hidden_tests(icell), rcell.source))
+            plan.tests.append(
+                TestSpec(
+                    gid,
+                    cell_id,
+                    points(icell),
+                    has_hidden_tests(icell),
+                    rcell.source,
+                    icell.source,
+                    hidden_line_numbers(icell.source),
+                )
+            )
         elif cell_role is Role.LOCKED:
             if student is not None and normalized(student.source) != normalized(rcell.source):
                 plan.warnings.append(f"changes to read-only cell '{gid}' were ignored")

@@ -6,6 +6,8 @@ never carry hidden test source, output or error text.
 
 from __future__ import annotations
 
+import ast
+import builtins
 import json
 from collections.abc import Sequence
 from functools import lru_cache
@@ -22,6 +24,11 @@ SCHEMA_MINOR = 1  # 1.1: manual points in max_score, needs_manual_grade, manual 
 MAX_MESSAGE_CHARS = 2000
 MAX_OUTPUT_CHARS = 4000
 HIDDEN_FAILURE = "A hidden test failed. Hidden tests check cases you were not shown; re-read the task."
+BLANK_ANSWER = "Your answer is still blank: replace `raise NotImplementedError()` with your code."
+STDERR_FAILURE = "The test wrote to stderr (a warning or an error message), which counts as a failed test."
+_BUILTIN_EXCEPTIONS = frozenset(
+    name for name, value in vars(builtins).items() if isinstance(value, type) and issubclass(value, BaseException)
+)
 
 
 @lru_cache(maxsize=1)
@@ -73,6 +80,46 @@ def _points(spec: TestSpec, outputs: list[dict[str, Any]]) -> float:
     return max(0.0, min(float(earned or 0.0), spec.max_points))
 
 
+def _assert_message(line: str) -> str | None:
+    """The literal message of a one-line ``assert test, "message"``, if that is what ``line`` is."""
+    try:
+        tree = ast.parse(line)
+    except SyntaxError:
+        return None
+    if len(tree.body) == 1 and isinstance(statement := tree.body[0], ast.Assert):
+        message = statement.msg
+        if isinstance(message, ast.Constant) and isinstance(message.value, str):
+            return message.value
+    return None
+
+
+def failure_message(spec: TestSpec, error: dict[str, Any]) -> str:
+    """What a learner is told about a failed test.
+
+    A blank answer says so. In a test cell without hidden tests, the failing line and the
+    error are shown, as nbgrader's feedback shows them. In a cell with hidden tests, code the
+    test calls can read the hidden tests' constants, so only text of the student version is
+    shown: the failing line if it is visible, the error's name if it is a built-in one, and
+    the assert's own message if it is a literal on that line; a hidden line, only that a
+    hidden test failed.
+    """
+    name, value = str(error.get("ename", "Error")), str(error.get("evalue", ""))
+    if name == "NotImplementedError":
+        return BLANK_ANSWER
+    line = spec.visible_line(error.get("test_line"))
+    if spec.hidden:
+        if line is None:
+            return HIDDEN_FAILURE
+        literal = _assert_message(line)
+        if name == "AssertionError" and literal is not None and value == literal:
+            detail = f"{name}: {literal}"
+        else:
+            detail = name if name in _BUILTIN_EXCEPTIONS else "an error"
+        return _truncate(f"This check failed: {line}\n{detail}", MAX_MESSAGE_CHARS)
+    detail = f"{name}: {value}" if value else name
+    return _truncate(f"This check failed: {line}\n{detail}" if line else detail, MAX_MESSAGE_CHARS)
+
+
 def _test_entry(spec: TestSpec, result: Any, ended_message: str) -> dict[str, Any]:
     entry: dict[str, Any] = {
         "grade_id": spec.grade_id,
@@ -87,17 +134,18 @@ def _test_entry(spec: TestSpec, result: Any, ended_message: str) -> dict[str, An
         earned = _points(spec, result.outputs)
         entry["points"], entry["passed"] = earned, earned >= spec.max_points
         if not entry["passed"]:
-            entry["message"] = "The test wrote to stderr or returned partial credit."
+            wrote_stderr = any(o.get("output_type") == "stream" and o.get("name") == "stderr" for o in result.outputs)
+            entry["message"] = (
+                STDERR_FAILURE
+                if wrote_stderr
+                else f"The test gave partial credit: {earned:g} of {spec.max_points:g} points."
+            )
     elif status == "timeout":
         entry["message"] = "The test did not finish within the time limit."
     elif status == "not_run":
         entry["message"] = f"The test did not run: {ended_message}" if ended_message else "The test did not run."
-    elif spec.hidden:
-        entry["message"] = HIDDEN_FAILURE
     else:
-        error = result.error or {}
-        name, value = error.get("ename", "Error"), error.get("evalue", "")
-        entry["message"] = _truncate(f"{name}: {value}" if value else name, MAX_MESSAGE_CHARS)
+        entry["message"] = failure_message(spec, result.error or {})
     if not spec.hidden and result is not None and (text := _stream_text(result.outputs)):
         entry["output"] = _truncate(text, MAX_OUTPUT_CHARS)  # hidden tests never show what they printed
     return entry

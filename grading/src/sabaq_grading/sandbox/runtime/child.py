@@ -166,7 +166,7 @@ def _serve(shell: Any, snapshot: guard.Snapshot, budget: int, sandboxed: bool) -
     bool_, reseat_ = bool, _reseat
     gc_enable, graveyard = gc.enable, snapshot.graveyard
     armed, seal, note, run_code = _ARMED, guard.seal, guard.Snapshot.note_namespace, guard.run_cell
-    show = capture.show_result
+    show, as_output = capture.show_result, guard.error_output
     noted: tuple[tuple[str, Any], ...] = ()
     seats = tuple((owner, vars(owner), tuple(vars(owner).items()), frozenset(vars(owner)))
                   for owner in (guard, snapshot, guard.Snapshot))
@@ -194,10 +194,10 @@ def _serve(shell: Any, snapshot: guard.Snapshot, budget: int, sandboxed: bool) -
                 passed, error = exec_test(snapshot, source, cell_id, shell.user_ns, sealed,
                                           codes, noted)
                 if error is not None:
-                    sink.rich({"output_type": "error", **error})
+                    sink.rich(as_output(error))
                 elif len(values) != 1:  # code the test called reached into the runner
                     passed, error = False, describe(RuntimeError("the test's result was tampered with"))
-                    sink.rich({"output_type": "error", **error})
+                    sink.rich(as_output(error))
                 elif values[0] is not None:
                     show(shell, values.pop())
             else:
@@ -210,7 +210,7 @@ def _serve(shell: Any, snapshot: guard.Snapshot, budget: int, sandboxed: bool) -
         except KeyboardInterrupt as exc:  # interrupted between the cell's code and the runner's
             armed[0] = False
             passed, error = False, describe(exc)
-            sink.rich({"output_type": "error", **error})
+            sink.rich(as_output(error))
         elapsed = (perf_counter() - started) * 1000.0
         sys.stdout, sys.stderr = sys.__stdout__, sys.__stderr__
         reseat_(seats, graveyard, heal, snapshot)

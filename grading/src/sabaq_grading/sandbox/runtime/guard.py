@@ -458,6 +458,12 @@ def run_test(snapshot: Snapshot, source: str, cell_id: str, namespace: dict[str,
     return True, None
 
 
+def error_output(error: dict[str, Any]) -> dict[str, Any]:
+    """The nbformat ``error`` output for a :func:`describe` result."""
+    return {"output_type": "error", "ename": error["ename"], "evalue": error["evalue"],
+            "traceback": error["traceback"]}
+
+
 def describe(exc: BaseException) -> dict[str, Any]:
     """Describe an exception defensively: hostile __str__ or metaclasses must not break it."""
     import traceback
@@ -472,4 +478,13 @@ def describe(exc: BaseException) -> dict[str, Any]:
         trace = [line for line in lines if "sabaq_runtime" not in line]
     except BaseException:
         trace = [f"{ename}: {evalue}"]
-    return {"ename": str(ename), "evalue": evalue, "traceback": trace}
+    test_line = None  # the line of the test's own code where it failed, for feedback
+    try:
+        where = exc.__traceback__
+        while where is not None:
+            if str(where.tb_frame.f_code.co_filename).startswith("<test "):
+                test_line = int(where.tb_lineno)
+            where = where.tb_next
+    except BaseException:
+        test_line = None
+    return {"ename": str(ename), "evalue": evalue, "traceback": trace, "test_line": test_line}
