@@ -69,9 +69,27 @@ def test_grade_prints_one_report_per_submission_in_order(
     assert [r["score"] for r in reports] == [5.0, 0.0, 0.0, 5.0]
     assert "grading" in result.stderr  # the progress bar
     pages = sorted(feedback.glob("*.html"))
-    assert len(pages) == 4
-    assert "Score: 5 / 6" in pages[0].read_text()
+    assert [p.name for p in pages] == ["blank.html", "broken.html", "good-2.html", "good.html"]
+    assert "Score: 5 / 6" in (feedback / "good.html").read_text()
     assert "square(-4)" not in "".join(page.read_text() for page in pages)
+
+
+@needs_sandbox
+def test_feedback_pages_keep_each_student_in_nbgrader_layout(
+    tmp_path: Path, squares_path: Path, release: NotebookNode, answered, correct  # type: ignore[no-untyped-def]
+) -> None:
+    for student, answers in (("alice", correct), ("bob", {})):
+        folder = tmp_path / "submitted" / student / "squares"
+        folder.mkdir(parents=True)
+        nbformat.write(answered(release, answers) if answers else release, folder / "squares.ipynb")
+    feedback = tmp_path / "feedback"
+    result = sabaq("grade", str(squares_path), "submitted/alice/squares/squares.ipynb",
+                   "submitted/bob/squares/squares.ipynb", "--quiet", "--feedback-dir", str(feedback), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    alice = (feedback / "alice" / "squares" / "squares.html").read_text()
+    bob = (feedback / "bob" / "squares" / "squares.html").read_text()
+    assert "Score: 5 / 6" in alice and "Score: 0 / 6" in bob
+    assert "submitted/alice/squares/squares.ipynb" in alice
 
 
 @needs_sandbox

@@ -60,7 +60,7 @@ def _settings(args: argparse.Namespace) -> Any:
 
 def cmd_grade(args: argparse.Namespace) -> int:
     from .engine import Grader
-    from .feedback import feedback_html, visible_sources
+    from .feedback import feedback_html, feedback_paths, visible_sources
 
     instructor = Path(args.instructor)
     for path in [args.instructor, *args.submissions]:
@@ -77,6 +77,7 @@ def cmd_grade(args: argparse.Namespace) -> int:
         def grade(path: str) -> dict[str, Any]:
             return grader.grade(assignment, Path(path), name=path)
 
+        pages = feedback_paths(args.submissions)
         with ThreadPoolExecutor(max_workers=args.jobs) as pool:
             results = pool.map(grade, args.submissions)
             for index, report in enumerate(_progress(results, len(args.submissions), "grading", args.quiet)):
@@ -84,21 +85,30 @@ def cmd_grade(args: argparse.Namespace) -> int:
                 sys.stdout.flush()
                 if feedback_dir:
                     page = feedback_html(report, visible_sources=sources, title=f"Feedback: {report['submission']}")
-                    (feedback_dir / f"{index:04d}-{Path(report['submission']).stem}.html").write_text(page, "utf-8")
+                    target = feedback_dir / pages[index]
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    target.write_text(page, "utf-8")
     return EXIT_OK
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
     from .validation_run import validate_paths
 
+    def count(number: int, word: str) -> str:
+        return f"{number} {word}{'' if number == 1 else 's'}"
+
     problems = validate_paths([Path(p) for p in args.paths], _settings(args), quiet=args.quiet)
     for problem in problems:
         print(problem)
-    if problems:
-        raise ValidationFailed(f"{len(problems)} problem(s) found; the course is not sound yet")
+    errors = sum(problem.is_error for problem in problems)
+    counts = f"{count(errors, 'error')}, {count(len(problems) - errors, 'note')}"
+    if errors:
+        raise ValidationFailed(f"{counts}: the course is not sound yet")
+    if args.strict and problems:
+        raise ValidationFailed(f"{counts}: --strict counts notes as failures")
     print(
-        "sabaq: sound: every reference solution earns full marks, every blank version earns zero, "
-        "no weak tests, every lesson runs"
+        f"sabaq: sound ({counts}): every reference solution earns full marks, every blank version earns zero, "
+        "no test passes for an answer that does nothing, every lesson runs"
     )
     return EXIT_OK
 
@@ -133,11 +143,13 @@ def parser() -> argparse.ArgumentParser:
     validate = commands.add_parser(
         "validate",
         help="prove assignments sound and lessons runnable",
-        description="Check course directories or single notebooks; exit 0 only when sound.",
+        description="Check course directories or single notebooks. Each problem is an error (unsound) or a "
+        "note; exit 0 when there are no errors (with --strict: no notes either).",
     )
     validate.add_argument(
         "paths", nargs="+", metavar="PATH", help="a course directory, a directory of courses, or one notebook"
     )
+    validate.add_argument("--strict", action="store_true", help="fail on notes too (exit 1), not only on errors")
     _add_sandbox_options(validate, 2)
     validate.set_defaults(run=cmd_validate)
 

@@ -6,7 +6,9 @@ test source comes from the student version of the assignment.
 
 from __future__ import annotations
 
+import os
 from html import escape
+from pathlib import Path, PurePath
 from typing import Any
 
 from nbformat import NotebookNode
@@ -68,6 +70,29 @@ def feedback_html(
         parts.append("</ul>")
     parts.append("</body></html>")
     return "".join(parts)
+
+
+def feedback_paths(submissions: list[str]) -> list[PurePath]:
+    """Where each submission's feedback page goes, relative to the feedback directory.
+
+    Each page mirrors its submission's path below the folder all submissions share, so
+    nbgrader's layout (``submitted/<student>/<assignment>/<notebook>.ipynb``) keeps the
+    student: ``<student>/<assignment>/<notebook>.html``, as ``nbgrader generate_feedback``
+    writes it. The same file given twice gets a numbered second page.
+    """
+    paths = [Path(os.path.abspath(path)) for path in submissions]
+    common = Path(os.path.commonpath([str(p.parent) for p in paths])) if paths else Path()
+    taken: set[PurePath] = set()
+    names: list[PurePath] = []
+    for path in paths:
+        name = path.relative_to(common).with_suffix(".html")
+        candidate, number = name, 2
+        while candidate in taken:
+            candidate = name.with_name(f"{name.stem}-{number}.html")
+            number += 1
+        taken.add(candidate)
+        names.append(candidate)
+    return names
 
 
 def visible_sources(release: NotebookNode) -> dict[str, str]:
