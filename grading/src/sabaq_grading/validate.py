@@ -1,297 +1,269 @@
 """``sabaq validate``: prove an assignment sound before students see it.
 
-Static checks (nbgrader metadata, unique grade ids, points, solution and
-hidden-test regions), then three gradings in the sandbox: the reference
-solution must earn full marks, the student version must earn zero on
-autograded tests, and each test must fail when every answer is replaced by a
-trivial stand-in (functions returning ``None``; values that equal anything).
-Lessons must execute without error.
+First the checks that need no execution (``static_checks``: nbgrader metadata, grade ids,
+points, marked regions, AUTOTEST lines), then gradings in the sandbox: the reference
+solution must earn full marks, the blank student version must earn zero on autograded
+tests, and no test may pass when every answer is replaced by a trivial stand-in
+(``stand_ins``). Lessons must execute without error.
+
+A problem is an error (the assignment is unsound) or a note (nbgrader accepts it, but it
+is worth fixing: a test that only compares with ``==``, an older metadata schema, a
+notebook graded entirely by hand).
 """
 
 from __future__ import annotations
 
-import ast
-import copy
-import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from nbformat import NotebookNode
 
 from .errors import NotebookError
-from .notebook import Role, grade_id, nbgrader_meta, points, read_notebook, role
+from .notebook import grade_id, read_notebook
+from .stand_ins import STAND_INS, StandIn, has_code_answers, stand_in_notebook
+from .static_checks import (
+    Findings,
+    Problem,
+    Severity,
+    autotest_ids,
+    cell_name,
+    is_assignment,
+    region_problems,
+    static_problems,
+    upgrade_metadata,
+)
 
-_REGIONS = {
-    "solution": (re.compile(r"BEGIN SOLUTION"), re.compile(r"END SOLUTION")),
-    "hidden tests": (re.compile(r"BEGIN HIDDEN TESTS"), re.compile(r"END HIDDEN TESTS")),
-}
+__all__ = [
+    "Problem",
+    "Severity",
+    "assignment_problems",
+    "is_assignment",
+    "lesson_problems",
+    "release_problems",
+    "static_problems",
+    "validate_notebook",
+]
+
+Grade = Callable[[Any, Any], dict[str, Any]]
+AUTOTEST_HINT = (
+    "the grader runs the cell as written, where AUTOTEST lines are only comments: write the checks out "
+    "as asserts (nbgrader generate_assignment prints the ones it would make into its release)"
+)
 
 
-@dataclass(frozen=True)
-class Problem:
-    notebook: str
-    cell: str  # grade id, or "cell N"
-    message: str
-    hint: str
-
-    def __str__(self) -> str:
-        return f"{self.notebook} [{self.cell}]: {self.message} — fix: {self.hint}"
+def _unreadable(name: str, error: NotebookError) -> Problem:
+    return Problem(name, "notebook", str(error), "save the notebook again from Jupyter")
 
 
-def _cell_name(cell: NotebookNode, index: int) -> str:
-    return grade_id(cell) or f"cell {index + 1}"
+def _release_problem(notebook: NotebookNode, name: str, error: NotebookError) -> Problem:
+    """nbgrader could not make the student version: name the cell whose regions it refused."""
+    found = Findings(name)
+    for index, cell in enumerate(notebook.cells):
+        region_problems(cell, cell_name(cell, index), found)
+    blamed = next((problem for problem in found.problems if problem.is_error), None)
+    return blamed or Problem(
+        name, "notebook", str(error), "use a Python kernel and check the solution and hidden-test regions"
+    )
 
 
-def static_problems(notebook: NotebookNode, name: str) -> list[Problem]:
-    """Metadata and structure checks that need no execution."""
-    problems: list[Problem] = []
-
-    def add(cell: str, message: str, hint: str) -> None:
-        problems.append(Problem(name, cell, message, hint))
+def release_problems(notebook: NotebookNode, name: str) -> list[Problem]:
+    """The student version must be one nbgrader's preprocessors can make."""
+    from .release import student_notebook
 
     try:
-        from nbgrader.nbgraderformat import MetadataValidator
+        student_notebook(notebook)
+    except NotebookError as error:
+        return [_release_problem(notebook, name, error)]
+    return []
 
-        MetadataValidator().validate_nb(copy.deepcopy(notebook))
-    except Exception as error:
-        add(
-            "notebook", f"nbgrader metadata is invalid: {error}", "recreate the cell with the Create Assignment toolbar"
-        )
-    seen: dict[str, int] = {}
-    for index, cell in enumerate(notebook.cells):
-        cell_name, meta, cell_role = _cell_name(cell, index), nbgrader_meta(cell), role(cell)
-        if meta and (meta.get("grade") or meta.get("solution") or meta.get("task")) and not grade_id(cell):
-            add(cell_name, "a graded or solution cell has no grade_id", "give the cell a unique ID in the toolbar")
-        if (gid := grade_id(cell)) is not None:
-            if gid in seen:
-                add(gid, f"grade id repeats cell {seen[gid] + 1}", "give every cell its own ID")
-            seen[gid] = index
-        if cell_role in (Role.TEST, Role.MANUAL, Role.TASK) and points(cell) <= 0:
-            add(cell_name, "a graded cell is worth no points", "set points to a positive number")
-        for region, (begin, end) in _REGIONS.items():
-            starts, ends = len(begin.findall(cell.source)), len(end.findall(cell.source))
-            if starts != ends:
-                add(
-                    cell_name,
-                    f"{region} markers are unbalanced ({starts} BEGIN, {ends} END)",
-                    f"close every BEGIN {region.upper()} with an END {region.upper()}",
-                )
-            if starts and region == "solution" and cell_role not in (Role.ANSWER, Role.MANUAL):
-                add(cell_name, "a solution region is outside a solution cell", "mark the cell as an answer cell")
-            if starts and region == "hidden tests" and cell_role is not Role.TEST:
-                add(cell_name, "hidden tests are outside an autograded test cell", "mark the cell as a test cell")
-        if cell_role is Role.ANSWER and cell.cell_type == "code" and "BEGIN SOLUTION" not in cell.source:
-            add(
-                cell_name,
-                "an answer cell has no BEGIN/END SOLUTION region",
-                "wrap the reference answer in ### BEGIN SOLUTION / ### END SOLUTION",
+
+def _scored(report: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
+    """A report's autograded tests that are worth points, by grade id."""
+    return {
+        str(test.get("grade_id")): test for test in report.get("tests") or [] if float(test.get("max_points") or 0) > 0
+    }
+
+
+def _graded_problems(assignment: Any, notebook: NotebookNode, grade: Grade, found: Findings) -> None:
+    from .release import student_notebook
+
+    autotests = autotest_ids(notebook)
+
+    def label(gid: str) -> str:
+        return f"AUTOTEST cell '{gid}': " if gid in autotests else ""
+
+    reference = grade(assignment, notebook)
+    if reference.get("status") != "graded":
+        error = reference.get("error") or {}
+        if error.get("kind") == "unsupported_metadata":
+            found.error(
+                "notebook",
+                f"the grader refuses the notebook's nbgrader metadata schema: {error.get('message', '')}",
+                "save the notebook with nbgrader 0.9 (metadata schema v3)",
             )
-    if not any(role(cell) is Role.TEST for cell in notebook.cells):
-        add("notebook", "the assignment has no autograded test cell", "add a test cell with points")
-    return problems
+        else:
+            found.error(
+                "notebook",
+                f"the reference solution could not be graded: {error.get('message') or 'no reason given'}",
+                "run the notebook top to bottom in Jupyter and fix the error",
+            )
+        return
+    tests = _scored(reference)
+    for gid, test in tests.items():
+        if not test.get("passed"):
+            found.error(
+                gid,
+                f"{label(gid)}the reference solution fails this test ({test.get('message') or 'no points'})",
+                "fix the solution or the test so the reference earns full marks",
+            )
+    if not tests:
+        return
+    blank = grade(assignment, student_notebook(notebook))
+    free = {gid for gid, test in _scored(blank).items() if float(test.get("points") or 0) > 0}
+    for gid in (gid for gid in tests if gid in free):
+        found.error(
+            gid,
+            f"{label(gid)}the blank student version earns points on this test",
+            AUTOTEST_HINT
+            if gid in autotests
+            else "make the test check the answer (the stub raises NotImplementedError)",
+        )
+    sources = {grade_id(cell): cell.source for cell in notebook.cells}
+    weak = _weak_tests(assignment, notebook, grade, [gid for gid, test in tests.items() if test.get("passed")], free)
+    for gid, stand_in in weak.items():
+        found.add(
+            stand_in.severity,
+            gid,
+            f"{label(gid)}weak test: it also passes when every answer is {stand_in.description}",
+            stand_in.fix(sources.get(gid, "")),
+        )
 
 
-class _StandIn(ast.NodeTransformer):
-    """Rewrites an answer: imports stay, functions and values become trivial."""
-
-    def __init__(self, value: str) -> None:
-        self.value = value
-
-    def stand_in(self, source: str) -> str:
-        try:
-            tree = ast.parse(source)
-        except SyntaxError:
-            return source
-        lines = []
-        for node in tree.body:
-            if isinstance(node, ast.Import | ast.ImportFrom):
-                lines.append(ast.unparse(node))
-            elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-                lines.append(f"def {node.name}(*args, **kwargs):\n    return {self.value}")
-            elif isinstance(node, ast.Assign | ast.AnnAssign | ast.AugAssign):
-                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-                for target in targets:
-                    for name in ast.walk(target):
-                        if isinstance(name, ast.Name):
-                            lines.append(f"{name.id} = {self.value}")
-        return "\n".join(lines) or "pass"
+def _weak_tests(
+    assignment: Any, notebook: NotebookNode, grade: Grade, passing: list[str], free: set[str]
+) -> dict[str, StandIn]:
+    """The first stand-in each test also passes for (tests the blank version passes are reported already)."""
+    remaining = [gid for gid in passing if gid not in free]
+    weak: dict[str, StandIn] = {}
+    if not has_code_answers(notebook):
+        return weak
+    for stand_in in STAND_INS:
+        if not remaining:
+            break
+        report = grade(assignment, stand_in_notebook(notebook, stand_in))
+        fooled = {gid for gid, test in _scored(report).items() if test.get("passed")}
+        weak.update((gid, stand_in) for gid in remaining if gid in fooled)
+        remaining = [gid for gid in remaining if gid not in weak]
+    return {gid: weak[gid] for gid in passing if gid in weak}
 
 
-ANYTHING = '''
-class _SabaqAnything:
-    """Stands in for any answer: equal to everything, never raising on comparison."""
-    def __eq__(self, other): return True
-    def __ne__(self, other): return False
-    def __lt__(self, other): return True
-    __le__ = __gt__ = __ge__ = __lt__
-    def __bool__(self): return True
-    def __hash__(self): return 0
-    def __call__(self, *args, **kwargs): return self
-    def __getattr__(self, name): return self
-    def __getitem__(self, key): return self
-    def __len__(self): return 1
-    def __iter__(self): return iter([self])
-    def __float__(self): return 0.0
-    def __int__(self): return 0
-    def __abs__(self): return self
-    def __sub__(self, other): return self
-    __add__ = __radd__ = __rsub__ = __mul__ = __rmul__ = __truediv__ = __rtruediv__ = __pow__ = __sub__
-'''
-
-STAND_INS: dict[str, tuple[str, str]] = {
-    "none": ("None", "a function returning None"),
-    "anything": ("_SabaqAnything()", "an object that equals everything"),
-}
-
-
-def stand_in_notebook(instructor: NotebookNode, kind: str) -> NotebookNode:
-    """The reference solution with every answer cell replaced by a trivial stand-in."""
-    value, _ = STAND_INS[kind]
-    transformer = _StandIn(value)
-    notebook = copy.deepcopy(instructor)
-    first = True
-    for cell in notebook.cells:
-        if role(cell) in (Role.ANSWER, Role.MANUAL) and cell.cell_type == "code":
-            cell.source = (ANYTHING if first and kind == "anything" else "") + transformer.stand_in(cell.source)
-            first = False
-    return notebook
+def _autotest_folders(source: Any, course_root: Path | None) -> tuple[Path, ...]:
+    """Where nbgrader looks for autotests.yml: the notebook's folder, then the course root it runs in."""
+    if not isinstance(source, Path):
+        return ()
+    return (source.parent, course_root if course_root is not None else Path.cwd())
 
 
 def assignment_problems(
     source: Path | Any,
-    grade: Callable[[Any, Any], dict[str, Any]],
+    grade: Grade,
     *,
     name: str = "",
     files: Mapping[str, bytes] | None = None,
+    course_root: Path | None = None,
 ) -> list[Problem]:
     """All checks of one instructor notebook (a path, or notebook JSON with its data ``files``).
 
-    ``grade(assignment, submission)`` grades in the sandbox.
+    ``grade(assignment, submission)`` grades in the sandbox. Older nbgrader metadata is
+    upgraded before grading, as ``nbgrader update`` would. ``course_root`` is where
+    nbgrader runs, for finding ``autotests.yml`` (default: the current directory).
     """
-    from .engine import Assignment
-    from .release import student_notebook
+    from .engine import Assignment, data_files
 
     name = name or str(source)
     try:
         notebook = read_notebook(source)
     except NotebookError as error:
-        return [Problem(name, "notebook", str(error), "save the notebook again from Jupyter")]
-    problems = static_problems(notebook, name)
-    if problems:
-        return problems
+        return [_unreadable(name, error)]
+    found = Findings(name, static_problems(notebook, name, folders=_autotest_folders(source, course_root), files=files))
+    if found.has_errors:
+        return found.problems
     try:
-        assignment = Assignment.from_notebook(source, name=Path(name).stem, files=files)
+        if files is None and isinstance(source, Path):
+            files = data_files(source.parent)
     except NotebookError as error:
-        return [Problem(name, "notebook", str(error), "check the solution and hidden-test regions")]
-
-    reference = grade(assignment, notebook)
-    if reference["status"] != "graded":
-        return [
-            Problem(
-                name,
-                "notebook",
-                f"the reference solution could not be graded: {reference['error']['message']}",
-                "run the notebook top to bottom in Jupyter and fix the error",
-            )
-        ]
-    for test in reference["tests"]:
-        if not test["passed"]:
-            problems.append(
-                Problem(
-                    name,
-                    test["grade_id"],
-                    f"the reference solution fails this test ({test['message'] or 'no points'})",
-                    "fix the solution or the test so the reference earns full marks",
-                )
-            )
-    blank = grade(assignment, student_notebook(notebook))
-    for test in blank.get("tests", []):
-        if test["points"] > 0:
-            problems.append(
-                Problem(
-                    name,
-                    test["grade_id"],
-                    "the blank student version earns points on this test",
-                    "make the test check the answer (the stub raises NotImplementedError)",
-                )
-            )
-    passing = {test["grade_id"] for test in reference["tests"] if test["passed"]}
-    for kind, (_, description) in STAND_INS.items():
-        weak = grade(assignment, stand_in_notebook(notebook, kind))
-        for test in weak.get("tests", []):
-            if test["passed"] and test["grade_id"] in passing:
-                problems.append(
-                    Problem(
-                        name,
-                        test["grade_id"],
-                        f"weak test: it also passes when every answer is {description}",
-                        "check types and values (e.g. isinstance, math.isclose) not just truthiness or ==",
-                    )
-                )
-    return problems
+        found.error("notebook", str(error), "keep beside the notebook only the files its code reads")
+        return found.problems
+    upgraded = upgrade_metadata(notebook)
+    try:
+        assignment = Assignment.from_notebook(upgraded, name=Path(name).stem, files=files)
+    except NotebookError as error:
+        found.problems.append(_release_problem(upgraded, name, error))
+        return found.problems
+    _graded_problems(assignment, upgraded, grade, found)
+    return found.problems
 
 
 def lesson_problems(path: Path, run: Callable[[NotebookNode, Path], Any]) -> list[Problem]:
-    """A lesson must execute top to bottom without error."""
+    """A lesson must execute top to bottom without error (and any nbgrader markup must be sound)."""
     name = str(path)
     try:
         notebook = read_notebook(path)
     except NotebookError as error:
-        return [Problem(name, "notebook", str(error), "save the notebook again from Jupyter")]
+        return [_unreadable(name, error)]
+    found = Findings(name, static_problems(notebook, name, folders=(path.parent,)))
     result = run(notebook, path.parent)
-    problems = []
+    failed = False
     for cell_result in result.cells:
         if cell_result.status in ("error", "timeout"):
             failure = cell_result.error or {}
             detail = f"{failure.get('ename', 'timeout')}: {failure.get('evalue', '')}".rstrip(": ")
-            problems.append(
-                Problem(
-                    name,
-                    cell_result.cell_id,
-                    f"the lesson fails to execute ({detail})",
-                    "run the lesson top to bottom in Jupyter and fix the cell",
-                )
+            found.error(
+                cell_result.cell_id,
+                f"the lesson fails to execute ({detail})",
+                "run the lesson top to bottom in Jupyter and fix the cell",
             )
-    if result.ended != "completed" and not problems:
-        problems.append(
-            Problem(
-                name,
-                "notebook",
-                f"the lesson did not finish: {result.message}",
-                "make the lesson run within the sandbox limits",
-            )
+            failed = True
+    if result.ended != "completed" and not failed:
+        found.error(
+            "notebook", f"the lesson did not finish: {result.message}", "make the lesson run within the sandbox limits"
         )
-    return problems
-
-
-def is_assignment(notebook: NotebookNode) -> bool:
-    """Whether a notebook is an nbgrader assignment (has graded or answer cells)."""
-    return any(role(cell) not in (Role.PLAIN, Role.LOCKED) for cell in notebook.cells)
+    return found.problems
 
 
 def validate_notebook(
-    notebook: Any, *, grader: Any = None, files: Mapping[str, bytes] | None = None, name: str = "notebook"
+    notebook: Any,
+    *,
+    grader: Any = None,
+    files: Mapping[str, bytes] | None = None,
+    name: str = "notebook",
+    notes: bool = False,
 ) -> list[Problem]:
-    """Check one uploaded notebook; an empty list means it is sound.
+    """Check one uploaded notebook; an empty list means it can be used.
 
     Assignments get every check of ``sabaq validate`` (executed in the sandbox with
-    ``grader``, a ``Grader``; a temporary one is started when none is given). Lessons get
-    the notebook-level checks only: their data files are not part of an upload.
+    ``grader``, a ``Grader``; a temporary one is started when none is given). Other
+    notebooks get the checks that need no execution: their data files are not part of an
+    upload. Only errors are returned unless ``notes`` is true, so a notebook nbgrader
+    accepts is never refused for a note.
     """
     from .engine import Grader
 
     try:
         parsed = read_notebook(notebook)
     except NotebookError as error:
-        return [Problem(name, "notebook", str(error), "save the notebook again from Jupyter")]
-    if not is_assignment(parsed):
-        return static_problems(parsed, name) if any(nbgrader_meta(c) for c in parsed.cells) else []
-    own = grader is None
-    active = Grader() if own else grader
-    try:
-        return assignment_problems(parsed, active.grade, name=name, files=files)
-    finally:
-        if own:
-            active.close()
+        return [_unreadable(name, error)]
+    if is_assignment(parsed):
+        own = grader is None
+        active = Grader() if own else grader
+        try:
+            problems = assignment_problems(parsed, active.grade, name=name, files=files)
+        finally:
+            if own:
+                active.close()
+    else:
+        problems = static_problems(parsed, name, files=files)
+        if not any(problem.is_error for problem in problems):
+            problems += release_problems(upgrade_metadata(parsed), name)
+    return problems if notes else [problem for problem in problems if problem.is_error]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -11,24 +12,28 @@ from nbformat import NotebookNode
 from .course import COURSE_FILE, find_courses
 from .engine import Assignment, Grader, GradingSettings, data_files
 from .errors import CourseError
-from .notebook import Role, role
+from .notebook import read_notebook
 from .sandbox import Cell, RunResult
-from .validate import Problem, assignment_problems, lesson_problems
+from .validate import Problem, assignment_problems, is_assignment, lesson_problems
 
 
-def _targets(paths: list[Path]) -> list[tuple[str, Path, Path]]:
-    """(kind, notebook, course root) for every notebook to check."""
-    targets: list[tuple[str, Path, Path]] = []
+@dataclass(frozen=True)
+class _Target:
+    kind: str  # "assignment" or "lesson"
+    notebook: Path
+    root: Path  # the course root, or the notebook's folder for a notebook given alone
+    in_course: bool
+
+
+def _targets(paths: list[Path]) -> list[_Target]:
+    """Every notebook to check, with its course root."""
+    targets: list[_Target] = []
     for path in paths:
         if path.suffix == ".ipynb":
             if not path.is_file():
                 raise CourseError(f"{path}: no such notebook")
-            kind = "lesson"
-            from .notebook import read_notebook
-
-            if any(role(cell) is not Role.PLAIN for cell in read_notebook(path).cells):
-                kind = "assignment"
-            targets.append((kind, path, path.parent))
+            kind = "assignment" if is_assignment(read_notebook(path)) else "lesson"
+            targets.append(_Target(kind, path, path.parent, in_course=False))
             continue
         if not path.exists():
             raise CourseError(f"{path}: no such course directory")
@@ -37,7 +42,7 @@ def _targets(paths: list[Path]) -> list[tuple[str, Path, Path]]:
             print(f"sabaq: skipping {path}: not a course directory or a notebook", file=sys.stderr)
             continue
         for course in find_courses(path):
-            targets.extend((item.kind, item.path, course.root) for item in course.items)
+            targets.extend(_Target(item.kind, item.path, course.root, in_course=True) for item in course.items)
     return targets
 
 
@@ -63,6 +68,7 @@ def _lesson_runner(grader: Grader, root: Path) -> Any:
 
 
 def validate_paths(paths: list[Path], settings: GradingSettings, *, quiet: bool = False) -> list[Problem]:
+    """Every problem (errors and notes) of every notebook under ``paths``, notebook by notebook."""
     from tqdm import tqdm
 
     targets = _targets(paths)
@@ -72,9 +78,11 @@ def validate_paths(paths: list[Path], settings: GradingSettings, *, quiet: bool 
         def grade(assignment: Assignment, submission: Any) -> dict[str, Any]:
             return grader.grade(assignment, submission)
 
-        for kind, notebook, root in tqdm(targets, desc="validating", unit="nb", file=sys.stderr, disable=quiet):
-            if kind == "assignment":
-                problems.extend(assignment_problems(notebook, grade))
+        for target in tqdm(targets, desc="validating", unit="nb", file=sys.stderr, disable=quiet):
+            if target.kind == "assignment":
+                course_root = target.root if target.in_course else None
+                found = assignment_problems(target.notebook, grade, course_root=course_root)
             else:
-                problems.extend(lesson_problems(notebook, _lesson_runner(grader, root)))
+                found = lesson_problems(target.notebook, _lesson_runner(grader, target.root))
+            problems.extend(sorted(found, key=lambda problem: not problem.is_error))
     return problems

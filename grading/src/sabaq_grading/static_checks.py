@@ -1,0 +1,434 @@
+"""The checks of ``sabaq validate`` that need no execution, following nbgrader's own rules.
+
+Cell metadata goes through nbgrader's validator (``nbgrader.nbgraderformat``): an older
+schema is upgraded as ``nbgrader update`` would (a note), a newer one is refused. Solution,
+hidden-test and mark-scheme regions are scanned line by line as nbgrader's preprocessors
+scan them, and ``### AUTOTEST`` lines are checked where ``nbgrader generate_assignment``
+would refuse them. An error makes an assignment unsound; a note does not.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal, TypeGuard
+
+from nbformat import NotebookNode
+
+from .notebook import Role, grade_id, points, role
+
+Severity = Literal["error", "note"]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One finding of ``sabaq validate``: where it is, what is wrong and how to fix it."""
+
+    notebook: str
+    cell: str  # grade id, "cell N", or "notebook" for the whole notebook
+    message: str
+    hint: str
+    severity: Severity = "error"
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity == "error"
+
+    def __str__(self) -> str:
+        """One line: ``severity: notebook [cell]: message — fix: hint``."""
+        message, hint = " ".join(self.message.split()), " ".join(self.hint.split())
+        return f"{self.severity}: {self.notebook} [{self.cell}]: {message} — fix: {hint}"
+
+
+@dataclass
+class Findings:
+    """The problems of one notebook, in the order they were found."""
+
+    notebook: str
+    problems: list[Problem] = field(default_factory=list)
+
+    def add(self, severity: Severity, cell: str, message: str, hint: str) -> None:
+        self.problems.append(Problem(self.notebook, cell, message, hint, severity))
+
+    def error(self, cell: str, message: str, hint: str) -> None:
+        self.add("error", cell, message, hint)
+
+    def note(self, cell: str, message: str, hint: str) -> None:
+        self.add("note", cell, message, hint)
+
+    @property
+    def has_errors(self) -> bool:
+        return any(problem.is_error for problem in self.problems)
+
+
+def cell_name(cell: NotebookNode, index: int) -> str:
+    """How a problem names a cell: its grade id, else its position."""
+    return grade_id(cell) or f"cell {index + 1}"
+
+
+def is_assignment(notebook: NotebookNode) -> bool:
+    """Whether a notebook is an nbgrader assignment (has graded or answer cells)."""
+    return any(role(cell) not in (Role.PLAIN, Role.LOCKED) for cell in notebook.cells)
+
+
+def _also(names: Sequence[str]) -> str:
+    """The ", as do cell 4, cell 7 and 2 more" that follows the first cell named."""
+    rest = list(names[1:])
+    if not rest:
+        return ""
+    shown = ", ".join(rest[:3])
+    return f", as do {shown}" + (f" and {len(rest) - 3} more" if len(rest) > 3 else "")
+
+
+# --- nbgrader metadata --------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def _validator() -> Any:
+    from nbgrader.nbgraderformat import MetadataValidator
+
+    return MetadataValidator()
+
+
+def _version(cell: NotebookNode) -> object:
+    return cell.metadata["nbgrader"].get("schema_version", 0)
+
+
+def _is_version(value: object) -> TypeGuard[int]:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def upgrade_metadata(notebook: NotebookNode) -> NotebookNode:
+    """A copy of ``notebook`` whose older nbgrader cell metadata is upgraded as ``nbgrader update`` does.
+
+    Cells with a newer or unreadable schema are left alone: ``static_problems`` reports them.
+    """
+    validator = _validator()
+    upgraded = copy.deepcopy(notebook)
+    for index, cell in enumerate(upgraded.cells):
+        if "nbgrader" in cell.metadata:
+            version = _version(cell)
+            if _is_version(version) and version < validator.schema_version:
+                try:
+                    validator.upgrade_cell_metadata(cell)
+                except Exception:  # reported by static_problems; the cell stays as written
+                    upgraded.cells[index] = copy.deepcopy(notebook.cells[index])
+    return upgraded
+
+
+def _reason(error: Exception, cell: NotebookNode) -> str:
+    """nbgrader's message, without the cell source it appends to some."""
+    path = ".".join(str(part) for part in getattr(error, "path", ()) or ())
+    text = str(getattr(error, "message", "") or error)
+    source = cell.source.strip()
+    if source and text.endswith(source):
+        text = text[: -len(source)].rstrip(": \n")
+    return f"{path}: {text}" if path else text
+
+
+def _metadata(notebook: NotebookNode, found: Findings) -> set[int]:
+    """Check every cell's nbgrader metadata; the indices of cells whose metadata is unusable."""
+    validator = _validator()
+    current: int = validator.schema_version
+    older: dict[int, list[str]] = {}
+    newer: dict[int, list[str]] = {}
+    unusable: set[int] = set()
+    for index, original in enumerate(notebook.cells):
+        if "nbgrader" not in original.metadata:
+            continue
+        cell, name = copy.deepcopy(original), cell_name(original, index)
+        version = _version(cell)
+        if not _is_version(version):
+            found.error(
+                name,
+                f"nbgrader metadata schema version {version!r} is not a whole number",
+                "recreate the cell with nbgrader's Create Assignment toolbar",
+            )
+            unusable.add(index)
+            continue
+        number = version
+        if number > current:
+            newer.setdefault(number, []).append(name)
+            unusable.add(index)
+            continue
+        if number < current:
+            older.setdefault(number, []).append(name)
+            try:
+                validator.upgrade_cell_metadata(cell)
+            except Exception as error:  # nbgrader's upgrade converts points with float()
+                found.error(
+                    name,
+                    f"nbgrader metadata schema v{number} cannot be upgraded ({error})",
+                    "fix the cell's points, or recreate the cell with nbgrader's Create Assignment toolbar",
+                )
+                unusable.add(index)
+                continue
+        try:
+            validator.validate_cell(cell)
+        except Exception as error:  # jsonschema's ValidationError, or nbgrader's own checks
+            found.error(
+                name,
+                f"nbgrader metadata does not follow schema v{current}: {_reason(error, cell)}",
+                "fix the cell in nbgrader's Create Assignment toolbar (grade id, points, cell kind)",
+            )
+            unusable.add(index)
+    for number, names in sorted(newer.items()):
+        found.error(
+            names[0],
+            f"written by a newer nbgrader: it uses nbgrader metadata schema v{number}{_also(names)}, "
+            f"and nbgrader 0.9 reads v{current}",
+            f"save the notebook with nbgrader 0.9 (schema v{current}), as Sabaq grades like nbgrader 0.9",
+        )
+    for number, names in sorted(older.items()):
+        found.note(
+            names[0],
+            f"uses nbgrader metadata schema v{number}{_also(names)}; upgraded as `nbgrader update` would",
+            "run `nbgrader update` to save it",
+        )
+    return unusable
+
+
+# --- solution, hidden-test and mark-scheme regions ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Region:
+    name: str
+    begin: str
+    end: str
+    allowed: Callable[[NotebookNode], bool]  # nbgrader's predicate for cells that may hold the region
+    outside: str
+    fix: str
+
+
+@lru_cache(maxsize=1)
+def _regions() -> tuple[_Region, ...]:
+    from nbgrader import utils
+    from nbgrader.preprocessors import ClearHiddenTests, ClearMarkScheme, ClearSolutions
+
+    solutions, hidden, scheme = ClearSolutions(), ClearHiddenTests(), ClearMarkScheme()
+    return (
+        _Region(
+            "solution",
+            solutions.begin_solution_delimeter,
+            solutions.end_solution_delimeter,
+            utils.is_solution,
+            "a solution region is outside a solution cell",
+            "mark the cell as an answer cell (autograded or manually graded), or remove the markers",
+        ),
+        _Region(
+            "hidden tests",
+            hidden.begin_test_delimeter,
+            hidden.end_test_delimeter,
+            utils.is_grade,
+            "hidden tests are outside an autograded test cell",
+            "mark the cell as an autograded test cell",
+        ),
+        _Region(
+            "mark scheme",
+            scheme.begin_mark_scheme_delimeter,
+            scheme.end_mark_scheme_delimeter,
+            utils.is_task,
+            "a mark scheme region is outside a task cell",
+            "mark the cell as a manually graded task",
+        ),
+    )
+
+
+def _scan(source: str, begin: str, end: str) -> tuple[int, int, int, bool, bool]:
+    """(BEGIN lines, END lines, stray END lines, nested, unclosed), read as nbgrader reads them."""
+    starts = ends = stray = 0
+    inside = nested = False
+    for line in source.split("\n"):
+        if begin in line:
+            starts += 1
+            nested = nested or inside
+            inside = True
+        elif end in line:
+            ends += 1
+            stray += 0 if inside else 1
+            inside = False
+    return starts, ends, stray, nested, inside
+
+
+def region_problems(cell: NotebookNode, name: str, found: Findings) -> None:
+    """Problems with the marked regions of one cell (those nbgrader refuses are errors)."""
+    for region in _regions():
+        starts, ends, stray, nested, unclosed = _scan(cell.source, region.begin, region.end)
+        if nested:
+            found.error(
+                name,
+                f"{region.name} regions are nested (a second {region.begin} before {region.end})",
+                f"close each region with {region.end} before the next {region.begin}",
+            )
+        elif unclosed:
+            found.error(
+                name,
+                f"{region.name} markers are unbalanced ({starts} BEGIN, {ends} END)",
+                f"close every {region.begin} with an {region.end}",
+            )
+        elif stray:
+            found.note(
+                name,
+                f"{region.name} markers are unbalanced ({starts} BEGIN, {ends} END): nbgrader drops the "
+                f"stray {region.end} line",
+                f"remove the {region.end} line that closes nothing",
+            )
+        if starts and not region.allowed(cell):
+            found.error(name, region.outside, region.fix)
+
+
+# --- AUTOTEST --------------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def _autotest_rules() -> tuple[str, str, str, dict[str, str]]:
+    """nbgrader's AUTOTEST delimiter, HASHED marker, template file name and comment markers by kernel."""
+    from nbgrader.preprocessors import InstantiateTests
+
+    tests = InstantiateTests()
+    return tests.autotest_delimiter, tests.hashed_delimiter, tests.autotest_filename, dict(tests.comment_strs)
+
+
+def _autotest_lines(cell: NotebookNode, comment: str) -> list[str]:
+    delimiter = _autotest_rules()[0]
+    if cell.cell_type != "code" or delimiter not in cell.source:
+        return []
+    return [line for line in cell.source.split("\n") if delimiter in line and line.strip().startswith(comment)]
+
+
+def autotest_ids(notebook: NotebookNode) -> set[str]:
+    """Grade ids of the test cells that use ``### AUTOTEST`` or ``### HASHED AUTOTEST`` lines."""
+    kernel = str((notebook.metadata.get("kernelspec") or {}).get("name", ""))
+    comment = _autotest_rules()[3].get(kernel, "#")
+    return {
+        gid
+        for cell in notebook.cells
+        if role(cell) is Role.TEST and (gid := grade_id(cell)) and _autotest_lines(cell, comment)
+    }
+
+
+def _autotest_template(
+    name: str, kernel: str, hashed: bool, found: Findings, folders: Sequence[Path], files: Mapping[str, bytes]
+) -> None:
+    """nbgrader instantiates AUTOTEST lines from autotests.yml: the notebook's folder, then the course root."""
+    import yaml
+
+    filename = _autotest_rules()[2]
+    if filename in files:
+        text: bytes | str = files[filename]
+        where = f"the data file {filename}"
+    else:
+        places = list(dict.fromkeys(folder.resolve() for folder in folders))
+        path = next((folder / filename for folder in places if (folder / filename).is_file()), None)
+        if path is None:
+            looked = " or ".join(str(folder) for folder in places) or "the notebook's data files"
+            found.error(
+                name,
+                f"AUTOTEST lines need {filename}, and there is none in {looked}",
+                f"put {filename} beside the notebook or in the course root (nbgrader's documentation has one)",
+            )
+            return
+        text, where = path.read_bytes(), str(path)
+    try:
+        templates = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        found.error(name, f"AUTOTEST templates in {where} are not valid YAML ({error})", f"fix the YAML of {filename}")
+        return
+    section = templates.get(kernel) if isinstance(templates, dict) else None
+    needed = ["templates", "dispatch"] + (["hash"] if hashed else [])
+    missing = needed if not isinstance(section, dict) else [key for key in needed if not section.get(key)]
+    if missing:
+        found.error(
+            name,
+            f"AUTOTEST templates in {where} have no {', '.join(missing)} for the kernel {kernel!r}",
+            f"add them under `{kernel}:` in {filename} (see nbgrader's documentation)",
+        )
+
+
+def _autotest(notebook: NotebookNode, found: Findings, folders: Sequence[Path], files: Mapping[str, bytes]) -> None:
+    delimiter, hashed_marker, _, comments = _autotest_rules()
+    cells = [(index, cell) for index, cell in enumerate(notebook.cells) if cell.cell_type == "code"]
+    triggering = [(index, cell) for index, cell in cells if delimiter in cell.source]
+    if not triggering:
+        return
+    first = cell_name(triggering[0][1], triggering[0][0])
+    kernel = str((notebook.metadata.get("kernelspec") or {}).get("name", ""))
+    comment = comments.get(kernel)
+    if comment is None:
+        found.error(
+            first,
+            f"AUTOTEST: nbgrader cannot instantiate tests for the kernel {kernel!r}",
+            f"use a kernel nbgrader knows ({', '.join(sorted(comments))}) or write the tests out",
+        )
+        return
+    hashed = False
+    for index, cell in triggering:
+        lines = _autotest_lines(cell, comment)
+        if lines and role(cell) is not Role.TEST:
+            found.error(
+                cell_name(cell, index),
+                "an AUTOTEST line is outside an autograded test cell (nbgrader refuses it)",
+                "move the AUTOTEST lines into an autograded test cell",
+            )
+        hashed = hashed or any(hashed_marker in line[: line.find(delimiter)] for line in lines)
+    _autotest_template(first, kernel, hashed, found, folders, files)
+
+
+# --- the whole notebook ---------------------------------------------------------------------------
+
+
+def static_problems(
+    notebook: NotebookNode,
+    name: str,
+    *,
+    folders: Sequence[Path] = (),
+    files: Mapping[str, bytes] | None = None,
+) -> list[Problem]:
+    """Metadata and structure checks that need no execution.
+
+    ``folders`` are where nbgrader would look for ``autotests.yml`` (the notebook's folder,
+    then the course root); ``files`` are the notebook's data files, checked first.
+    """
+    found = Findings(name)
+    unusable = _metadata(notebook, found)
+    upgraded = upgrade_metadata(notebook)
+    seen: dict[str, int] = {}
+    for index, cell in enumerate(upgraded.cells):
+        name_, cell_role = cell_name(cell, index), role(cell)
+        region_problems(cell, name_, found)
+        if index in unusable:
+            continue
+        if cell_role not in (Role.PLAIN, Role.LOCKED) and grade_id(cell) is None:
+            found.error(name_, "a graded or solution cell has no grade_id", "give the cell a unique ID in the toolbar")
+        if (gid := grade_id(cell)) is not None:
+            if gid in seen:
+                found.error(gid, f"grade id repeats cell {seen[gid] + 1}", "give every cell its own ID")
+            seen[gid] = index
+        if cell_role in (Role.TEST, Role.MANUAL, Role.TASK) and points(cell) <= 0:
+            found.note(
+                name_,
+                "a graded cell is worth no points, so it counts for nothing",
+                "set points to a positive number, or unmark the cell as graded",
+            )
+        if cell_role is Role.ANSWER and cell.cell_type == "code" and _regions()[0].begin not in cell.source:
+            found.note(
+                name_,
+                "an answer cell has no BEGIN/END SOLUTION region: the student version replaces the whole cell "
+                "with the stub",
+                "wrap only the reference answer in ### BEGIN SOLUTION / ### END SOLUTION",
+            )
+    _autotest(upgraded, found, folders, files or {})
+    if is_assignment(upgraded) and not any(role(cell) is Role.TEST for cell in upgraded.cells):
+        by_hand = sum(points(cell) for cell in upgraded.cells if role(cell) in (Role.MANUAL, Role.TASK))
+        found.note(
+            "notebook",
+            f"nothing is autograded: all {by_hand:g} points are graded by hand"
+            if by_hand
+            else "nothing is graded: no cell is worth points",
+            "add an autograded test cell if part of the work can be checked by code",
+        )
+    return found.problems
