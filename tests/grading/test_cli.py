@@ -151,11 +151,38 @@ def test_release_writes_student_versions(tmp_path: Path, squares_path: Path) -> 
     out = tmp_path / "student"
     result = sabaq("release", str(squares_path.parents[2]), "--out", str(out))
     assert result.returncode == 0, result.stderr
-    released = nbformat.read(out / "source" / "squares" / "squares.ipynb", as_version=4)
+    released = nbformat.read(out / "release" / "squares" / "squares.ipynb", as_version=4)  # where nbgrader puts it
     text = json.dumps(released)
     assert "BEGIN SOLUTION" not in text and "HIDDEN TESTS" not in text and "return x * x" not in text
-    assert (out / "source" / "squares" / "numbers.csv").is_file()
+    assert (out / "release" / "squares" / "numbers.csv").is_file()
     assert (out / "lessons" / "functions.ipynb").is_file()
+
+
+@needs_sandbox
+def test_header_and_footer_frame_the_release_and_grade_like_nbgrader(tmp_path: Path, squares_path: Path) -> None:
+    course = tmp_path / "course"
+    shutil.copytree(squares_path.parents[2], course)
+    header = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("Course policy: work alone."),
+                                             nbformat.v4.new_code_cell("HEADER_RAN = True")])
+    footer = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("Submit before Friday.")])
+    nbformat.write(header, course / "header.ipynb")
+    nbformat.write(footer, course / "footer.ipynb")
+    toml = course / "course.toml"
+    toml.write_text('header = "header.ipynb"\nfooter = "footer.ipynb"\n' + toml.read_text())
+    out = tmp_path / "out"
+    assert sabaq("release", str(course), "--out", str(out)).returncode == 0
+    released = nbformat.read(out / "release" / "squares" / "squares.ipynb", as_version=4)
+    assert released.cells[0].source == "Course policy: work alone."
+    assert released.cells[-1].source == "Submit before Friday."
+    graded = sabaq("grade", str(course / "source" / "squares" / "squares.ipynb"), str(out / "release" / "squares"
+                   / "squares.ipynb"), "--header", str(course / "header.ipynb"), "--footer",
+                   str(course / "footer.ipynb"), "--quiet")
+    assert graded.returncode == 0, graded.stderr
+    report = json.loads(graded.stdout)
+    assert report["status"] == "graded" and report["score"] == 0 and report["warnings"] == []
+    toml.write_text('header = "missing.ipynb"\n' + toml.read_text().split("\n", 2)[2])
+    refused = sabaq("release", str(course), "--out", str(out))
+    assert refused.returncode == 3 and "`header` names 'missing.ipynb'" in refused.stderr, refused.stderr
 
 
 def test_without_a_sandbox_grading_is_refused_unless_unsafe_is_asked_for(

@@ -59,16 +59,22 @@ def _settings(args: argparse.Namespace) -> Any:
 
 
 def cmd_grade(args: argparse.Namespace) -> int:
-    from .engine import Grader
+    from .engine import Assignment, Grader
     from .feedback import feedback_html, feedback_paths, visible_sources
 
     instructor = Path(args.instructor)
-    for path in [args.instructor, *args.submissions]:
+    for path in [args.instructor, *args.submissions, *filter(None, [args.header, args.footer])]:
         if not Path(path).is_file():
             raise UsageError(f"{path}: no such notebook file")
     with Grader(_settings(args)) as grader:
         grader.start()  # the sandboxes warm up while the assignment is prepared
-        assignment = grader.assignment(instructor)
+        assignment = grader.assignment(
+            Assignment.from_notebook(
+                instructor,
+                header=Path(args.header) if args.header else None,
+                footer=Path(args.footer) if args.footer else None,
+            )
+        )
         sources = visible_sources(assignment.release)
         feedback_dir = Path(args.feedback_dir) if args.feedback_dir else None
         if feedback_dir:
@@ -170,7 +176,12 @@ def parser() -> argparse.ArgumentParser:
     )
     grade.add_argument("instructor", help="the instructor (source) notebook")
     grade.add_argument("submissions", nargs="+", metavar="SUBMISSION", help="student notebooks")
-    grade.add_argument("--feedback-dir", help="write an HTML feedback page per submission here")
+    grade.add_argument(
+        "--feedback-dir",
+        help="write an HTML feedback page per submission here, at its path below the folder the submissions share",
+    )
+    grade.add_argument("--header", help="a notebook whose cells were put before the assignment when it was released")
+    grade.add_argument("--footer", help="a notebook whose cells were put after the assignment when it was released")
     _add_sandbox_options(grade, 1)
     grade.set_defaults(run=cmd_grade)
     return root

@@ -70,6 +70,8 @@ class Course:
     description: str
     authors: tuple[Author, ...]
     modules: tuple[Module, ...]
+    header: Path | None = None  # nbgrader's IncludeHeaderFooter.header: cells put before every assignment
+    footer: Path | None = None  # ... and after
 
     @property
     def items(self) -> tuple[Item, ...]:
@@ -227,14 +229,43 @@ def load_course(path: str | Path) -> Course:
     licence = _text(data, "licence", "", problems, _SPDX, 'use an SPDX id such as "CC-BY-4.0"')
     description = _text(data, "description", "", problems)
     authors = _authors(data, problems)
-    known = {"id", "title", "organisation", "version", "language", "licence", "description", "authors", "modules"}
+    header = _notebook_path(root, data, "header", problems)
+    footer = _notebook_path(root, data, "footer", problems)
+    known = {"id", "title", "organisation", "version", "language", "licence", "description", "authors", "modules",
+             "header", "footer"}
     for key in sorted(set(data) - known):
         problems.add(key, "is not a known field", f"remove it (known fields: {', '.join(sorted(known))})")
     modules = _modules(root, data, language or "en", problems)
     problems.raise_if_any()
     return Course(
-        root.resolve(), course_id, title, organisation, version, language, licence, description, authors, modules
+        root.resolve(),
+        course_id,
+        title,
+        organisation,
+        version,
+        language,
+        licence,
+        description,
+        authors,
+        modules,
+        header,
+        footer,
     )
+
+
+def _notebook_path(root: Path, data: dict[str, Any], key: str, problems: _Problems) -> Path | None:
+    """An optional notebook named relative to the course root (as nbgrader's header and footer are)."""
+    if key not in data:
+        return None
+    value = data[key]
+    if not isinstance(value, str) or not value.endswith(".ipynb"):
+        problems.add(key, f"must name a notebook, not {value!r}", f'write `{key} = "{key}.ipynb"`')
+        return None
+    path = (root / value).resolve()
+    if not path.is_relative_to(root.resolve()) or not path.is_file():
+        problems.add(key, f"names {value!r}, which is not a notebook in the course", "check the path")
+        return None
+    return path
 
 
 def find_courses(path: str | Path) -> list[Course]:

@@ -25,7 +25,7 @@ from .errors import NotebookError
 from .metadata_schema import UnsupportedMetadata, upgrade_metadata
 from .notebook import NotebookTooLarge, max_score, notebook_checksum, read_notebook
 from .plan import WrongAssignment, build_plan
-from .release import student_notebook
+from .release import student_notebook, with_header_footer
 from .report import error_report, graded_report
 from .sandbox import Cell, Executor, Limits, RunResult
 
@@ -72,11 +72,24 @@ class Assignment:
     warnings: tuple[str, ...] = ()
 
     @classmethod
-    def from_notebook(cls, instructor: Any, *, name: str = "", files: Mapping[str, bytes] | None = None) -> Assignment:
-        """Prepare ``instructor`` (a path, notebook JSON or dict); raises ``NotebookError``."""
+    def from_notebook(
+        cls,
+        instructor: Any,
+        *,
+        name: str = "",
+        files: Mapping[str, bytes] | None = None,
+        header: Path | None = None,
+        footer: Path | None = None,
+    ) -> Assignment:
+        """Prepare ``instructor`` (a path, notebook JSON or dict); raises ``NotebookError``.
+
+        ``header`` and ``footer`` are notebooks whose cells frame the assignment, as
+        nbgrader's ``IncludeHeaderFooter`` adds them to the student version.
+        """
         notebook = read_notebook(instructor)
         if notebook is instructor:  # upgraded and expanded below: never change the caller's
             notebook = copy.deepcopy(notebook)
+        notebook = with_header_footer(notebook, header, footer)
         folder = None
         if isinstance(instructor, Path):
             name = name or instructor.stem

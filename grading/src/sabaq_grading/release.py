@@ -17,7 +17,7 @@ from typing import Any
 import nbformat
 from nbformat import NotebookNode
 
-from .course import Course
+from .course import Course, Item
 from .errors import NotebookError
 from .notebook import read_notebook
 
@@ -56,19 +56,42 @@ def student_notebook(instructor: Any) -> NotebookNode:
     return notebook
 
 
+def with_header_footer(notebook: NotebookNode, header: Path | None, footer: Path | None) -> NotebookNode:
+    """``notebook`` with the cells of ``header`` before and ``footer`` after (nbgrader's ``IncludeHeaderFooter``)."""
+    if header is None and footer is None:
+        return notebook
+    from nbgrader.preprocessors import IncludeHeaderFooter
+
+    framed: NotebookNode = copy.deepcopy(notebook)
+    try:
+        framed = IncludeHeaderFooter(header=str(header or ""), footer=str(footer or "")).preprocess(framed, {})[0]
+    except Exception as error:  # nbgrader reads them with its metadata validation: any of its errors
+        raise NotebookError(f"cannot add the header or footer: {error}") from error
+    return framed
+
+
+def release_path(item: Item) -> str:
+    """Where nbgrader releases an item: ``release/<assignment>/<notebook>``; lessons keep their path."""
+    if item.kind == "assignment" and item.assignment:
+        return f"release/{item.assignment}/{Path(item.relpath).name}"
+    return item.relpath
+
+
 def release_course(course: Course, out: Path) -> list[Path]:
     """Write student versions of every assignment and clean copies of every lesson.
 
-    Data files beside the notebooks are copied too; returns the notebooks written.
+    Assignments go where ``nbgrader generate_assignment`` puts them
+    (``release/<assignment>/``), with the course's header and footer cells; data files
+    beside the notebooks are copied too. Returns the notebooks written.
     """
     written: list[Path] = []
     out.mkdir(parents=True, exist_ok=True)
     for item in course.items:
-        target = out / item.relpath
+        target = out / release_path(item)
         target.parent.mkdir(parents=True, exist_ok=True)
         notebook = read_notebook(item.path)
         if item.kind == "assignment":
-            notebook = student_notebook(notebook)
+            notebook = student_notebook(with_header_footer(notebook, course.header, course.footer))
             for extra in item.path.parent.iterdir():
                 if extra.is_file() and extra.suffix != ".ipynb":
                     shutil.copy2(extra, target.parent / extra.name)
