@@ -55,7 +55,15 @@ def _settings(args: argparse.Namespace) -> Any:
             file=sys.stderr,
         )
     limits = Limits(cell_timeout=args.cell_timeout, total_timeout=args.timeout)
-    return GradingSettings(workers=args.jobs, limits=limits, unsafe_no_sandbox=args.unsafe_no_sandbox)
+    try:
+        return GradingSettings(
+            workers=args.jobs,
+            limits=limits,
+            unsafe_no_sandbox=args.unsafe_no_sandbox,
+            ignore_pattern=getattr(args, "ignore_pattern", ""),
+        )
+    except ValueError as error:
+        raise UsageError(str(error)) from error
 
 
 def cmd_grade(args: argparse.Namespace) -> int:
@@ -179,6 +187,12 @@ def parser() -> argparse.ArgumentParser:
     grade.add_argument(
         "--feedback-dir",
         help="write an HTML feedback page per submission here, at its path below the folder the submissions share",
+    )
+    grade.add_argument(
+        "--ignore-pattern",
+        default="",
+        metavar="REGEX",
+        help="drop stderr output matching REGEX before scoring (nbgrader's IgnorePattern.pattern)",
     )
     grade.add_argument("--header", help="a notebook whose cells were put before the assignment when it was released")
     grade.add_argument("--footer", help="a notebook whose cells were put after the assignment when it was released")
