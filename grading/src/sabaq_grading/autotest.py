@@ -68,6 +68,18 @@ def find_autotests(folder: Path | None) -> Path | None:
     return None
 
 
+def _describe(error: Exception) -> str:
+    """A one-line account of an expansion error (nbclient's kernel errors' ``str`` is a list)."""
+    ename, evalue = getattr(error, "ename", None), getattr(error, "evalue", None)
+    if isinstance(ename, str):
+        return f"the notebook's code raised {ename}: {evalue}" if evalue else f"the notebook's code raised {ename}"
+    try:
+        text = str(error).strip()
+    except Exception:
+        text = ""
+    return text.splitlines()[0] if text else type(error).__name__
+
+
 def expand_autotests(notebook: NotebookNode, *, folder: Path | None, name: str = "the notebook") -> NotebookNode:
     """A copy of ``notebook`` with every AUTOTEST line expanded exactly as nbgrader expands it.
 
@@ -92,7 +104,7 @@ def expand_autotests(notebook: NotebookNode, *, folder: Path | None, name: str =
     try:
         expanded = preprocessor.preprocess(expanded, resources)[0]
     except Exception as error:  # nbgrader raises bare Exception, ValueError, kernel errors
-        detail = str(error).strip() or type(error).__name__
+        detail = _describe(error)
         raise AutotestError(
             f"{name}: nbgrader could not expand its AUTOTEST lines with {tests} ({detail}); AUTOTEST "
             f"lines belong in autograded test cells, and the notebook must run top to bottom"

@@ -196,7 +196,7 @@ def build_plan(instructor: NotebookNode, release: NotebookNode, submission: Note
             if icell.cell_type == "code":
                 plan.steps.append(Step(cell_id, icell.source, "code"))
         elif cell_role in (Role.ANSWER, Role.MANUAL, Role.PLAIN):
-            answer = student if student is not None and student.cell_type == rcell.cell_type else None
+            answer = student  # a changed cell type is changed back, the answer kept (nbgrader's OverwriteCells)
             if answer is None and cell_role is not Role.PLAIN:
                 plan.warnings.append(f"answer cell '{gid}' was missing; its blank version was used")
             source = (answer or rcell).source

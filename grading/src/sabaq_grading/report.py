@@ -25,6 +25,8 @@ MAX_MESSAGE_CHARS = 2000
 MAX_OUTPUT_CHARS = 4000
 HIDDEN_FAILURE = "A hidden test failed. Hidden tests check cases you were not shown; re-read the task."
 BLANK_ANSWER = "Your answer is still blank: replace `raise NotImplementedError()` with your code."
+BLANK_ERROR = "NotImplementedError"  # what nbgrader's ClearSolutions leaves in a blank answer
+OVER_MAXIMUM = "The test reported more points than it is worth (nbgrader's autograde stops on this); tell your teacher."
 STDERR_FAILURE = "The test wrote to stderr (a warning or an error message), which counts as a failed test."
 _BUILTIN_EXCEPTIONS = frozenset(
     name for name, value in vars(builtins).items() if isinstance(value, type) and issubclass(value, BaseException)
@@ -62,7 +64,10 @@ def _stream_text(outputs: list[dict[str, Any]]) -> str:
 
 
 def _points(spec: TestSpec, outputs: list[dict[str, Any]]) -> float:
-    """nbgrader's own rule: an error or stderr output earns 0, a numeric result partial credit."""
+    """nbgrader's own rule: an error or stderr output earns 0, a numeric result partial credit.
+
+    -1 means the test claimed more than it is worth, where nbgrader's autograde fails.
+    """
     from nbgrader.utils import determine_grade
 
     cell = NotebookNode(
@@ -75,8 +80,8 @@ def _points(spec: TestSpec, outputs: list[dict[str, Any]]) -> float:
     )
     try:
         earned, _ = determine_grade(cell)
-    except (ValueError, KeyError):  # partial credit out of range: the test printed nonsense
-        return 0.0
+    except (ValueError, KeyError):  # nbgrader stops here: partial credit above the maximum
+        return -1.0
     return max(0.0, min(float(earned or 0.0), spec.max_points))
 
 
@@ -104,7 +109,7 @@ def failure_message(spec: TestSpec, error: dict[str, Any]) -> str:
     hidden test failed.
     """
     name, value = str(error.get("ename", "Error")), str(error.get("evalue", ""))
-    if name == "NotImplementedError":
+    if name == BLANK_ERROR:
         return BLANK_ANSWER
     line = spec.visible_line(error.get("test_line"))
     if spec.hidden:
@@ -120,7 +125,8 @@ def failure_message(spec: TestSpec, error: dict[str, Any]) -> str:
     return _truncate(f"This check failed: {line}\n{detail}" if line else detail, MAX_MESSAGE_CHARS)
 
 
-def _test_entry(spec: TestSpec, result: Any, ended_message: str) -> dict[str, Any]:
+def _test_entry(spec: TestSpec, result: Any, ended_message: str, blank_before: bool = False) -> dict[str, Any]:
+    """A test's report entry; ``blank_before``: an answer since the previous test was left blank."""
     entry: dict[str, Any] = {
         "grade_id": spec.grade_id,
         "points": 0.0,
@@ -132,8 +138,12 @@ def _test_entry(spec: TestSpec, result: Any, ended_message: str) -> dict[str, An
     status = result.status if result is not None else "not_run"
     if status == "ok":
         earned = _points(spec, result.outputs)
-        entry["points"], entry["passed"] = earned, earned >= spec.max_points
-        if not entry["passed"]:
+        entry["points"], entry["passed"] = max(earned, 0.0), earned >= spec.max_points
+        if earned < 0:
+            entry["message"] = OVER_MAXIMUM
+        elif blank_before and not entry["passed"]:
+            entry["message"] = BLANK_ANSWER
+        elif not entry["passed"]:
             wrote_stderr = any(o.get("output_type") == "stream" and o.get("name") == "stderr" for o in result.outputs)
             entry["message"] = (
                 STDERR_FAILURE
@@ -145,10 +155,26 @@ def _test_entry(spec: TestSpec, result: Any, ended_message: str) -> dict[str, An
     elif status == "not_run":
         entry["message"] = f"The test did not run: {ended_message}" if ended_message else "The test did not run."
     else:
-        entry["message"] = failure_message(spec, result.error or {})
+        entry["message"] = BLANK_ANSWER if blank_before else failure_message(spec, result.error or {})
     if not spec.hidden and result is not None and (text := _stream_text(result.outputs)):
         entry["output"] = _truncate(text, MAX_OUTPUT_CHARS)  # hidden tests never show what they printed
     return entry
+
+
+def _after_blank_answers(plan: Plan, results: dict[str, Any]) -> set[str]:
+    """Tests that follow, with no test between, a code cell that raised ``NotImplementedError``: a blank answer."""
+    after: set[str] = set()
+    blank = False
+    for step in plan.steps:
+        if step.kind == "test":
+            if blank:
+                after.add(step.cell_id)
+            blank = False
+            continue
+        result = results.get(step.cell_id)
+        if result is not None and result.status == "error" and (result.error or {}).get("ename") == BLANK_ERROR:
+            blank = True
+    return after
 
 
 def graded_report(
@@ -161,7 +187,8 @@ def graded_report(
 ) -> dict[str, Any]:
     results = {cell.cell_id: cell for cell in run.cells}
     message = "" if run.ended == "completed" else run.message
-    tests = [_test_entry(spec, results.get(spec.cell_id), message) for spec in plan.tests]
+    after_blank = _after_blank_answers(plan, results)
+    tests = [_test_entry(spec, results.get(spec.cell_id), message, spec.cell_id in after_blank) for spec in plan.tests]
     manual = [
         {
             "grade_id": spec.grade_id,
