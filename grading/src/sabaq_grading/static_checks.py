@@ -18,6 +18,7 @@ from typing import Any, Literal, TypeGuard
 
 from nbformat import NotebookNode
 
+from .autotest import DELIMITER, FILENAME, find_autotests, search_path
 from .notebook import Role, grade_id, points, role
 
 Severity = Literal["error", "note"]
@@ -101,10 +102,11 @@ def _is_version(value: object) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def upgrade_metadata(notebook: NotebookNode) -> NotebookNode:
+def _upgraded_copy(notebook: NotebookNode) -> NotebookNode:
     """A copy of ``notebook`` whose older nbgrader cell metadata is upgraded as ``nbgrader update`` does.
 
-    Cells with a newer or unreadable schema are left alone: ``static_problems`` reports them.
+    Unlike the engine's upgrade (``metadata_schema``), cell by cell: cells with a newer or
+    unreadable schema are left alone, so the other cells can still be checked.
     """
     validator = _validator()
     upgraded = copy.deepcopy(notebook)
@@ -155,7 +157,6 @@ def _metadata(notebook: NotebookNode, found: Findings) -> set[int]:
             unusable.add(index)
             continue
         if number < current:
-            older.setdefault(number, []).append(name)
             try:
                 validator.upgrade_cell_metadata(cell)
             except Exception as error:  # nbgrader's upgrade converts points with float()
@@ -166,6 +167,7 @@ def _metadata(notebook: NotebookNode, found: Findings) -> set[int]:
                 )
                 unusable.add(index)
                 continue
+            older.setdefault(number, []).append(name)
         try:
             validator.validate_cell(cell)
         except Exception as error:  # jsonschema's ValidationError, or nbgrader's own checks
@@ -285,25 +287,38 @@ def region_problems(cell: NotebookNode, name: str, found: Findings) -> None:
 
 
 @lru_cache(maxsize=1)
-def _autotest_rules() -> tuple[str, str, str, dict[str, str]]:
-    """nbgrader's AUTOTEST delimiter, HASHED marker, template file name and comment markers by kernel."""
+def _autotest_rules() -> tuple[str, dict[str, str]]:
+    """nbgrader's HASHED marker and the comment marker of each kernel it can expand AUTOTEST lines for."""
     from nbgrader.preprocessors import InstantiateTests
 
     tests = InstantiateTests()
-    return tests.autotest_delimiter, tests.hashed_delimiter, tests.autotest_filename, dict(tests.comment_strs)
+    return tests.hashed_delimiter, dict(tests.comment_strs)
+
+
+def _kernel(notebook: NotebookNode) -> str:
+    return str((notebook.metadata.get("kernelspec") or {}).get("name", ""))
 
 
 def _autotest_lines(cell: NotebookNode, comment: str) -> list[str]:
-    delimiter = _autotest_rules()[0]
-    if cell.cell_type != "code" or delimiter not in cell.source:
+    """The lines nbgrader expands: comments holding the AUTOTEST delimiter, in code cells."""
+    if cell.cell_type != "code" or DELIMITER not in cell.source:
         return []
-    return [line for line in cell.source.split("\n") if delimiter in line and line.strip().startswith(comment)]
+    return [line for line in cell.source.split("\n") if DELIMITER in line and line.strip().startswith(comment)]
+
+
+def _mentions_autotest(cell: NotebookNode) -> bool:
+    """nbgrader's trigger for expanding a notebook: a code cell that mentions the delimiter at all."""
+    return bool(cell.cell_type == "code" and DELIMITER in cell.source)
+
+
+def autotest_cells(notebook: NotebookNode) -> list[str]:
+    """Names of the cells that make nbgrader expand AUTOTEST lines."""
+    return [cell_name(cell, index) for index, cell in enumerate(notebook.cells) if _mentions_autotest(cell)]
 
 
 def autotest_ids(notebook: NotebookNode) -> set[str]:
     """Grade ids of the test cells that use ``### AUTOTEST`` or ``### HASHED AUTOTEST`` lines."""
-    kernel = str((notebook.metadata.get("kernelspec") or {}).get("name", ""))
-    comment = _autotest_rules()[3].get(kernel, "#")
+    comment = _autotest_rules()[1].get(_kernel(notebook), "#")
     return {
         gid
         for cell in notebook.cells
@@ -312,56 +327,53 @@ def autotest_ids(notebook: NotebookNode) -> set[str]:
 
 
 def _autotest_template(
-    name: str, kernel: str, hashed: bool, found: Findings, folders: Sequence[Path], files: Mapping[str, bytes]
+    name: str, kernel: str, hashed: bool, found: Findings, folder: Path | None, files: Mapping[str, bytes]
 ) -> None:
-    """nbgrader instantiates AUTOTEST lines from autotests.yml: the notebook's folder, then the course root."""
+    """The autotests.yml nbgrader would expand the lines with must exist and serve the kernel."""
     import yaml
 
-    filename = _autotest_rules()[2]
-    if filename in files:
-        text: bytes | str = files[filename]
-        where = f"the data file {filename}"
+    if FILENAME in files:
+        text: bytes | str = files[FILENAME]
+        where = f"the data file {FILENAME}"
     else:
-        places = list(dict.fromkeys(folder.resolve() for folder in folders))
-        path = next((folder / filename for folder in places if (folder / filename).is_file()), None)
+        path = find_autotests(folder)
         if path is None:
-            looked = " or ".join(str(folder) for folder in places) or "the notebook's data files"
+            looked = ", ".join(str(place) for place in search_path(folder))
             found.error(
                 name,
-                f"AUTOTEST lines need {filename}, and there is none in {looked}",
-                f"put {filename} beside the notebook or in the course root (nbgrader's documentation has one)",
+                f"AUTOTEST lines need {FILENAME}, and there is none (looked in {looked})",
+                f"put {FILENAME} beside the notebook or in the course root (nbgrader's documentation has one)",
             )
             return
         text, where = path.read_bytes(), str(path)
     try:
         templates = yaml.safe_load(text)
     except yaml.YAMLError as error:
-        found.error(name, f"AUTOTEST templates in {where} are not valid YAML ({error})", f"fix the YAML of {filename}")
+        found.error(name, f"AUTOTEST templates in {where} are not valid YAML ({error})", f"fix the YAML of {FILENAME}")
         return
     section = templates.get(kernel) if isinstance(templates, dict) else None
-    needed = ["templates", "dispatch"] + (["hash"] if hashed else [])
+    needed = ["templates", "dispatch", "normalize", "check"] + (["hash"] if hashed else [])  # nbgrader reads these
     missing = needed if not isinstance(section, dict) else [key for key in needed if not section.get(key)]
     if missing:
         found.error(
             name,
             f"AUTOTEST templates in {where} have no {', '.join(missing)} for the kernel {kernel!r}",
-            f"add them under `{kernel}:` in {filename} (see nbgrader's documentation)",
+            f"add them under `{kernel}:` in {FILENAME} (see nbgrader's documentation)",
         )
 
 
-def _autotest(notebook: NotebookNode, found: Findings, folders: Sequence[Path], files: Mapping[str, bytes]) -> None:
-    delimiter, hashed_marker, _, comments = _autotest_rules()
-    cells = [(index, cell) for index, cell in enumerate(notebook.cells) if cell.cell_type == "code"]
-    triggering = [(index, cell) for index, cell in cells if delimiter in cell.source]
+def _autotest(notebook: NotebookNode, found: Findings, folder: Path | None, files: Mapping[str, bytes]) -> None:
+    hashed_marker, comments = _autotest_rules()
+    triggering = [(index, cell) for index, cell in enumerate(notebook.cells) if _mentions_autotest(cell)]
     if not triggering:
         return
     first = cell_name(triggering[0][1], triggering[0][0])
-    kernel = str((notebook.metadata.get("kernelspec") or {}).get("name", ""))
+    kernel = _kernel(notebook)
     comment = comments.get(kernel)
     if comment is None:
         found.error(
             first,
-            f"AUTOTEST: nbgrader cannot instantiate tests for the kernel {kernel!r}",
+            f"AUTOTEST: nbgrader cannot expand AUTOTEST lines for the kernel {kernel!r}",
             f"use a kernel nbgrader knows ({', '.join(sorted(comments))}) or write the tests out",
         )
         return
@@ -374,8 +386,8 @@ def _autotest(notebook: NotebookNode, found: Findings, folders: Sequence[Path], 
                 "an AUTOTEST line is outside an autograded test cell (nbgrader refuses it)",
                 "move the AUTOTEST lines into an autograded test cell",
             )
-        hashed = hashed or any(hashed_marker in line[: line.find(delimiter)] for line in lines)
-    _autotest_template(first, kernel, hashed, found, folders, files)
+        hashed = hashed or any(hashed_marker in line[: line.find(DELIMITER)] for line in lines)
+    _autotest_template(first, kernel, hashed, found, folder, files)
 
 
 # --- the whole notebook ---------------------------------------------------------------------------
@@ -385,17 +397,18 @@ def static_problems(
     notebook: NotebookNode,
     name: str,
     *,
-    folders: Sequence[Path] = (),
+    folder: Path | None = None,
     files: Mapping[str, bytes] | None = None,
 ) -> list[Problem]:
     """Metadata and structure checks that need no execution.
 
-    ``folders`` are where nbgrader would look for ``autotests.yml`` (the notebook's folder,
-    then the course root); ``files`` are the notebook's data files, checked first.
+    ``folder`` is where the notebook lives: ``autotests.yml`` is looked for there and in
+    the course root, as nbgrader looks (``autotest.search_path``), after the notebook's
+    data ``files``.
     """
     found = Findings(name)
     unusable = _metadata(notebook, found)
-    upgraded = upgrade_metadata(notebook)
+    upgraded = _upgraded_copy(notebook)
     seen: dict[str, int] = {}
     for index, cell in enumerate(upgraded.cells):
         name_, cell_role = cell_name(cell, index), role(cell)
@@ -421,7 +434,7 @@ def static_problems(
                 "with the stub",
                 "wrap only the reference answer in ### BEGIN SOLUTION / ### END SOLUTION",
             )
-    _autotest(upgraded, found, folders, files or {})
+    _autotest(upgraded, found, folder, files or {})
     if is_assignment(upgraded) and not any(role(cell) is Role.TEST for cell in upgraded.cells):
         by_hand = sum(points(cell) for cell in upgraded.cells if role(cell) in (Role.MANUAL, Role.TASK))
         found.note(

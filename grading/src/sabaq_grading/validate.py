@@ -26,12 +26,12 @@ from .static_checks import (
     Findings,
     Problem,
     Severity,
+    autotest_cells,
     autotest_ids,
     cell_name,
     is_assignment,
     region_problems,
     static_problems,
-    upgrade_metadata,
 )
 
 __all__ = [
@@ -46,10 +46,12 @@ __all__ = [
 ]
 
 Grade = Callable[[Any, Any], dict[str, Any]]
-AUTOTEST_HINT = (
-    "the grader runs the cell as written, where AUTOTEST lines are only comments: write the checks out "
-    "as asserts (nbgrader generate_assignment prints the ones it would make into its release)"
-)
+AUTOTEST_FIXES = {
+    "reference": "AUTOTEST expected values come from running the notebook when it is prepared: make the "
+    "expressions deterministic (no randomness, time or input)",
+    "blank": "AUTOTEST an expression of the answer (e.g. ### AUTOTEST squares(3)), not one the blank version "
+    "computes too",
+}
 
 
 def _unreadable(name: str, error: NotebookError) -> Problem:
@@ -63,7 +65,7 @@ def _release_problem(notebook: NotebookNode, name: str, error: NotebookError) ->
         region_problems(cell, cell_name(cell, index), found)
     blamed = next((problem for problem in found.problems if problem.is_error), None)
     return blamed or Problem(
-        name, "notebook", str(error), "use a Python kernel and check the solution and hidden-test regions"
+        name, "notebook", str(error), "fix what the message names, so nbgrader can make the student version"
     )
 
 
@@ -85,29 +87,24 @@ def _scored(report: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
     }
 
 
-def _graded_problems(assignment: Any, notebook: NotebookNode, grade: Grade, found: Findings) -> None:
-    from .release import student_notebook
-
-    autotests = autotest_ids(notebook)
+def _graded_problems(assignment: Any, source: NotebookNode, grade: Grade, found: Findings) -> None:
+    """Grade the reference, the blank student version and the stand-ins; ``source`` is as written."""
+    autotests = autotest_ids(source)
 
     def label(gid: str) -> str:
         return f"AUTOTEST cell '{gid}': " if gid in autotests else ""
 
-    reference = grade(assignment, notebook)
+    def fix(gid: str, check: str, default: str) -> str:
+        return AUTOTEST_FIXES[check] if gid in autotests else default
+
+    reference = grade(assignment, assignment.instructor)
     if reference.get("status") != "graded":
         error = reference.get("error") or {}
-        if error.get("kind") == "unsupported_metadata":
-            found.error(
-                "notebook",
-                f"the grader refuses the notebook's nbgrader metadata schema: {error.get('message', '')}",
-                "save the notebook with nbgrader 0.9 (metadata schema v3)",
-            )
-        else:
-            found.error(
-                "notebook",
-                f"the reference solution could not be graded: {error.get('message') or 'no reason given'}",
-                "run the notebook top to bottom in Jupyter and fix the error",
-            )
+        found.error(
+            "notebook",
+            f"the reference solution could not be graded: {error.get('message') or 'no reason given'}",
+            "run the notebook top to bottom in Jupyter and fix the error",
+        )
         return
     tests = _scored(reference)
     for gid, test in tests.items():
@@ -115,23 +112,21 @@ def _graded_problems(assignment: Any, notebook: NotebookNode, grade: Grade, foun
             found.error(
                 gid,
                 f"{label(gid)}the reference solution fails this test ({test.get('message') or 'no points'})",
-                "fix the solution or the test so the reference earns full marks",
+                fix(gid, "reference", "fix the solution or the test so the reference earns full marks"),
             )
     if not tests:
         return
-    blank = grade(assignment, student_notebook(notebook))
+    blank = grade(assignment, assignment.release)
     free = {gid for gid, test in _scored(blank).items() if float(test.get("points") or 0) > 0}
     for gid in (gid for gid in tests if gid in free):
         found.error(
             gid,
             f"{label(gid)}the blank student version earns points on this test",
-            AUTOTEST_HINT
-            if gid in autotests
-            else "make the test check the answer (the stub raises NotImplementedError)",
+            fix(gid, "blank", "make the test check the answer (the stub raises NotImplementedError)"),
         )
-    sources = {grade_id(cell): cell.source for cell in notebook.cells}
-    weak = _weak_tests(assignment, notebook, grade, [gid for gid, test in tests.items() if test.get("passed")], free)
-    for gid, stand_in in weak.items():
+    sources = {grade_id(cell): cell.source for cell in assignment.instructor.cells}
+    passing = [gid for gid, test in tests.items() if test.get("passed")]
+    for gid, stand_in in _weak_tests(assignment, grade, passing, free).items():
         found.add(
             stand_in.severity,
             gid,
@@ -140,29 +135,35 @@ def _graded_problems(assignment: Any, notebook: NotebookNode, grade: Grade, foun
         )
 
 
-def _weak_tests(
-    assignment: Any, notebook: NotebookNode, grade: Grade, passing: list[str], free: set[str]
-) -> dict[str, StandIn]:
+def _weak_tests(assignment: Any, grade: Grade, passing: list[str], free: set[str]) -> dict[str, StandIn]:
     """The first stand-in each test also passes for (tests the blank version passes are reported already)."""
     remaining = [gid for gid in passing if gid not in free]
     weak: dict[str, StandIn] = {}
-    if not has_code_answers(notebook):
+    if not has_code_answers(assignment.instructor):
         return weak
     for stand_in in STAND_INS:
         if not remaining:
             break
-        report = grade(assignment, stand_in_notebook(notebook, stand_in))
+        report = grade(assignment, stand_in_notebook(assignment.instructor, stand_in))
         fooled = {gid for gid, test in _scored(report).items() if test.get("passed")}
         weak.update((gid, stand_in) for gid in remaining if gid in fooled)
         remaining = [gid for gid in remaining if gid not in weak]
     return {gid: weak[gid] for gid in passing if gid in weak}
 
 
-def _autotest_folders(source: Any, course_root: Path | None) -> tuple[Path, ...]:
-    """Where nbgrader looks for autotests.yml: the notebook's folder, then the course root it runs in."""
-    if not isinstance(source, Path):
-        return ()
-    return (source.parent, course_root if course_root is not None else Path.cwd())
+def _preparation_problem(notebook: NotebookNode, name: str, error: NotebookError) -> Problem:
+    """The engine could not prepare the assignment: say where, as far as the error tells."""
+    from .autotest import AutotestError
+
+    if isinstance(error, AutotestError):
+        cells = autotest_cells(notebook)
+        return Problem(
+            name,
+            cells[0] if cells else "notebook",
+            str(error),
+            "run the notebook top to bottom, and keep AUTOTEST lines in autograded test cells",
+        )
+    return _release_problem(notebook, name, error)
 
 
 def assignment_problems(
@@ -171,37 +172,31 @@ def assignment_problems(
     *,
     name: str = "",
     files: Mapping[str, bytes] | None = None,
-    course_root: Path | None = None,
 ) -> list[Problem]:
     """All checks of one instructor notebook (a path, or notebook JSON with its data ``files``).
 
-    ``grade(assignment, submission)`` grades in the sandbox. Older nbgrader metadata is
-    upgraded before grading, as ``nbgrader update`` would. ``course_root`` is where
-    nbgrader runs, for finding ``autotests.yml`` (default: the current directory).
+    ``grade(assignment, submission)`` grades in the sandbox. The assignment is prepared as
+    the engine prepares it for grading (older metadata upgraded, AUTOTEST lines expanded).
     """
-    from .engine import Assignment, data_files
+    from .engine import Assignment
 
     name = name or str(source)
     try:
         notebook = read_notebook(source)
     except NotebookError as error:
         return [_unreadable(name, error)]
-    found = Findings(name, static_problems(notebook, name, folders=_autotest_folders(source, course_root), files=files))
+    folder = source.parent if isinstance(source, Path) else None
+    found = Findings(name, static_problems(notebook, name, folder=folder, files=files))
     if found.has_errors:
         return found.problems
     try:
-        if files is None and isinstance(source, Path):
-            files = data_files(source.parent)
+        assignment = Assignment.from_notebook(
+            source if isinstance(source, Path) else notebook, name=Path(name).stem, files=files
+        )
     except NotebookError as error:
-        found.error("notebook", str(error), "keep beside the notebook only the files its code reads")
+        found.problems.append(_preparation_problem(notebook, name, error))
         return found.problems
-    upgraded = upgrade_metadata(notebook)
-    try:
-        assignment = Assignment.from_notebook(upgraded, name=Path(name).stem, files=files)
-    except NotebookError as error:
-        found.problems.append(_release_problem(upgraded, name, error))
-        return found.problems
-    _graded_problems(assignment, upgraded, grade, found)
+    _graded_problems(assignment, notebook, grade, found)
     return found.problems
 
 
@@ -212,7 +207,7 @@ def lesson_problems(path: Path, run: Callable[[NotebookNode, Path], Any]) -> lis
         notebook = read_notebook(path)
     except NotebookError as error:
         return [_unreadable(name, error)]
-    found = Findings(name, static_problems(notebook, name, folders=(path.parent,)))
+    found = Findings(name, static_problems(notebook, name, folder=path.parent))
     result = run(notebook, path.parent)
     failed = False
     for cell_result in result.cells:
@@ -265,5 +260,5 @@ def validate_notebook(
     else:
         problems = static_problems(parsed, name, files=files)
         if not any(problem.is_error for problem in problems):
-            problems += release_problems(upgrade_metadata(parsed), name)
+            problems += release_problems(parsed, name)
     return problems if notes else [problem for problem in problems if problem.is_error]

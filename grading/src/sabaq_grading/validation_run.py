@@ -22,7 +22,6 @@ class _Target:
     kind: str  # "assignment" or "lesson"
     notebook: Path
     root: Path  # the course root, or the notebook's folder for a notebook given alone
-    in_course: bool
 
 
 def _targets(paths: list[Path]) -> list[_Target]:
@@ -33,7 +32,7 @@ def _targets(paths: list[Path]) -> list[_Target]:
             if not path.is_file():
                 raise CourseError(f"{path}: no such notebook")
             kind = "assignment" if is_assignment(read_notebook(path)) else "lesson"
-            targets.append(_Target(kind, path, path.parent, in_course=False))
+            targets.append(_Target(kind, path, path.parent))
             continue
         if not path.exists():
             raise CourseError(f"{path}: no such course directory")
@@ -42,7 +41,7 @@ def _targets(paths: list[Path]) -> list[_Target]:
             print(f"sabaq: skipping {path}: not a course directory or a notebook", file=sys.stderr)
             continue
         for course in find_courses(path):
-            targets.extend(_Target(item.kind, item.path, course.root, in_course=True) for item in course.items)
+            targets.extend(_Target(item.kind, item.path, course.root) for item in course.items)
     return targets
 
 
@@ -80,8 +79,7 @@ def validate_paths(paths: list[Path], settings: GradingSettings, *, quiet: bool 
 
         for target in tqdm(targets, desc="validating", unit="nb", file=sys.stderr, disable=quiet):
             if target.kind == "assignment":
-                course_root = target.root if target.in_course else None
-                found = assignment_problems(target.notebook, grade, course_root=course_root)
+                found = assignment_problems(target.notebook, grade)
             else:
                 found = lesson_problems(target.notebook, _lesson_runner(grader, target.root))
             problems.extend(sorted(found, key=lambda problem: not problem.is_error))
