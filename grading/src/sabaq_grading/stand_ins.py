@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 from nbformat import NotebookNode
 
+from .findings import Severity
 from .notebook import Role, role
-from .static_checks import Severity
 
 ANYTHING = '''
 class _SabaqAnything:

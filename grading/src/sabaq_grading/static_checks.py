@@ -4,70 +4,23 @@ Cell metadata goes through nbgrader's validator (``nbgrader.nbgraderformat``): a
 schema is upgraded as ``nbgrader update`` would (a note), a newer one is refused. Solution,
 hidden-test and mark-scheme regions are scanned line by line as nbgrader's preprocessors
 scan them, and ``### AUTOTEST`` lines are checked where ``nbgrader generate_assignment``
-would refuse them. An error makes an assignment unsound; a note does not.
+would refuse them (``autotest_checks``). An error makes an assignment unsound; a note does not.
 """
 
 from __future__ import annotations
 
 import copy
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal, TypeGuard
+from typing import Any, TypeGuard
 
 from nbformat import NotebookNode
 
-from .autotest import DELIMITER, FILENAME, find_autotests, search_path
+from .autotest_checks import autotest_problems
+from .findings import Findings, Problem, cell_name
 from .notebook import Role, grade_id, points, role
-
-Severity = Literal["error", "note"]
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One finding of ``sabaq validate``: where it is, what is wrong and how to fix it."""
-
-    notebook: str
-    cell: str  # grade id, "cell N", or "notebook" for the whole notebook
-    message: str
-    hint: str
-    severity: Severity = "error"
-
-    @property
-    def is_error(self) -> bool:
-        return self.severity == "error"
-
-    def __str__(self) -> str:
-        """One line: ``severity: notebook [cell]: message — fix: hint``."""
-        message, hint = " ".join(self.message.split()), " ".join(self.hint.split())
-        return f"{self.severity}: {self.notebook} [{self.cell}]: {message} — fix: {hint}"
-
-
-@dataclass
-class Findings:
-    """The problems of one notebook, in the order they were found."""
-
-    notebook: str
-    problems: list[Problem] = field(default_factory=list)
-
-    def add(self, severity: Severity, cell: str, message: str, hint: str) -> None:
-        self.problems.append(Problem(self.notebook, cell, message, hint, severity))
-
-    def error(self, cell: str, message: str, hint: str) -> None:
-        self.add("error", cell, message, hint)
-
-    def note(self, cell: str, message: str, hint: str) -> None:
-        self.add("note", cell, message, hint)
-
-    @property
-    def has_errors(self) -> bool:
-        return any(problem.is_error for problem in self.problems)
-
-
-def cell_name(cell: NotebookNode, index: int) -> str:
-    """How a problem names a cell: its grade id, else its position."""
-    return grade_id(cell) or f"cell {index + 1}"
 
 
 def is_assignment(notebook: NotebookNode) -> bool:
@@ -283,113 +236,6 @@ def region_problems(cell: NotebookNode, name: str, found: Findings) -> None:
             found.error(name, region.outside, region.fix)
 
 
-# --- AUTOTEST --------------------------------------------------------------------------------------
-
-
-@lru_cache(maxsize=1)
-def _autotest_rules() -> tuple[str, dict[str, str]]:
-    """nbgrader's HASHED marker and the comment marker of each kernel it can expand AUTOTEST lines for."""
-    from nbgrader.preprocessors import InstantiateTests
-
-    tests = InstantiateTests()
-    return tests.hashed_delimiter, dict(tests.comment_strs)
-
-
-def _kernel(notebook: NotebookNode) -> str:
-    return str((notebook.metadata.get("kernelspec") or {}).get("name", ""))
-
-
-def _autotest_lines(cell: NotebookNode, comment: str) -> list[str]:
-    """The lines nbgrader expands: comments holding the AUTOTEST delimiter, in code cells."""
-    if cell.cell_type != "code" or DELIMITER not in cell.source:
-        return []
-    return [line for line in cell.source.split("\n") if DELIMITER in line and line.strip().startswith(comment)]
-
-
-def _mentions_autotest(cell: NotebookNode) -> bool:
-    """nbgrader's trigger for expanding a notebook: a code cell that mentions the delimiter at all."""
-    return bool(cell.cell_type == "code" and DELIMITER in cell.source)
-
-
-def autotest_cells(notebook: NotebookNode) -> list[str]:
-    """Names of the cells that make nbgrader expand AUTOTEST lines."""
-    return [cell_name(cell, index) for index, cell in enumerate(notebook.cells) if _mentions_autotest(cell)]
-
-
-def autotest_ids(notebook: NotebookNode) -> set[str]:
-    """Grade ids of the test cells that use ``### AUTOTEST`` or ``### HASHED AUTOTEST`` lines."""
-    comment = _autotest_rules()[1].get(_kernel(notebook), "#")
-    return {
-        gid
-        for cell in notebook.cells
-        if role(cell) is Role.TEST and (gid := grade_id(cell)) and _autotest_lines(cell, comment)
-    }
-
-
-def _autotest_template(
-    name: str, kernel: str, hashed: bool, found: Findings, folder: Path | None, files: Mapping[str, bytes]
-) -> None:
-    """The autotests.yml nbgrader would expand the lines with must exist and serve the kernel."""
-    import yaml
-
-    if FILENAME in files:
-        text: bytes | str = files[FILENAME]
-        where = f"the data file {FILENAME}"
-    else:
-        path = find_autotests(folder)
-        if path is None:
-            looked = ", ".join(str(place) for place in search_path(folder))
-            found.error(
-                name,
-                f"AUTOTEST lines need {FILENAME}, and there is none (looked in {looked})",
-                f"put {FILENAME} beside the notebook or in the course root (nbgrader's documentation has one)",
-            )
-            return
-        text, where = path.read_bytes(), str(path)
-    try:
-        templates = yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        found.error(name, f"AUTOTEST templates in {where} are not valid YAML ({error})", f"fix the YAML of {FILENAME}")
-        return
-    section = templates.get(kernel) if isinstance(templates, dict) else None
-    needed = ["templates", "dispatch", "normalize", "check"] + (["hash"] if hashed else [])  # nbgrader reads these
-    missing = needed if not isinstance(section, dict) else [key for key in needed if not section.get(key)]
-    if missing:
-        found.error(
-            name,
-            f"AUTOTEST templates in {where} have no {', '.join(missing)} for the kernel {kernel!r}",
-            f"add them under `{kernel}:` in {FILENAME} (see nbgrader's documentation)",
-        )
-
-
-def _autotest(notebook: NotebookNode, found: Findings, folder: Path | None, files: Mapping[str, bytes]) -> None:
-    hashed_marker, comments = _autotest_rules()
-    triggering = [(index, cell) for index, cell in enumerate(notebook.cells) if _mentions_autotest(cell)]
-    if not triggering:
-        return
-    first = cell_name(triggering[0][1], triggering[0][0])
-    kernel = _kernel(notebook)
-    comment = comments.get(kernel)
-    if comment is None:
-        found.error(
-            first,
-            f"AUTOTEST: nbgrader cannot expand AUTOTEST lines for the kernel {kernel!r}",
-            f"use a kernel nbgrader knows ({', '.join(sorted(comments))}) or write the tests out",
-        )
-        return
-    hashed = False
-    for index, cell in triggering:
-        lines = _autotest_lines(cell, comment)
-        if lines and role(cell) is not Role.TEST:
-            found.error(
-                cell_name(cell, index),
-                "an AUTOTEST line is outside an autograded test cell (nbgrader refuses it)",
-                "move the AUTOTEST lines into an autograded test cell",
-            )
-        hashed = hashed or any(hashed_marker in line[: line.find(DELIMITER)] for line in lines)
-    _autotest_template(first, kernel, hashed, found, folder, files)
-
-
 # --- the whole notebook ---------------------------------------------------------------------------
 
 
@@ -434,7 +280,7 @@ def static_problems(
                 "with the stub",
                 "wrap only the reference answer in ### BEGIN SOLUTION / ### END SOLUTION",
             )
-    _autotest(upgraded, found, folder, files or {})
+    autotest_problems(upgraded, found, folder, files or {})
     if is_assignment(upgraded) and not any(role(cell) is Role.TEST for cell in upgraded.cells):
         by_hand = sum(points(cell) for cell in upgraded.cells if role(cell) in (Role.MANUAL, Role.TASK))
         found.note(

@@ -1,7 +1,7 @@
 """``sabaq validate``: prove an assignment sound before students see it.
 
 First the checks that need no execution (``static_checks``: nbgrader metadata, grade ids,
-points, marked regions, AUTOTEST lines), then gradings in the sandbox: the reference
+points, marked regions; ``autotest_checks``: AUTOTEST lines), then gradings in the sandbox: the reference
 solution must earn full marks, the blank student version must earn zero on autograded
 tests, and no test may pass when every answer is replaced by a trivial stand-in
 (``stand_ins``). Lessons must execute without error.
@@ -19,20 +19,12 @@ from typing import Any
 
 from nbformat import NotebookNode
 
+from .autotest_checks import autotest_cells, autotest_ids
 from .errors import NotebookError
+from .findings import Findings, Problem, Severity, cell_name
 from .notebook import grade_id, read_notebook
 from .stand_ins import STAND_INS, StandIn, has_code_answers, stand_in_notebook
-from .static_checks import (
-    Findings,
-    Problem,
-    Severity,
-    autotest_cells,
-    autotest_ids,
-    cell_name,
-    is_assignment,
-    region_problems,
-    static_problems,
-)
+from .static_checks import is_assignment, region_problems, static_problems
 
 __all__ = [
     "Problem",
