@@ -164,11 +164,14 @@ def assignment_problems(
     *,
     name: str = "",
     files: Mapping[str, bytes] | None = None,
+    header: Path | None = None,
+    footer: Path | None = None,
 ) -> list[Problem]:
     """All checks of one instructor notebook (a path, or notebook JSON with its data ``files``).
 
     ``grade(assignment, submission)`` grades in the sandbox. The assignment is prepared as
-    the engine prepares it for grading (older metadata upgraded, AUTOTEST lines expanded).
+    the engine prepares it for grading (older metadata upgraded, AUTOTEST lines expanded,
+    the course's ``header`` and ``footer`` cells around it, as its students get it).
     """
     from .engine import Assignment
 
@@ -183,7 +186,11 @@ def assignment_problems(
         return found.problems
     try:
         assignment = Assignment.from_notebook(
-            source if isinstance(source, Path) else notebook, name=Path(name).stem, files=files
+            source if isinstance(source, Path) else notebook,
+            name=Path(name).stem,
+            files=files,
+            header=header,
+            footer=footer,
         )
     except NotebookError as error:
         found.problems.append(_preparation_problem(notebook, name, error))

@@ -22,6 +22,8 @@ class _Target:
     kind: str  # "assignment" or "lesson"
     notebook: Path
     root: Path  # the course root, or the notebook's folder for a notebook given alone
+    header: Path | None = None  # the course's header and footer notebooks (course.toml)
+    footer: Path | None = None
 
 
 def _targets(paths: list[Path]) -> list[_Target]:
@@ -41,7 +43,9 @@ def _targets(paths: list[Path]) -> list[_Target]:
             print(f"sabaq: skipping {path}: not a course directory or a notebook", file=sys.stderr)
             continue
         for course in find_courses(path):
-            targets.extend(_Target(item.kind, item.path, course.root) for item in course.items)
+            targets.extend(
+                _Target(item.kind, item.path, course.root, course.header, course.footer) for item in course.items
+            )
     return targets
 
 
@@ -79,7 +83,7 @@ def validate_paths(paths: list[Path], settings: GradingSettings, *, quiet: bool 
 
         for target in tqdm(targets, desc="validating", unit="nb", file=sys.stderr, disable=quiet):
             if target.kind == "assignment":
-                found = assignment_problems(target.notebook, grade)
+                found = assignment_problems(target.notebook, grade, header=target.header, footer=target.footer)
             else:
                 found = lesson_problems(target.notebook, _lesson_runner(grader, target.root))
             problems.extend(sorted(found, key=lambda problem: not problem.is_error))

@@ -56,7 +56,9 @@ def save_studio(block: Any, data: Any) -> dict[str, Any] | Response:
         problems = prepared.get("problems") or []
         if problems or not isinstance(prepared.get("student"), dict):
             lines = [
-                f"{p.get('message', '')}" + (f" ({p['hint']})" if p.get("hint") else "")
+                (f"[{p['cell']}] " if p.get("cell") else "")
+                + f"{p.get('message', '')}"
+                + (f" ({p['hint']})" if p.get("hint") else "")
                 for p in problems
                 if isinstance(p, dict)
             ]
