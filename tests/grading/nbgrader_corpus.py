@@ -44,7 +44,7 @@ import time
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -87,6 +87,7 @@ class Submission:
     updated: bool = False  # ``nbgrader update`` runs on it first, as the nbgrader test does
     files: Files = field(default_factory=dict)  # beside the notebook; nbgrader sees them, sabaq grades the notebook
     asserted: float | Literal["graded", "refused"] | None = None  # what nbgrader's own test asserts of it
+    differs: str = ""  # why sabaq refuses, on purpose, what nbgrader grades (it must then report an error)
 
 
 @dataclass(frozen=True)
@@ -273,7 +274,14 @@ SCENARIOS: tuple[Scenario, ...] = (
         "update-newer",
         AUTOGRADE + "test_update_newer, test_update_newer_single_notebook (foo-blank: the blank resubmission)",
         TEST,
-        (sub("foo", TEST), sub("foo-blank", Blank())),
+        (
+            sub("foo", TEST),
+            replace(
+                sub("foo-blank", Blank()),
+                differs="an empty notebook: nbgrader scores it 0 and leaves every cell to a tutor although nothing "
+                "ran; sabaq reports wrong_assignment so the learner is told to submit the assignment's notebook",
+            ),
+        ),
     ),
     Scenario(
         "clear-metadata",
@@ -924,6 +932,9 @@ def disagreements(outcome: Outcome) -> list[str]:
         if handled_refusal(outcome):
             return []
         return [f"nbgrader refused it, but sabaq {_status(report)} without a metadata schema warning"]
+    deliberate = next((x.differs for x in outcome.scenario.students if x.student == outcome.student), "")
+    if deliberate:
+        return [] if report.get("status") == "error" else [f"sabaq should refuse it on purpose ({deliberate})"]
     if report.get("status") != "graded":
         return [f"nbgrader graded it {_show(theirs.score)}/{_show(theirs.max_score)}, but sabaq {_status(report)}"]
     problems = []
@@ -1009,12 +1020,14 @@ def summary(corpus: Corpus) -> str:
     outcomes = list(corpus.outcomes.values())
     graded = [o for o in outcomes if not o.nbgrader.refused]
     refused = [o for o in outcomes if o.nbgrader.refused]
-    agree = [o for o in graded if not disagreements(o)]
+    deliberate = [o for o in graded if any(x.differs for x in o.scenario.students if x.student == o.student)]
+    agree = [o for o in graded if not disagreements(o) and o not in deliberate]
     handled = [o for o in refused if not disagreements(o)]
     lines = [
         f"nbgrader corpus: {len({o.scenario.name for o in outcomes})} scenarios, {len(outcomes)} submissions, "
         f"graded in {corpus.seconds:.1f} s (both graders)",
-        f"agree on every cell, where nbgrader gave a score: {len(agree)}/{len(graded)}",
+        f"agree on every cell, where nbgrader gave a score: {len(agree)}/{len(graded) - len(deliberate)}"
+        + (f" (and {len(deliberate)} refused on purpose, as documented)" if deliberate else ""),
         f"nbgrader refusals handled (sabaq error or schema warning): {len(handled)}/{len(refused)}",
     ]
     differing = [o for o in outcomes if disagreements(o)]

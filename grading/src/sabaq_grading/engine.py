@@ -23,7 +23,14 @@ from nbformat import NotebookNode
 from .autotest import expand_autotests, has_autotests
 from .errors import NotebookError
 from .metadata_schema import UnsupportedMetadata, upgrade_metadata
-from .notebook import NotebookTooLarge, max_score, notebook_checksum, read_notebook
+from .notebook import (
+    NotebookTooLarge,
+    check_python_kernel,
+    kernel_name,
+    max_score,
+    notebook_checksum,
+    read_notebook,
+)
 from .plan import WrongAssignment, build_plan
 from .release import student_notebook, with_header_footer
 from .report import error_report, graded_report
@@ -97,6 +104,7 @@ class Assignment:
             if files is None:
                 files = data_files(instructor.parent)
         label = name or "the assignment"
+        check_python_kernel(notebook, label)
         warnings = upgrade_metadata(notebook, name=label)
         if has_autotests(notebook):
             if folder is None:
@@ -219,6 +227,8 @@ class Grader:
             notebook = read_notebook(submission, max_bytes=self.settings.max_notebook_bytes)
             if notebook is submission:
                 notebook = copy.deepcopy(notebook)
+            if kernel_name(assignment.instructor) is None:  # else the assignment's kernel is used, as nbgrader's
+                check_python_kernel(notebook, "the submission")  # OverwriteKernelspec does
             upgraded = upgrade_metadata(notebook, name="the submission")
             plan = build_plan(assignment.instructor, assignment.release, notebook)
         except NotebookTooLarge as error:

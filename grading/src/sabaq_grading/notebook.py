@@ -205,6 +205,34 @@ def hidden_line_numbers(source: str) -> frozenset[int]:
     return frozenset(hidden)
 
 
+PYTHON_KERNELS = frozenset({"python", "python3"})
+
+
+def kernel_name(notebook: NotebookNode) -> str | None:
+    """The kernel the notebook asks for, or None when it names none."""
+    spec = notebook.get("metadata", {}).get("kernelspec")
+    name = spec.get("name") if isinstance(spec, dict) else None
+    return name if isinstance(name, str) and name else None
+
+
+def check_python_kernel(notebook: NotebookNode, name: str) -> None:
+    """Refuse a notebook written for another language: the sandbox runs Python, as nbgrader's kernel would.
+
+    A kernel named ``python``/``python3``, or whose kernelspec says its language is Python,
+    passes; so does a notebook that names no kernel.
+    """
+    kernel = kernel_name(notebook)
+    if kernel is None or kernel in PYTHON_KERNELS:
+        return
+    spec = notebook.metadata.get("kernelspec", {})
+    if str(spec.get("language", "")).lower() == "python":
+        return
+    raise NotebookError(
+        f"{name} asks for the Jupyter kernel {kernel!r}; Sabaq grades Python notebooks only "
+        f"(nbgrader would fail with 'No such kernel'); save it with a Python 3 kernel"
+    )
+
+
 def normalized(source: str) -> str:
     """Source with trailing spaces and blank lines removed, for matching cells."""
     return "\n".join(line.rstrip() for line in source.strip().splitlines())

@@ -152,6 +152,8 @@ def build_plan(instructor: NotebookNode, release: NotebookNode, submission: Note
     """The cells to run for ``submission``, in the instructor's order, and what each test is worth."""
     plan = Plan()
     rcells, scells = release.cells, submission.cells
+    if not scells and rcells:  # nbgrader would "grade" it, leaving every cell to a tutor: say what it is
+        raise WrongAssignment("the submission has no cells: it is an empty notebook; submit this assignment's notebook")
     matched = _match(rcells, scells, plan)
 
     # Student cells nobody claimed run after the cell that precedes them in the submission.
