@@ -19,6 +19,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from sabaq_grading.autotest import AutotestError
 from sabaq_grading.engine import Assignment, Grader, GradingSettings
+from sabaq_grading.errors import NotebookError
 from sabaq_grading.metadata_schema import UnsupportedMetadata
 from sabaq_grading.report import BLANK_ANSWER, HIDDEN_FAILURE, STDERR_FAILURE, validate_report
 from sabaq_grading.sandbox import Cell, Limits, sandbox_available
@@ -561,3 +562,41 @@ def test_an_error_raised_from_a_visible_line_does_not_leak_hidden_constants(
     assert hidden["message"] == 'This check failed: assert f(2) == 4, "f(2) should be 4"\nValueError'
     assert "output" not in hidden
     assert SECRET not in json.dumps(report)
+
+
+# --- kernels ------------------------------------------------------------------------------------------
+
+
+def _with_kernel(nb: NotebookNode, name: str | None, language: str = "") -> NotebookNode:
+    nb = copy.deepcopy(nb)
+    if name is None:
+        nb.metadata.pop("kernelspec", None)
+    else:
+        nb.metadata["kernelspec"] = {"name": name, "display_name": name, **({"language": language} if language else {})}
+    return nb
+
+
+def test_an_assignment_for_another_language_is_refused() -> None:
+    source = notebook(answer("a", "a = 5"), check("test-a", "assert a == 5"))
+    with pytest.raises(NotebookError, match="kernel 'ir'"):
+        Assignment.from_notebook(_with_kernel(source, "ir"))
+    for name, language in (("python", ""), ("python3", ""), ("my-env", "python")):  # Python kernels pass
+        Assignment.from_notebook(_with_kernel(source, name, language))
+
+
+def test_the_assignments_kernel_wins_over_the_submissions(grader: Grader) -> None:
+    source = notebook(answer("a", "a = 5"), check("test-a", "assert a == 5"))
+    named = Assignment.from_notebook(_with_kernel(source, "python3"))
+    submission = _with_kernel(submit(named, {"a": "a = 5"}), "blarg")
+    assert grade(grader, named, submission)["score"] == 1.0  # nbgrader's OverwriteKernelspec
+    unnamed = Assignment.from_notebook(_with_kernel(source, None))
+    report = grade(grader, unnamed, _with_kernel(submit(unnamed, {"a": "a = 5"}), "blarg"))
+    assert report["status"] == "error" and report["error"]["kind"] == "invalid_notebook"
+    assert "'blarg'" in report["error"]["message"]
+
+
+def test_an_empty_submission_is_the_wrong_notebook(grader: Grader) -> None:
+    assignment = Assignment.from_notebook(notebook(answer("a", "a = 5"), check("test-a", "assert a == 5")))
+    report = grade(grader, assignment, new_notebook())
+    assert report["status"] == "error" and report["error"]["kind"] == "wrong_assignment"
+    assert "empty notebook" in report["error"]["message"]
