@@ -19,3 +19,13 @@ def call(block: Any, handler: str, data: Any = None, *, body: bytes | None = Non
     except ValueError:
         decoded = response.body
     return response.status_code, decoded
+
+
+def init_args(page: str) -> Any:
+    """The block's init arguments in a rendered ``page`` (they travel base64-encoded)."""
+    import base64
+    import re
+
+    found = re.search(r'"encoded": "([A-Za-z0-9+/=]+)"', page)
+    assert found, "no base64-encoded init arguments in the page"
+    return json.loads(base64.b64decode(found.group(1)))

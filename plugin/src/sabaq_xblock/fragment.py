@@ -1,7 +1,15 @@
-"""Fragments for the student, author and Studio views."""
+"""Fragments for the student, author and Studio views.
+
+Init arguments travel base64-encoded: runtimes write them into a ``<script>``
+element as plain JSON (the workbench and the LMS do not escape ``</script>``),
+and they carry learner text (drafts). Base64 has no character that markup or a
+script parser gives meaning to.
+"""
 
 from __future__ import annotations
 
+import base64
+import html
 import json
 from typing import Any
 
@@ -25,7 +33,8 @@ def student_fragment(block: Any) -> Fragment:
     if not block.student_notebook:
         t = i18n.translator(language)
         frag.add_content(
-            f'<div class="{views.ROOT_CLASS}"><p>{t(i18n.ERROR_MESSAGES["no_notebook"])}</p></div>'
+            f'<div class="{views.ROOT_CLASS}">'
+            f'<p>{html.escape(t(i18n.ERROR_MESSAGES["no_notebook"]))}</p></div>'
         )
         return frag
     digest = nbmod.content_hash(block.student_notebook)
@@ -50,7 +59,7 @@ def student_fragment(block: Any) -> Fragment:
     kinds = widgets.hosted_kinds()
     frag.initialize_js(
         "SabaqNotebookBlock",
-        {
+        init_args({
             "strings": i18n.ui_strings(language),
             "drafts": {k: v for k, v in dict(block.drafts).items() if k in answers},
             "has_answers": bool(answers),
@@ -58,7 +67,7 @@ def student_fragment(block: Any) -> Fragment:
             "widget_kinds": {k: list(v) for k, v in kinds.items()},
             "language": language,
             "staff": staff,
-        },
+        }),
     )
     return frag
 
@@ -81,7 +90,7 @@ def studio_fragment(block: Any) -> Fragment:
     frag.add_css_url(_url(block, "css/notebook.css"))
     frag.add_javascript_url(_url(block, "js/studio.js"))
     frag.initialize_js("SabaqNotebookStudio", {"strings": {"saved": i18n.translator(language)(
-        i18n.UI_STRINGS["saved"])}})
+        i18n.UI_STRINGS["saved"])}})  # no learner text: plain JSON is safe here
     return frag
 
 
@@ -97,5 +106,7 @@ def widget_asset(kind: str, ext: str) -> tuple[bytes, str] | None:
     return css.encode("utf-8"), "text/css"
 
 
-def dumps(value: Any) -> str:
-    return json.dumps(value)
+def init_args(values: dict[str, Any]) -> dict[str, str]:
+    """``values`` as ``{"encoded": base64 of ASCII JSON}``, for ``notebook.js`` to decode."""
+    text = json.dumps(values, ensure_ascii=True)
+    return {"encoded": base64.b64encode(text.encode("ascii")).decode("ascii")}

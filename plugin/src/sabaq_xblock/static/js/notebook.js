@@ -1,8 +1,13 @@
 /* Student view of the sabaq_notebook XBlock: editors with drafts, submission,
  * live status, feedback, maths and widgets. All text comes translated from the
- * server; all notebook content arrives sanitized and is never injected as HTML here. */
-function SabaqNotebookBlock(runtime, element, args) {
+ * server; all notebook content arrives sanitized and is never injected as HTML here.
+ * Everything else (drafts, messages, test output, learner names) is set as text only:
+ * textContent or a form value, never innerHTML. */
+function SabaqNotebookBlock(runtime, element, initArgs) {
   "use strict";
+  // The init arguments arrive as base64 JSON (fragment.py): runtimes print them unescaped.
+  var args = initArgs && typeof initArgs.encoded === "string"
+    ? JSON.parse(window.atob(initArgs.encoded)) : {};
   var wrapper = element.jquery ? element[0] : element;
   var root = wrapper.querySelector(".sabaq-notebook") || wrapper;
   var strings = args.strings || {};
