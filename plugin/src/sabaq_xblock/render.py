@@ -4,7 +4,8 @@ The structure (cell wrappers, answer editors, widget placeholders) is ours and
 escaped; everything that comes from the notebook and may hold markup (Markdown,
 HTML outputs) goes through nh3 with a small allow-list, so no notebook content
 can run script in the page. Maths is left as escaped TeX in ``.sabaq-math``
-elements for the vendored KaTeX to typeset in the browser.
+elements for the vendored KaTeX to typeset in the browser. A cell that shows a
+quiz widget shows the widget only: its source states the answer key.
 
 Rendered lessons are cached by the content hash of the notebook: an in-process
 LRU and, when Django is configured, its default cache as a second level.
@@ -21,7 +22,7 @@ from typing import Any
 
 from . import notebook as nbmod
 
-RENDERER_VERSION = "2"
+RENDERER_VERSION = "3"
 
 _TAGS = {
     "a", "abbr", "b", "blockquote", "br", "caption", "code", "dd", "del", "details", "div",
@@ -38,6 +39,7 @@ _ATTRIBUTES = {
     "th": {"colspan", "rowspan", "align", "scope"},
     "ol": {"start"},
 }
+_WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 _IMAGE_MIME = ("image/png", "image/jpeg", "image/gif", "image/svg+xml", "image/webp")
 _MATH = re.compile(
     r"(?<!\\)\$\$(.+?)(?<!\\)\$\$|\\\[(.+?)\\\]|\\\((.+?)\\\)|(?<![\\$])\$(?!\s)([^$\n]+?)(?<![\s\\])\$",
@@ -149,7 +151,7 @@ def render_output(output: dict[str, Any]) -> str:
     data = output.get("data")
     if not isinstance(data, dict):
         return ""
-    widget = data.get("application/vnd.jupyter.widget-view+json")
+    widget = data.get(_WIDGET_VIEW)
     if isinstance(widget, dict) and isinstance(widget.get("model_id"), str):
         model_id = html.escape(widget["model_id"])
         return f'<div class="sabaq-widget-view" data-model-id="{model_id}"></div>'
@@ -182,11 +184,39 @@ def _answer_editor(cell: dict[str, Any], grade_id: str, index: int) -> str:
     )
 
 
+def _keyless_widgets(nb: nbmod.Notebook) -> set[str]:
+    """Model ids of the lesson's widgets that carry no answer key (not quizzes)."""
+    try:
+        from sabaq_widgets.scoring import KINDS, WIDGET_STATE_MIME
+    except ImportError:
+        return set()
+    widgets = (nb.get("metadata") or {}).get("widgets") or {}
+    models = (widgets.get(WIDGET_STATE_MIME) or {}).get("state") or {}
+    return {
+        model_id
+        for model_id, model in models.items()
+        if isinstance(model, dict)
+        and isinstance(model.get("state"), dict)
+        and model["state"].get("kind") not in KINDS
+    }
+
+
+def _shows_quiz(cell: nbmod.Cell, keyless: set[str]) -> bool:
+    """Whether ``cell`` displays a widget that may be a quiz (any not known to be keyless)."""
+    for output in cell.get("outputs") or []:
+        data = output.get("data") if isinstance(output, dict) else None
+        view = data.get(_WIDGET_VIEW) if isinstance(data, dict) else None
+        if isinstance(view, dict) and view.get("model_id") not in keyless:
+            return True
+    return False
+
+
 def render_notebook(nb: nbmod.Notebook) -> str:
     """The whole lesson as one sanitized HTML fragment (no interface strings)."""
     language = str(
         (nb.get("metadata", {}).get("kernelspec") or {}).get("language") or "python"
     )
+    keyless = _keyless_widgets(nb)
     parts = ['<div class="sabaq-lesson">']
     for index, cell in enumerate(nb.get("cells", [])):
         meta = nbmod.nbgrader(cell)
@@ -203,7 +233,8 @@ def render_notebook(nb: nbmod.Notebook) -> str:
         elif kind == "code":
             code = nbmod.strip_protected(nbmod.source(cell))
             jupyter = (cell.get("metadata") or {}).get("jupyter") or {}
-            if code.strip() and not (isinstance(jupyter, dict) and jupyter.get("source_hidden")):
+            hidden = isinstance(jupyter, dict) and jupyter.get("source_hidden")
+            if code.strip() and not hidden and not _shows_quiz(cell, keyless):
                 parts.append(f'<div class="sabaq-input">{highlight(code, language)}</div>')
             outputs = [render_output(o) for o in cell.get("outputs", []) if isinstance(o, dict)]
             if any(outputs):

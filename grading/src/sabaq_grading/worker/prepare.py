@@ -5,7 +5,8 @@ state, which is right for the notebook a student downloads to work on, but a
 lesson page also needs the instructor's outputs of ordinary (non-nbgrader)
 cells: plots, tables, widget views. Those are copied back (the release keeps
 the cell sequence one to one), and the widget state comes back with its answer
-keys stripped by ``sabaq_widgets.scoring.strip_keys``.
+keys stripped by ``sabaq_widgets.scoring.strip_keys``. A cell that shows a quiz
+keeps its output but loses its source, which states the answer key.
 """
 
 from __future__ import annotations
@@ -13,11 +14,19 @@ from __future__ import annotations
 import json
 from typing import Any
 
+VIEW_MIME = "application/vnd.jupyter.widget-view+json"
+
 
 def _nbgrader(cell: dict[str, Any]) -> dict[str, Any]:
     meta = cell.get("metadata") or {}
     value = meta.get("nbgrader") if isinstance(meta, dict) else None
     return value if isinstance(value, dict) else {}
+
+
+def _shown_models(cell: dict[str, Any]) -> set[str]:
+    outputs = [o for o in cell.get("outputs") or [] if isinstance(o, dict)]
+    views = (o["data"].get(VIEW_MIME) for o in outputs if isinstance(o.get("data"), dict))
+    return {v["model_id"] for v in views if isinstance(v, dict) and isinstance(v.get("model_id"), str)}
 
 
 def page_notebook(instructor: dict[str, Any]) -> dict[str, Any]:
@@ -29,14 +38,16 @@ def page_notebook(instructor: dict[str, Any]) -> dict[str, Any]:
     try:
         from sabaq_widgets.scoring import strip_keys
 
-        keyless, _keys = strip_keys(instructor)
+        keyless, keys = strip_keys(instructor)
     except ImportError:  # no widgets package: no widget state on the page
-        keyless = {"cells": instructor.get("cells", []), "metadata": {}}
+        keyless, keys = {"cells": instructor.get("cells", []), "metadata": {}}, {}
     source_cells = keyless.get("cells", [])
     if len(source_cells) == len(released["cells"]):
         for ours, theirs in zip(released["cells"], source_cells, strict=True):
             if ours.get("cell_type") == "code" and not _nbgrader(theirs):
                 ours["outputs"] = json.loads(json.dumps(theirs.get("outputs", [])))
+                if _shown_models(ours) & set(keys):
+                    ours["source"] = ""
     widgets = (keyless.get("metadata") or {}).get("widgets")
     if widgets:
         released["metadata"]["widgets"] = widgets
