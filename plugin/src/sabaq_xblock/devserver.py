@@ -4,8 +4,10 @@
 settings: a ``settings`` service that serves ``XBLOCK_SETTINGS`` (built from
 ``SABAQ_*`` environment variables), a ``user`` service in which workbench users
 whose name starts with ``staff`` are course staff, and the request's language
-from ``Accept-Language`` (English or Urdu). Not for production: the LMS brings
-its own services.
+from ``Accept-Language`` (English or Urdu). Learners and visitors reach only
+what a learner may see: the demo's own URLs (``devurls``) and templates, no
+debug pages, CSRF checks on every handler but the grader's signed callback.
+Not for production: the LMS brings its own services.
 """
 
 from __future__ import annotations
@@ -21,7 +23,8 @@ LANGUAGE_CODE = "en"
 MIDDLEWARE = [*MIDDLEWARE]
 MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.common.CommonMiddleware"),
                   "django.middleware.locale.LocaleMiddleware")
-MIDDLEWARE.insert(0, "sabaq_xblock.devservices.ThirdPartyHandlerCsrfExempt")
+ROOT_URLCONF = "sabaq_xblock.devurls"
+DEBUG = False  # Django's debug pages show settings and the locals of every frame
 XBLOCK_SETTINGS = {
     "sabaq_notebook": {
         key.removeprefix("SABAQ_"): value
@@ -38,5 +41,8 @@ WORKBENCH = {
     },
 }
 
-TEMPLATES = [{**TEMPLATES[0], "DIRS": [str(Path(__file__).parent / "devtemplates"),
-                                        *TEMPLATES[0]["DIRS"]]}]
+TEMPLATES = [{
+    **TEMPLATES[0],
+    "DIRS": [str(Path(__file__).parent / "devtemplates"), *TEMPLATES[0]["DIRS"]],
+    "OPTIONS": {**TEMPLATES[0].get("OPTIONS", {}), "debug": False},
+}]
