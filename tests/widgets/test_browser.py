@@ -46,6 +46,7 @@ def test_multiple_choice_mouse(guarded: Any, static_site: Any) -> None:
     page.get_by_role("button", name="Check").click()
     status = root.get_by_role("status")
     assert "Try again" in status.inner_text() and "No: it only falls." in status.inner_text()
+    assert "Infections peak" not in status.inner_text(), "the explanation waits for the right answer"
     page.get_by_text("infected", exact=True).click()  # the label toggles its radio
     page.get_by_role("button", name="Check").click()
     assert "Correct" in status.inner_text()
@@ -121,7 +122,63 @@ def test_student_page_defers_to_the_host(guarded: Any, static_site: Any) -> None
     response = page.evaluate(
         "(id) => document.getElementById('root-mc-student').sabaqWidgetManager.get_model(id)"
         ".then((m) => [m.get('response'), m.get('attempts')])", mc.model_id)
-    assert response == [{"selected": [1]}, 1]
+    assert response == [{"selected": [1]}, 0], "without a key the host counts attempts, not the page"
+    _clean(guarded)
+
+
+def test_attempts_run_out_and_then_the_explanation_shows(guarded: Any, static_site: Any) -> None:
+    mc = MultipleChoice("Which curve falls first?", ["infected", "susceptible", "recovered"], answer=1,
+                        explanation="S only falls.", max_attempts=2)
+    page = _open(guarded, static_site, "mc-limit", [mc])
+    root = page.locator(".sabaq-mc")
+    status = root.get_by_role("status")
+    check = root.get_by_role("button", name="Check")
+    assert "Attempts: 0 of 2" in root.inner_text()
+    page.get_by_label("infected").check()
+    check.click()
+    assert "Try again" in status.inner_text() and "S only falls." not in status.inner_text()
+    assert "Attempts: 1 of 2" in root.inner_text() and check.is_enabled()
+    page.get_by_label("recovered").check()
+    check.click()
+    assert "Not correct" in status.inner_text() and "Try again" not in status.inner_text()
+    assert "Explanation: S only falls." in status.inner_text()
+    assert "You have used all your attempts." in status.inner_text()
+    assert "Attempts: 2 of 2" in root.inner_text() and check.is_disabled()
+    guarded.shot("multiple_choice_attempts_used", root)
+    _clean(guarded)
+
+
+def test_numeric_hint_after_a_wrong_answer(guarded: Any, static_site: Any) -> None:
+    num = NumericAnswer("R0 when beta = 0.5 and gamma = 0.2?", 2.5, abs_tol=0.05,
+                        hint="Divide beta by gamma.", explanation="R0 = 0.5 / 0.2 = 2.5.")
+    page = _open(guarded, static_site, "numeric-hint", [num])
+    status = page.locator(".sabaq-numeric [role=status]")
+    assert "Divide beta" not in status.inner_text()
+    page.get_by_label("R0 when beta = 0.5 and gamma = 0.2?").fill("0.1")
+    page.keyboard.press("Enter")
+    assert "Hint: Divide beta by gamma." in status.inner_text()
+    assert "0.5 / 0.2" not in status.inner_text()
+    page.get_by_label("R0 when beta = 0.5 and gamma = 0.2?").fill("2.5")
+    page.keyboard.press("Enter")
+    assert "Explanation: R0 = 0.5 / 0.2 = 2.5." in status.inner_text() and "Hint" not in status.inner_text()
+    guarded.shot("numeric_hint", page.locator(".sabaq-numeric"))
+    _clean(guarded)
+
+
+def test_a_refused_check_is_shown(guarded: Any, static_site: Any) -> None:
+    num = NumericAnswer("Q?", 1.0, max_attempts=1)
+    page = _open(guarded, static_site, "refused", [num], keep_keys=False)
+    page.get_by_label("Q?").fill("2")
+    page.keyboard.press("Enter")
+    status = page.locator(".sabaq-numeric [role=status]")
+    assert "Answer saved" in status.inner_text()
+    # The scorer (a kernel or an LMS) refuses with a custom message; the widget says why.
+    page.evaluate(
+        "(id) => document.getElementById('root-refused').sabaqWidgetManager.get_model(id)"
+        ".then((m) => m.trigger('msg:custom', {event: 'refused', reason: 'no_attempts'}, []))",
+        num.model_id)
+    page.wait_for_function(
+        "document.querySelector('.sabaq-numeric [role=status]').textContent.includes('used all your')")
     _clean(guarded)
 
 
@@ -360,4 +417,43 @@ def test_browser_scoring_matches_server_scoring(guarded: Any, static_site: Any) 
         expected = score_answer(kind, answer, key)
         assert (got["correct"], got["fraction"], got["feedback"]) == (
             expected.correct, expected.fraction, expected.feedback), (kind, answer, key)
+    _clean(guarded)
+
+
+VERDICTS = [
+    ({"correct": False, "fraction": 0, "feedback": "f", "explanation": "E", "hint": "H"}, 1,
+     {"max_attempts": 0, "reveal": "after_correct_or_exhausted"}, {}),
+    ({"correct": False, "fraction": 0.5, "feedback": "", "explanation": "E", "hint": "H"}, 2,
+     {"max_attempts": 2, "reveal": "after_correct_or_exhausted"}, {}),
+    ({"correct": True, "fraction": 1, "feedback": "", "explanation": "E", "hint": "H"}, 1,
+     {"max_attempts": 3, "reveal": "after_correct_or_exhausted"}, {}),
+    ({"correct": False, "fraction": 0, "feedback": "", "explanation": "E", "hint": ""}, 4,
+     {"max_attempts": 0, "reveal": "after_correct_or_exhausted"}, {"solved": True}),
+    ({"correct": True, "fraction": 1, "feedback": "", "explanation": "E", "hint": ""}, 1,
+     {"max_attempts": 1, "reveal": "never"}, {}),
+    ({"correct": False, "fraction": 0, "feedback": "", "explanation": "E", "hint": "H"}, 1,
+     {"max_attempts": 5, "reveal": "always"}, {}),
+]
+
+
+def test_browser_reveal_rule_matches_the_servers(guarded: Any, static_site: Any) -> None:
+    from sabaq_widgets.attempts import Rules, verdict
+    from sabaq_widgets.scoring import Score
+
+    modules = static_site.root / "widgets"
+    modules.mkdir(exist_ok=True)
+    (modules / "numeric.js").write_text(widget_module("numeric")[0], "utf-8")
+    page = guarded.page
+    page.goto(static_site.page("verdict.html", ""))
+    results = page.evaluate(
+        """async (cases) => {
+          const { verdict } = await import('/widgets/numeric.js');
+          return cases.map(([score, attempts, rules, previous]) => verdict(score, attempts, rules, previous));
+        }""",
+        VERDICTS,
+    )
+    for (score, attempts, rules, previous), got in zip(VERDICTS, results, strict=True):
+        expected = verdict(Score(score["correct"], score["fraction"], score["feedback"], score["explanation"],
+                                 score["hint"]), attempts=attempts, rules=Rules(**rules), previous=previous)
+        assert got == expected, (score, attempts, rules, previous)
     _clean(guarded)

@@ -109,9 +109,11 @@ def test_scoring_errors(kind: str, answer: object, key: object, error: type) -> 
         score_answer(kind, answer, key)  # type: ignore[arg-type]
 
 
-def test_score_as_result() -> None:
-    assert Score(True, 1.0, "f", "e").as_result() == {
-        "correct": True, "fraction": 1.0, "feedback": "f", "explanation": "e"}
+def test_score_carries_the_keys_texts() -> None:
+    key = {"answer": 2.0, "hint": "h", "explanation": "e", "feedback_incorrect": "no"}
+    assert score_answer("numeric", {"value": "3"}, key) == Score(False, 0.0, "no", "e", "h")
+    assert score_answer("short_answer", {"text": "a"}, {"accepted": ["a"], "explanation": 3}) == Score(
+        True, 1.0, "", "", "")
 
 
 def _lesson() -> tuple[dict, list]:

@@ -17,7 +17,7 @@ from ._pages import sir_curves
 
 def test_package_import_is_cheap() -> None:
     code = (
-        "import sys, sabaq_widgets, sabaq_widgets.scoring, sabaq_widgets.assets, "
+        "import sys, sabaq_widgets, sabaq_widgets.scoring, sabaq_widgets.attempts, sabaq_widgets.assets, "
         "sabaq_widgets.static_render, sabaq_widgets.grid;"
         "sabaq_widgets.assets.widget_module('numeric');"
         "bad = [m for m in ('anywidget', 'ipywidgets', 'traitlets', 'IPython', 'jupyter_client') "
@@ -126,11 +126,13 @@ def test_errors_are_value_errors() -> None:
 
 def test_numeric_answer() -> None:
     w = NumericAnswer("R0?", 2.5, abs_tol=0.05, unit="people", feedback_correct="yes",
-                      feedback_incorrect="no")
-    assert (w.kind, w.unit, w.answer) == ("numeric", "people", 2.5)
+                      feedback_incorrect="no", hint="divide", explanation="beta / gamma")
+    assert (w.kind, w.unit, w.answer, w.hint) == ("numeric", "people", 2.5, "divide")
     assert w.key == {"answer": 2.5, "abs_tol": 0.05, "rel_tol": 1e-6, "feedback_correct": "yes",
-                     "feedback_incorrect": "no"}
+                     "feedback_incorrect": "no", "hint": "divide", "explanation": "beta / gamma"}
     assert w.score({"value": "2.54"}).feedback == "yes"
+    assert (w.max_attempts, w.reveal) == (0, "after_correct_or_exhausted")
+    assert "hint" not in w.get_state(), "the hint travels in the key, stripped from student pages"
 
 
 @pytest.mark.parametrize(
@@ -141,6 +143,8 @@ def test_numeric_answer() -> None:
         (("Q", 1), {"abs_tol": -1}, "abs_tol must not be negative"),
         (("Q", 1), {"rel_tol": True}, "rel_tol must be a number"),
         (("Q", 1), {"unit": 5}, "unit must be a string"),
+        (("Q", 1), {"hint": 5}, "hint must be a string"),
+        (("Q", 1), {"explanation": None}, "explanation must be a string"),
     ],
 )
 def test_numeric_validation(args: tuple, kwargs: dict, match: str) -> None:
@@ -152,6 +156,8 @@ def test_short_answer() -> None:
     w = ShortAnswer("Capital of Sindh?", ["Karachi"], pattern="kar[a]?chi", feedback_correct="ok")
     assert w.kind == "short_answer"
     assert w.key["accepted"] == ["Karachi"] and w.key["case_sensitive"] is False
+    assert w.key["explanation"] == ""
+    assert ShortAnswer("Q", ["a"], explanation="why").key["explanation"] == "why"
     with pytest.raises(errors.InvalidAnswerKeyError, match="at least one"):
         ShortAnswer("Q")
     with pytest.raises(errors.InvalidAnswerKeyError, match="not a valid regular expression"):

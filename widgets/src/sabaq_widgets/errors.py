@@ -45,3 +45,7 @@ class NotebookFormatError(SabaqWidgetError):
 
 class UnsafeWidgetError(SabaqWidgetError):
     """Widget state asks for front-end code that static rendering will not run (unknown module)."""
+
+
+class AttemptsExhaustedError(SabaqWidgetError):
+    """The learner has used every attempt the widget allows (``max_attempts``); the check is refused."""

@@ -18,7 +18,8 @@ class MultipleChoice(QuizWidget):
 
     ``answer`` is the index of the right option, or a list of indexes when ``multiple`` is
     true (checkboxes instead of radio buttons). ``feedback`` gives one text per option,
-    shown when the learner picks it; ``explanation`` is shown after any check. With
+    shown when the learner picks it; ``explanation`` is shown as ``reveal`` says (by
+    default once the learner has answered right or used all ``max_attempts``). With
     ``shuffle`` the options appear in a fixed random order (``seed`` makes it repeatable);
     indexes always refer to the order given here.
     """

@@ -18,7 +18,10 @@ class NumericAnswer(QuizWidget):
 
     The answer is right when ``math.isclose(value, answer, rel_tol=rel_tol, abs_tol=abs_tol)``.
     Learners may type Urdu digits and ``٫`` as the decimal point. ``unit`` is shown next to
-    the input; the feedback texts are shown after a right or a wrong answer.
+    the input; the feedback texts are shown after a right or a wrong answer, ``hint`` after
+    every wrong one, ``explanation`` as ``reveal`` says (by default once the learner has
+    answered right or used all ``max_attempts``). Hint and explanation live in the key, so a
+    student page only receives them with a verdict that earns them.
     """
 
     KIND = "numeric"
@@ -36,6 +39,8 @@ class NumericAnswer(QuizWidget):
         unit: str = "",
         feedback_correct: str = "",
         feedback_incorrect: str = "",
+        hint: str = "",
+        explanation: str = "",
         language: str = "",
         labels: Mapping[str, str] | None = None,
         **kwargs: Any,
@@ -48,14 +53,23 @@ class NumericAnswer(QuizWidget):
                 raise InvalidAnswerKeyError(f"{name} must not be negative, got {tol}")
         require_text("unit", unit, allow_empty=True)
         feedback = feedback_texts(feedback_correct, feedback_incorrect)
+        texts = {
+            "hint": require_text("hint", hint, allow_empty=True),
+            "explanation": require_text("explanation", explanation, allow_empty=True),
+        }
         super().__init__(
             question=question,
             unit=unit,
-            key={"answer": value, **tolerances, **feedback},
+            key={"answer": value, **tolerances, **feedback, **texts},
             language=language,
             labels=labels,
             **kwargs,
         )
+
+    @property
+    def hint(self) -> str:
+        """The hint shown after a wrong answer (empty once the key was stripped)."""
+        return str(self.key.get("hint", ""))
 
     @property
     def answer(self) -> float | None:

@@ -38,23 +38,23 @@ _DIGITS.update({ord(c): str(i) for i, c in enumerate("۰۱۲۳۴۵۶۷۸۹")})
 _DIGITS.update({0x066B: ".", 0x066C: None, 0x2212: "-", 0x00A0: None, 0x2009: None, 0x202F: None})
 
 
+ANSWER_FIELDS = {"multiple_choice": "selected", "numeric": "value", "short_answer": "text"}
+"""The one field of each kind's answer (its ``response`` trait) that scoring reads."""
+
+
 @dataclass(frozen=True)
 class Score:
-    """The verdict on one answer: ``fraction`` of full marks in [0, 1] and text to show."""
+    """The verdict on one answer: ``fraction`` of full marks in [0, 1] and the key's texts.
+
+    ``explanation`` and ``hint`` are the key's, whatever the verdict: what a learner may see
+    of them depends on the widget's attempts and reveal policy (``attempts.verdict``).
+    """
 
     correct: bool
     fraction: float
     feedback: str
     explanation: str = ""
-
-    def as_result(self) -> dict[str, Any]:
-        """The widget's ``result`` trait value for this score (what a host sets on the model)."""
-        return {
-            "correct": self.correct,
-            "fraction": self.fraction,
-            "feedback": self.feedback,
-            "explanation": self.explanation,
-        }
+    hint: str = ""
 
 
 def parse_number(text: str | float | int) -> float | None:
@@ -101,7 +101,7 @@ def _score_multiple_choice(answer: Mapping[str, Any], key: Mapping[str, Any]) ->
         for i in sorted(chosen)
         if 0 <= i < len(option_feedback) and option_feedback[i]
     ]
-    return Score(correct, 1.0 if correct else fraction, "\n".join(notes), key.get("explanation", ""))
+    return Score(correct, 1.0 if correct else fraction, "\n".join(notes), *_texts(key))
 
 
 def _score_numeric(answer: Mapping[str, Any], key: Mapping[str, Any]) -> Score:
@@ -118,7 +118,7 @@ def _score_numeric(answer: Mapping[str, Any], key: Mapping[str, Any]) -> Score:
         abs_tol=float(key.get("abs_tol", 0.0)),
     )
     text = key.get("feedback_correct", "") if correct else key.get("feedback_incorrect", "")
-    return Score(correct, 1.0 if correct else 0.0, text)
+    return Score(correct, 1.0 if correct else 0.0, text, *_texts(key))
 
 
 def _score_short_answer(answer: Mapping[str, Any], key: Mapping[str, Any]) -> Score:
@@ -134,7 +134,13 @@ def _score_short_answer(answer: Mapping[str, Any], key: Mapping[str, Any]) -> Sc
         flags = 0 if case_sensitive else re.IGNORECASE
         correct = re.fullmatch(pattern, given, flags) is not None
     text_out = key.get("feedback_correct", "") if correct else key.get("feedback_incorrect", "")
-    return Score(correct, 1.0 if correct else 0.0, text_out)
+    return Score(correct, 1.0 if correct else 0.0, text_out, *_texts(key))
+
+
+def _texts(key: Mapping[str, Any]) -> tuple[str, str]:
+    """The key's explanation and hint (empty when absent or not text)."""
+    explanation, hint = key.get("explanation"), key.get("hint")
+    return (explanation if isinstance(explanation, str) else "", hint if isinstance(hint, str) else "")
 
 
 _SCORERS = {

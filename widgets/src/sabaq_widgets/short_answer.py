@@ -17,7 +17,8 @@ class ShortAnswer(QuizWidget):
     The answer is right when, after trimming and collapsing spaces (and lower-casing unless
     ``case_sensitive``), it equals one of ``accepted`` or fully matches ``pattern``. Keep
     patterns to the syntax Python and JavaScript share (classes, groups, ``|``, ``?``,
-    ``*``, ``+``, ``{m,n}``): the browser checks with the same pattern.
+    ``*``, ``+``, ``{m,n}``): the browser checks with the same pattern. ``explanation``
+    is shown as ``reveal`` says (by default once answered right or out of attempts).
     """
 
     KIND = "short_answer"
@@ -32,6 +33,7 @@ class ShortAnswer(QuizWidget):
         case_sensitive: bool = False,
         feedback_correct: str = "",
         feedback_incorrect: str = "",
+        explanation: str = "",
         language: str = "",
         labels: Mapping[str, str] | None = None,
         **kwargs: Any,
@@ -56,6 +58,7 @@ class ShortAnswer(QuizWidget):
                 "pattern": pattern,
                 "case_sensitive": bool(case_sensitive),
                 **feedback,
+                "explanation": require_text("explanation", explanation, allow_empty=True),
             },
             language=language,
             labels=labels,

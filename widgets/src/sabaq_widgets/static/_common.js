@@ -28,7 +28,29 @@ function labeller(model, lang) {
 
 // ---- quiz widgets: the verdict box, the attempts counter and Check --------------------
 
-function showResult(box, result, t, pending) {
+const AFTER = "after_correct_or_exhausted";
+
+// True when the widget's checks are used up (max_attempts 0 means no limit).
+function exhausted(model) {
+  const max = model.get("max_attempts") || 0;
+  return max > 0 && (model.get("attempts") || 0) >= max;
+}
+
+// Same rule as sabaq_widgets.attempts.verdict: the `result` after the `attempts`-th check.
+// The explanation comes with it only once earned; the hint only after a wrong answer.
+export function verdict(score, attempts, rules, previous) {
+  const max = rules.max_attempts || 0;
+  const reveal = rules.reveal || AFTER;
+  const solved = Boolean(score.correct) || previous.solved === true;
+  const shown = reveal === "always" || (reveal === AFTER && (solved || (max > 0 && attempts >= max)));
+  return {
+    correct: score.correct, fraction: score.fraction, feedback: score.feedback,
+    explanation: shown ? score.explanation || "" : "", hint: score.correct ? "" : score.hint || "", solved,
+  };
+}
+
+// `final`: no check is left, so a wrong answer is not "try again".
+function showResult(box, result, t, pending, final) {
   box.replaceChildren();
   box.className = "sabaq-feedback";
   if (pending) {
@@ -37,30 +59,47 @@ function showResult(box, result, t, pending) {
     return;
   }
   if (!result || result.correct === undefined) return;
-  const verdict = result.correct ? "correct" : result.fraction > 0 ? "partly_correct" : "incorrect";
-  box.classList.add(`is-${verdict.replace("_", "-")}`);
+  const word = result.correct ? "correct" : result.fraction > 0 ? "partly_correct" : "incorrect";
+  box.classList.add(`is-${word.replace("_", "-")}`);
+  const shown = word === "incorrect" && final ? "not_correct" : word;
   const head = h("p", { class: "sabaq-verdict" });
-  head.append(h("span", { "aria-hidden": "true" }, result.correct ? "✓ " : "✗ "), h("strong", {}, t(verdict)));
+  head.append(h("span", { "aria-hidden": "true" }, result.correct ? "✓ " : "✗ "), h("strong", {}, t(shown)));
   box.append(head);
   for (const line of String(result.feedback || "").split("\n").filter(Boolean)) {
     box.append(h("p", { dir: "auto" }, line));
   }
-  if (result.explanation) {
-    const p = h("p", { class: "sabaq-explanation", dir: "auto" });
-    p.append(h("strong", {}, `${t("explanation")}: `), document.createTextNode(result.explanation));
+  for (const [name, cls] of [["hint", "sabaq-quiz-hint"], ["explanation", "sabaq-explanation"]]) {
+    if (!result[name]) continue;
+    const p = h("p", { class: cls, dir: "auto" });
+    p.append(h("strong", {}, `${t(name)}: `), document.createTextNode(result[name]));
     box.append(p);
   }
 }
 
-// Shows the attempt count and the model's verdict; returns the verdict.
-function showProgress(model, box, attempts, t, pending) {
-  attempts.textContent = t("attempts", { n: model.get("attempts") || 0 });
+// Shows the attempt count and the model's verdict, and turns Check off once the attempts
+// are used up; returns the verdict.
+function showProgress(model, box, attempts, t, pending, button) {
+  const n = model.get("attempts") || 0;
+  const max = model.get("max_attempts") || 0;
+  attempts.textContent = max ? t("attempts_of", { n, max }) : t("attempts", { n });
   const result = model.get("result") || {};
   const keyless = !Object.keys(model.get("key") || {}).length;
   // Without a key the host scores: show "saved" until it sets `result`.
-  const waiting = keyless && (pending || (result.correct === undefined && (model.get("attempts") || 0) > 0));
-  showResult(box, waiting ? {} : result, t, waiting);
+  const waiting = keyless && (pending || (result.correct === undefined && n > 0));
+  const done = exhausted(model);
+  showResult(box, waiting ? {} : result, t, waiting, done);
+  button.disabled = done;
+  if (done && !waiting) box.append(h("p", { class: "sabaq-no-attempts", dir: "auto" }, t("no_attempts_left")));
   return result;
+}
+
+// The `settle` and `refuse` of a quiz view: both end the wait for the scorer.
+function settlers(settle, box, t) {
+  const refuse = (msg) => {
+    settle();
+    showWarning(box, msg.message || t(msg.reason === "no_attempts" ? "no_attempts_left" : "invalid_answer"));
+  };
+  return { settle, refuse };
 }
 
 function showWarning(box, text) {
@@ -68,25 +107,37 @@ function showWarning(box, text) {
   box.className = "sabaq-feedback is-warning";
 }
 
-// Records a checked response (the caller saves it) and scores it here when the key is
-// present. Returns true when the host has to score it: the page waits for its `result`.
-function recordResponse(model, response, score) {
-  const key = model.get("key") || {};
-  model.set("response", response);
-  model.set("attempts", (model.get("attempts") || 0) + 1);
-  if (!Object.keys(key).length) return true;
-  model.set("result", score(key));
+// False (with a warning) when no check is left; the scorer refuses one anyway.
+function canCheck(model, box, t) {
+  if (!exhausted(model)) return true;
+  showWarning(box, t("no_attempts_left"));
   return false;
 }
 
-// Renders a quiz with `build()` (which returns { lang, sync, settle }) and keeps it current;
-// a change of a trait in `redraw` builds it again. Returns the clean-up function.
+// Records a checked response (the caller saves it) and, when the key is present, scores
+// and counts it here by the rule the kernel and the server apply. Returns true when the
+// host has to score it: the page then waits for its `result` (and never writes `attempts`).
+function recordResponse(model, response, score) {
+  const key = model.get("key") || {};
+  model.set("response", response);
+  if (!Object.keys(key).length) return true;
+  const used = (model.get("attempts") || 0) + 1;
+  const rules = { max_attempts: model.get("max_attempts") || 0, reveal: model.get("reveal") || AFTER };
+  model.set("attempts", used);
+  model.set("result", verdict(score(key), used, rules, model.get("result") || {}));
+  return false;
+}
+
+// Renders a quiz with `build()` (which returns { lang, sync, settle, refuse }) and keeps it
+// current; a change of a trait in `redraw` builds it again. A scorer that refuses a check
+// says so in a custom message { event: "refused", reason, message? }. Returns the clean-up.
 function mountQuiz(model, el, build, redraw = []) {
   let view = build();
   const onChange = () => view.sync();
   const rebuild = () => { view = build(); };
+  const onMessage = (msg) => { if (msg && msg.event === "refused") view.refuse(msg); };
   const events = { "change:result": () => view.settle(), "change:response": onChange, "change:attempts": onChange,
-    "change:labels": rebuild, "change:language": rebuild };
+    "change:labels": rebuild, "change:language": rebuild, "change:max_attempts": onChange, "msg:custom": onMessage };
   for (const name of redraw) events[`change:${name}`] = rebuild;
   for (const [name, fn] of Object.entries(events)) model.on(name, fn);
   // The page's lang is only known once the view is attached to the document.
@@ -119,10 +170,11 @@ function mountTextQuiz(model, el, spec) {
     const sync = () => {
       const shown = (model.get("response") || {})[spec.field];
       if (shown !== undefined && document.activeElement !== input) input.value = String(shown);
-      const result = showProgress(model, box, attempts, t, pending);
+      const result = showProgress(model, box, attempts, t, pending, button);
       input.setAttribute("aria-invalid", result.correct === false ? "true" : "false");
     };
     const check = () => {
+      if (!canCheck(model, box, t)) return;
       const raw = input.value;
       if (!spec.accepts(raw)) {
         showWarning(box, t(spec.invalid));
@@ -140,7 +192,7 @@ function mountTextQuiz(model, el, spec) {
     });
     sync();
     el.replaceChildren(root);
-    return { lang, sync, settle: () => { pending = false; sync(); } };
+    return { lang, sync, ...settlers(() => { pending = false; sync(); }, box, t) };
   };
   return mountQuiz(model, el, build, spec.redraw);
 }

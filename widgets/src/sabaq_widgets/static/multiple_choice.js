@@ -12,7 +12,7 @@ export function scoreMultipleChoice(selected, key) {
   const fraction = correct ? 1 : Math.max(0, (hits - misses) / right.size);
   const notes = (key.feedback || []);
   const feedback = [...chosen].sort((a, b) => a - b).filter((i) => notes[i]).map((i) => notes[i]).join("\n");
-  return { correct, fraction, feedback, explanation: key.explanation || "" };
+  return { correct, fraction, feedback, explanation: key.explanation || "", hint: key.hint || "" };
 }
 
 function render({ model, el }) {
@@ -49,9 +49,10 @@ function render({ model, el }) {
     const sync = () => {
       const selected = new Set(model.get("response")?.selected || []);
       for (const input of inputs) input.checked = selected.has(Number(input.value));
-      showProgress(model, box, attempts, t, pending);
+      showProgress(model, box, attempts, t, pending, button);
     };
     button.addEventListener("click", () => {
+      if (!canCheck(model, box, t)) return;
       const selected = inputs.filter((i) => i.checked).map((i) => Number(i.value)).sort((a, b) => a - b);
       if (!selected.length) {
         showWarning(box, t("nothing_chosen"));
@@ -63,7 +64,7 @@ function render({ model, el }) {
     });
     sync();
     el.replaceChildren(root);
-    return { lang, sync, settle: () => { pending = false; sync(); } };
+    return { lang, sync, ...settlers(() => { pending = false; sync(); }, box, t) };
   };
   return mountQuiz(model, el, build);
 }

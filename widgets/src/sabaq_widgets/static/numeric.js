@@ -20,7 +20,7 @@ export function scoreNumeric(raw, key) {
   const tol = Math.max((key.rel_tol ?? 1e-6) * Math.max(Math.abs(value), Math.abs(answer)), key.abs_tol ?? 0);
   const correct = value !== null && Math.abs(value - answer) <= tol;
   const feedback = correct ? key.feedback_correct || "" : key.feedback_incorrect || "";
-  return { correct, fraction: correct ? 1 : 0, feedback, explanation: "" };
+  return { correct, fraction: correct ? 1 : 0, feedback, explanation: key.explanation || "", hint: key.hint || "" };
 }
 
 function render({ model, el }) {

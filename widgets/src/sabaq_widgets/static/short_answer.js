@@ -19,7 +19,7 @@ export function scoreShortAnswer(raw, key) {
     }
   }
   const feedback = correct ? key.feedback_correct || "" : key.feedback_incorrect || "";
-  return { correct, fraction: correct ? 1 : 0, feedback, explanation: "" };
+  return { correct, fraction: correct ? 1 : 0, feedback, explanation: key.explanation || "", hint: key.hint || "" };
 }
 
 function render({ model, el }) {
