@@ -328,13 +328,24 @@ class NotebookBlock(ScorableXBlockMixin, XBlock):  # type: ignore[misc]
 
     @XBlock.json_handler  # type: ignore[untyped-decorator]
     def widget_state(self, data: Any, suffix: str = "") -> dict[str, Any]:
-        """Load (``{"action": "load"}``) or save (``{"action": "save", "model_id", "state"}``)."""
+        """Load (``{"action": "load"}``) or save (``{"action": "save", "model_id", "state"}``).
+
+        A saved ``response`` is a check: scored, counted and limited on the server, whose
+        record of it the page cannot write (see ``widgets``).
+        """
+        from .widget_checks import WidgetChecks
         from .widgets import handle_widget_state
 
         try:
-            return handle_widget_state(self, data)
+            checks = WidgetChecks(self._settings.submissions_db, str(self.scope_ids.usage_id),
+                                  self._learner)
+            answer, saved = handle_widget_state(data, self.notebook or self.student_notebook,
+                                                dict(self.widget_values), checks)
         except SabaqBlockError as error:
             raise _fail(error) from error
+        if saved is not None:
+            self.widget_values = saved
+        return answer
 
     @XBlock.handler  # type: ignore[untyped-decorator]
     def widget_module(self, request: Any, suffix: str = "") -> Response:

@@ -49,6 +49,9 @@ ERROR_MESSAGES = {
     "bad_setting": _("A setting has an invalid value."),
     "bad_widget": _("The widget state is malformed."),
     "unknown_widget": _("There is no such widget in this lesson."),
+    "widget_no_attempts": _("You have used all your attempts at this question."),
+    "widget_server_owned": _("Attempts and results are kept by the server; the page cannot change them."),
+    "widget_busy": _("Too many answers were checked at once. Try again."),
 }
 
 # Strings the browser shows, sent to the page already translated.

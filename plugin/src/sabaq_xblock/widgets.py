@@ -4,7 +4,9 @@ Widget models come from the instructor notebook's saved widget state, with the
 answer keys split off by ``sabaq_widgets.scoring.strip_keys``; only Sabaq widget
 kinds are hosted, and their front-end modules come from the ``sabaq-widgets``
 package, never from the notebook (a notebook's ``_esm`` is not run). Learners
-may change only their own traits; quiz answers are scored here, on the server.
+may change only their own traits; quiz answers are scored, counted and limited
+here, on the server (``sabaq_widgets.attempts``), and their record kept in
+``widget_checks``.
 """
 
 from __future__ import annotations
@@ -15,9 +17,11 @@ from collections import OrderedDict
 from typing import Any
 
 from . import notebook as nbmod
-from .errors import SabaqBlockError
+from .errors import NotAllowed, SabaqBlockError
+from .widget_checks import Record, WidgetChecks
 
-LEARNER_TRAITS = frozenset({"response", "attempts", "selection"})
+LEARNER_TRAITS = frozenset({"response", "selection"})
+"""What the page may write: a checked answer (scored and counted here) and an explorer setting."""
 PRIVATE_TRAITS = frozenset({"key", "_esm", "_css", "_anywidget_id"})
 MAX_STATE_BYTES = 64 * 1024
 
@@ -27,6 +31,10 @@ _LOCK = threading.Lock()
 
 class WidgetInvalid(SabaqBlockError):
     """A widget request is malformed or names a widget the lesson does not have."""
+
+
+class WidgetRefused(NotAllowed):
+    """The learner may not do this to a widget: no checks left, or a server-owned trait."""
 
 
 def hosted_kinds() -> dict[str, tuple[str, str]]:
@@ -70,59 +78,104 @@ def lesson_widgets(notebook_json: str) -> tuple[dict[str, Any], dict[str, Any]]:
     return models, keys
 
 
-def load(notebook_json: str, saved: dict[str, Any]) -> dict[str, Any]:
-    """Every hosted model with the learner's saved traits applied."""
+def load(notebook_json: str, saved: dict[str, Any], checks: dict[str, Record]) -> dict[str, Any]:
+    """Every hosted model with the learner's own traits and the server's record applied.
+
+    ``saved`` is the learner's XBlock field (only ``LEARNER_TRAITS`` are taken from it:
+    values saved by older versions may hold learner-written counts); ``checks`` is
+    ``WidgetChecks.records()``.
+    """
     models, _keys = lesson_widgets(notebook_json)
     out = {}
     for model_id, model in models.items():
         state = dict(model["state"])
-        state.update(saved.get(model_id) or {})
+        mine = saved.get(model_id)
+        if isinstance(mine, dict):
+            state.update({k: v for k, v in mine.items() if k in LEARNER_TRAITS})
+        if model_id in checks:
+            state.update(checks[model_id].traits())
         out[model_id] = {"kind": model["kind"], "state": state}
     return {"models": out}
 
 
-def save(
-    notebook_json: str, saved: dict[str, Any], model_id: Any, changes: Any
-) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Apply a learner's ``changes``; return (new saved values, traits for the page to set)."""
-    models, keys = lesson_widgets(notebook_json)
+def _changes(models: dict[str, Any], model_id: Any, changes: Any) -> dict[str, Any]:
+    from sabaq_widgets.attempts import SERVER_OWNED_TRAITS
+
     if not isinstance(model_id, str) or model_id not in models:
         raise WidgetInvalid("unknown_widget")
-    if not isinstance(changes, dict) or not changes or set(changes) - LEARNER_TRAITS:
+    if not isinstance(changes, dict) or not changes:
+        raise WidgetInvalid("bad_widget")
+    if set(changes) & SERVER_OWNED_TRAITS:
+        raise WidgetRefused("widget_server_owned")
+    if set(changes) - LEARNER_TRAITS:
         raise WidgetInvalid("bad_widget")
     if len(json.dumps(changes)) > MAX_STATE_BYTES:
         raise WidgetInvalid("too_large")
-    if "attempts" in changes and (
-        not isinstance(changes["attempts"], int) or isinstance(changes["attempts"], bool)
-    ):
-        raise WidgetInvalid("bad_widget")
-    mine = dict(saved.get(model_id) or {})
-    mine.update(changes)
-    echo: dict[str, Any] = {}
-    if "response" in changes and model_id in keys:
-        from sabaq_widgets.errors import SabaqWidgetError
-        from sabaq_widgets.scoring import score_answer
+    return changes
 
-        key = keys[model_id]
+
+def check(
+    notebook_json: str, checks: WidgetChecks, model_id: str, response: Any
+) -> dict[str, Any]:
+    """Score, count and record one check of ``response``; return the traits for the page.
+
+    Refused (``WidgetRefused("widget_no_attempts")``, nothing recorded) once the widget's
+    ``max_attempts`` are used, and ``WidgetInvalid`` for an answer of the wrong shape or a
+    widget that is not a quiz. The verdict carries the explanation only once it is earned.
+    """
+    from sabaq_widgets import attempts as rules_
+    from sabaq_widgets.errors import AttemptsExhaustedError, SabaqWidgetError
+    from sabaq_widgets.scoring import ANSWER_FIELDS
+
+    models, keys = lesson_widgets(notebook_json)
+    if model_id not in keys:
+        raise WidgetInvalid("bad_widget")
+    kind, key = keys[model_id]["kind"], keys[model_id]["key"]
+    field = ANSWER_FIELDS[kind]
+    if not isinstance(response, dict) or field not in response:
+        raise WidgetInvalid("bad_widget")
+    answer = {field: response[field]}
+    try:
+        rules = rules_.Rules.of(models[model_id]["state"])
+    except SabaqWidgetError as error:
+        raise WidgetInvalid("bad_widget") from error
+
+    def decide(current: Record) -> Record:
         try:
-            verdict = score_answer(key["kind"], changes["response"], key["key"])
+            used, result = rules_.check(kind, answer, key, attempts=current.attempts,
+                                        rules=rules, previous=current.result)
+        except AttemptsExhaustedError as error:
+            raise WidgetRefused("widget_no_attempts") from error
         except SabaqWidgetError as error:
             raise WidgetInvalid("bad_widget") from error
-        mine["result"] = echo["result"] = verdict.as_result()
-    new_saved = dict(saved)
-    new_saved[model_id] = mine
-    return new_saved, echo
+        return Record(used, answer, result)
+
+    return checks.check(model_id, decide).traits()
 
 
-def handle_widget_state(block: Any, data: Any) -> dict[str, Any]:
-    """The ``widget_state`` handler's logic: ``load`` or ``save``."""
-    source = block.notebook or block.student_notebook
+def handle_widget_state(
+    data: Any, notebook_json: str, saved: dict[str, Any], checks: WidgetChecks
+) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """The ``widget_state`` handler's logic: ``(answer, new saved values or None)``.
+
+    ``{"action": "load"}`` returns every model; ``{"action": "save", "model_id", "state"}``
+    stores ``selection`` in the learner's values and treats ``response`` as a check. A save
+    that names ``attempts`` or ``result`` is refused whole, changing nothing.
+    """
     action = data.get("action") if isinstance(data, dict) else None
     if action == "load":
-        return load(source, dict(block.widget_values))
-    if action == "save":
-        new_saved, echo = save(source, dict(block.widget_values), data.get("model_id"),
-                               data.get("state"))
-        block.widget_values = new_saved
-        return {"state": echo}
-    raise WidgetInvalid("bad_widget")
+        return load(notebook_json, saved, checks.records()), None
+    if action != "save":
+        raise WidgetInvalid("bad_widget")
+    models, _keys = lesson_widgets(notebook_json)
+    model_id = data.get("model_id")
+    changes = _changes(models, model_id, data.get("state"))
+    echo: dict[str, Any] = {}
+    if "response" in changes:
+        echo = check(notebook_json, checks, model_id, changes["response"])
+    kept = {k: v for k, v in changes.items() if k != "response"}
+    if not kept:
+        return {"state": echo}, None
+    mine = {k: v for k, v in (saved.get(model_id) or {}).items() if k in LEARNER_TRAITS}
+    mine.update(kept)
+    return {"state": echo}, {**saved, model_id: mine}

@@ -1,7 +1,10 @@
 /* Kernel-free host for Sabaq widgets: anywidget's front-end contract
  * (model.get/set/on/off/save_changes/send) over the block's widget_state handler.
  * Only the widget modules shipped with sabaq-widgets are loaded; a notebook's own
- * JavaScript is never run. */
+ * JavaScript is never run. The page sends only what a learner writes (a checked
+ * response, an explorer's selection); the server counts, scores and limits checks and
+ * sends back `response`, `attempts` and `result`, or refuses, which the widget hears as
+ * the custom message { event: "refused", message }. */
 (function () {
   "use strict";
 
@@ -34,7 +37,7 @@
   };
   Model.prototype.save_changes = function () {
     var changes = {};
-    var allowed = ["response", "attempts", "selection"];
+    var allowed = ["response", "selection"];
     for (var k in this._dirty) { if (allowed.indexOf(k) >= 0) changes[k] = this._dirty[k]; }
     this._dirty = {};
     if (Object.keys(changes).length) this._save(this, changes);
@@ -80,6 +83,9 @@
         });
         host.saves += 1;
         host.root.setAttribute("data-widget-saved", String(host.saves));
+      }, function (error) {
+        host.root.setAttribute("data-widget-refused", model.id);
+        model._emit("msg:custom", { event: "refused", message: String((error && error.message) || "") });
       });
     return host.queue;
   };
