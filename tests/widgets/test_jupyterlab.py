@@ -37,10 +37,20 @@ LESSON = {
             "outputs": [],
             "source": (
                 "from sabaq_widgets import MultipleChoice\n"
-                "MultipleChoice('Which compartment grows first?', ['recovered', 'infected'],\n"
-                "               answer=1, feedback=['Not yet.', 'Yes: infections come first.'])"
+                "quiz = MultipleChoice('Which compartment grows first?', ['recovered', 'infected'],\n"
+                "                      answer=1, feedback=['Not yet.', 'Yes: infections come first.'],\n"
+                "                      explanation='Nobody recovers before being infected.', max_attempts=2)\n"
+                "quiz"
             ),
-        }
+        },
+        {
+            "cell_type": "code",
+            "id": "kernel",
+            "metadata": {},
+            "execution_count": None,
+            "outputs": [],
+            "source": "print('kernel:', quiz.attempts, quiz.result['correct'], quiz.result['explanation'])",
+        },
     ],
 }
 
@@ -124,10 +134,21 @@ def test_lecturer_runs_a_lesson_and_gets_feedback(guarded: Any, jupyter_lab: str
             if attempt:
                 outputs = page.locator(".jp-OutputArea").all_inner_texts()
                 raise AssertionError(f"no quiz in the cell's output; the output area shows {outputs!r}") from error
+    status = quiz.get_by_role("status")
+    quiz.get_by_label("recovered").check()
+    quiz.get_by_role("button", name="Check").click()
+    assert "Try again" in status.inner_text() and "Nobody recovers" not in status.inner_text()
     quiz.get_by_label("infected").check()
     quiz.get_by_role("button", name="Check").click()
-    status = quiz.get_by_role("status")
     assert "Correct" in status.inner_text()
     assert "Yes: infections come first." in status.inner_text()
+    assert "Explanation: Nobody recovers before being infected." in status.inner_text()
+    assert "Attempts: 2 of 2" in quiz.inner_text() and quiz.get_by_role("button", name="Check").is_disabled()
     guarded.shot("jupyterlab_multiple_choice", page.locator(".jp-Cell").first)
+    # The kernel's widget counted and scored the two checks itself (the page's counts are not taken).
+    page.locator(".jp-Notebook .jp-Cell .cm-content").nth(1).click()
+    page.keyboard.press("Shift+Enter")
+    kernel = page.locator(".jp-Cell").nth(1).locator(".jp-OutputArea-output", has_text="kernel:")
+    kernel.wait_for(timeout=45_000)
+    assert kernel.inner_text().strip() == "kernel: 2 True Nobody recovers before being infected."
     assert guarded.blocked == [], guarded.blocked
