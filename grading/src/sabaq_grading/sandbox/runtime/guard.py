@@ -125,6 +125,8 @@ class Snapshot:
             module = sys.modules[name]
             if not isinstance(module, types.ModuleType):
                 continue
+            if module is not builtins:  # a warning raised from the module's code adds it later
+                module.__dict__.setdefault("__warningregistry__", {})
             modules[name] = module
             dicts.append((module.__dict__, tuple(module.__dict__.items())))
             for value in list(module.__dict__.values()):
@@ -442,6 +444,9 @@ def run_test(snapshot: Snapshot, source: str, cell_id: str, namespace: dict[str,
     With ``sealed`` and ``codes`` from :func:`seal`, the test runs through the sealed chain.
     """
     snapshot.restore(namespace, noted)
+    # bound now, before any student code runs during the test, so it cannot swap them
+    state, changed, watched = protected_state, changed_during, snapshot
+    before = state(watched)
     interval = sys.getswitchinterval()
     sys.setswitchinterval(1000.0)  # keep leftover student threads off the GIL meanwhile
     try:
@@ -455,7 +460,56 @@ def run_test(snapshot: Snapshot, source: str, cell_id: str, namespace: dict[str,
         sys.setswitchinterval(interval)
         return False, describe(exc)
     sys.setswitchinterval(interval)
+    where = changed(watched, before)
+    if where is not None:  # the test passed against a patched module: it does not count
+        return False, describe(TamperBlocked(f"code run by the test changed {where} while the test ran"))
     return True, None
+
+
+def protected_state(snapshot: Snapshot) -> tuple[tuple[int, ...], tuple[int, ...], frozenset[str]]:
+    """What a test starts from: the version tag and size of every protected dict, and the loaded modules.
+
+    A dict's version tag changes on every write to it, even one that is undone later, so
+    comparing tags after the test catches code the test called patching a protected
+    module or class and putting it back before the test ended.
+    """
+    read = snapshot.read_version
+    watched = snapshot.watched
+    versions = tuple(map(read, watched)) if read is not None else ()
+    return versions, tuple(map(len, watched)), frozenset(sys.modules)
+
+
+def changed_during(snapshot: Snapshot,
+                   before: tuple[tuple[int, ...], tuple[int, ...], frozenset[str]]) -> str | None:
+    """The protected module or class written while a test ran, or None.
+
+    The one change allowed is the import system adding a submodule that was first imported
+    during the test (``numpy.polynomial`` becoming an attribute of ``numpy``).
+    """
+    versions, sizes, loaded = before
+    modules = len(snapshot.dicts)
+    now = protected_state(snapshot)[0] if versions else ()
+    for index, watched in enumerate(snapshot.watched):
+        if versions:
+            if now[index] == versions[index]:
+                continue
+        elif len(watched) == sizes[index]:
+            continue  # without version tags, only additions and removals are visible
+        if index >= modules:
+            cls = snapshot.classes[index - modules][0]
+            return f"the class {getattr(cls, '__qualname__', '?')}"
+        live, saved, _ = snapshot.dicts[index]
+        name = str(live.get("__name__", "?"))
+        added = [key for key, value in list(live.items())
+                 if isinstance(value, types.ModuleType) and value.__name__ == f"{name}.{key}"
+                 and value.__name__ not in loaded]
+        same = len(live) >= len(saved) and all(live.get(key, _MISSING) is value for key, value in saved)
+        if not (same and added and len(live) == sizes[index] + len(added)):
+            return f"the module {name}"
+    for name, module in snapshot.modules:
+        if sys.modules.get(name) is not module:
+            return f"sys.modules[{name!r}]"
+    return None
 
 
 def error_output(error: dict[str, Any]) -> dict[str, Any]:
