@@ -49,6 +49,7 @@ class GradingSettings:
     limits: Limits = field(default_factory=Limits)
     unsafe_no_sandbox: bool = False
     max_notebook_bytes: int = 16 * 1024 * 1024
+    max_cells: int = 5000  # a submission with more cells is a too_large error and runs nothing
     preload: tuple[str, ...] = ("numpy", "pandas", "matplotlib")
     ignore_pattern: str = ""
 
@@ -225,6 +226,9 @@ class Grader:
 
         try:
             notebook = read_notebook(submission, max_bytes=self.settings.max_notebook_bytes)
+            count, limit = len(notebook.get("cells", [])), self.settings.max_cells
+            if count > limit:
+                return failed("too_large", f"the notebook has {count} cells, over the limit of {limit} cells")
             if notebook is submission:
                 notebook = copy.deepcopy(notebook)
             if kernel_name(assignment.instructor) is None:  # else the assignment's kernel is used, as nbgrader's

@@ -48,6 +48,25 @@ def _assignment(instructor: str, files: dict[str, str] | None) -> Any:
     return prepared
 
 
+def over_limits(submission: str, limits: dict[str, int] | None) -> str | None:
+    """Why ``submission`` is over the lecturer's ``limits`` (``max_notebook_bytes``,
+    ``max_cells``), or None; checked before any of its code runs."""
+    if not limits:
+        return None
+    max_bytes, max_cells = limits.get("max_notebook_bytes"), limits.get("max_cells")
+    size = len(submission.encode("utf-8", "surrogatepass"))
+    if isinstance(max_bytes, int) and size > max_bytes:
+        return f"the notebook is {size} bytes, over this assignment's limit of {max_bytes} bytes"
+    if isinstance(max_cells, int):
+        try:
+            cells = json.loads(submission).get("cells")
+        except (ValueError, RecursionError, AttributeError):
+            return None  # not a notebook: the engine says so in its own words
+        if isinstance(cells, list) and len(cells) > max_cells:
+            return f"the notebook has {len(cells)} cells, over this assignment's limit of {max_cells} cells"
+    return None
+
+
 @app.task(name="sabaq.grade")  # type: ignore[untyped-decorator]
 def grade(
     instructor: str,
@@ -55,16 +74,27 @@ def grade(
     name: str = "",
     callback: dict[str, str] | None = None,
     files: dict[str, str] | None = None,
+    limits: dict[str, int] | None = None,
 ) -> dict[str, Any]:
     """Grade ``submission`` against ``instructor``; return the grade report (schema v1).
 
-    ``files`` maps the data files the assignment's code reads to their base64 content.
+    ``files`` maps the data files the assignment's code reads to their base64 content;
+    ``limits`` are the lecturer's per-submission limits: a submission over them is a
+    ``too_large`` grading error and runs nothing.
 
     When ``callback`` names a URL, the report is also POSTed there, signed with
     ``SABAQ_CALLBACK_SECRET``. A failed callback is logged and does not fail the
     task: the block also reads the result from the result backend.
     """
-    report: dict[str, Any] = _grader().grade(_assignment(instructor, files), submission, name=name)
+    reason = over_limits(submission, limits)
+    if reason is not None:
+        from sabaq_grading.report import error_report
+
+        report: dict[str, Any] = error_report("too_large", reason)
+        if name:
+            report["submission"] = name
+    else:
+        report = _grader().grade(_assignment(instructor, files), submission, name=name)
     if callback and callback.get("url"):
         _post_callback(callback["url"], name, report)
     return report
