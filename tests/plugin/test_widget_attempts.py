@@ -49,18 +49,22 @@ def quiz_lesson() -> tuple[dict[str, Any], dict[str, str]]:
     return nb, {name: quiz.model_id for name, quiz in quizzes.items()}
 
 
-def quiz_olx() -> tuple[str, dict[str, str]]:
+def olx_of(instructor: dict[str, Any], name: str = "Quizzes") -> str:
+    """A block holding ``instructor`` and the student version the grading package makes of it."""
     from sabaq_grading.worker.prepare import page_notebook
 
-    instructor, ids = quiz_lesson()
     enc = lambda nb: json.dumps(nb).replace("]]>", "]]\\u003e")  # noqa: E731
-    olx = (
-        '<sabaq_notebook display_name="Quizzes">'
+    return (
+        f'<sabaq_notebook display_name="{name}">'
         f"<instructor_notebook><![CDATA[{enc(instructor)}]]></instructor_notebook>"
         f"<student_notebook><![CDATA[{enc(page_notebook(instructor))}]]></student_notebook>"
         "</sabaq_notebook>"
     )
-    return olx, ids
+
+
+def quiz_olx() -> tuple[str, dict[str, str]]:
+    instructor, ids = quiz_lesson()
+    return olx_of(instructor), ids
 
 
 @pytest.fixture
@@ -223,6 +227,46 @@ def test_parallel_checks_are_all_counted(quizzes: tuple[Course, dict[str, str]])
     assert [status for status, _ in answers] == [200] * 12
     assert sorted(data["state"]["attempts"] for _, data in answers) == list(range(1, 13))
     assert _loaded(course.block(), ids["open"])["attempts"] == 12
+
+
+def test_checks_of_explorers_and_of_broken_rules_are_refused(tmp_path: Path) -> None:
+    import notebooks
+
+    lesson = Course(tmp_path / "lesson", notebooks.widget_lesson_olx())
+    _, loaded = call(lesson.block(), "widget_state", {"action": "load"})
+    explorer = next(m for m, spec in loaded["models"].items() if spec["kind"] == "parameter_explorer")
+    assert _check(lesson.block(), explorer, {"selection": [1]})[0] == 400
+    saved = call(lesson.block(), "widget_state", {"action": "save", "model_id": explorer,
+                                                  "state": {"selection": [1]}})
+    assert saved == (200, {"state": {}}) and _loaded(lesson.block(), explorer)["selection"] == [1]
+
+    instructor, ids = quiz_lesson()
+    instructor["metadata"]["widgets"]["application/vnd.jupyter.widget-state+json"]["state"][ids["mc"]][
+        "state"]["max_attempts"] = "lots"
+    broken = Course(tmp_path / "broken", olx_of(instructor, "Broken"))
+    status, data = _check(broken.block(), ids["mc"], {"selected": [1]})
+    assert status == 400 and data["error"] == i18n.error_message("bad_widget")
+    assert _check(broken.block(), ids["open"], {"selected": [0]})[0] == 200
+
+
+def test_a_check_that_keeps_losing_the_race_is_refused_with_409(tmp_path: Path) -> None:
+    from sabaq_xblock.errors import Conflict
+    from sabaq_xblock.widget_checks import MAX_TRIES, Record, WidgetChecks
+
+    store = WidgetChecks(f"sqlite:///{tmp_path / 'checks.sqlite'}", "block", "learner")
+    rivals = []
+
+    def losing(current: Record) -> Record:
+        rivals.append(store.check("quiz", lambda rival: Record(rival.attempts + 1)))
+        return Record(current.attempts + 1)
+
+    with pytest.raises(Conflict) as raised:
+        store.check("quiz", losing)
+    assert raised.value.code == "widget_busy" and raised.value.status == 409
+    assert store.records()["quiz"].attempts == len(rivals) == MAX_TRIES
+    with pytest.raises(ValueError, match="exactly one attempt"):
+        store.check("quiz", lambda current: Record(current.attempts + 2))
+    assert i18n.error_message("widget_busy", "ur") != i18n.error_message("widget_busy", "en")
 
 
 # ---- a real workbench ------------------------------------------------------------------------
