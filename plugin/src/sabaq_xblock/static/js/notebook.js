@@ -85,9 +85,10 @@ function SabaqNotebookBlock(runtime, element, initArgs) {
     }
   });
 
-  var status = root.querySelector(".sabaq-status");
-  var feedbackBox = root.querySelector(".sabaq-feedback");
-  var submitButton = root.querySelector(".sabaq-submit");
+  // The block's own controls are children of its root; widgets use some of the same classes.
+  var status = root.querySelector(":scope > .sabaq-status");
+  var feedbackBox = root.querySelector(":scope > .sabaq-feedback");
+  var submitButton = root.querySelector(":scope > .sabaq-toolbar .sabaq-submit");
 
   function showStatus(data) {
     if (!status) return;
@@ -150,7 +151,7 @@ function SabaqNotebookBlock(runtime, element, initArgs) {
       post("submit", { answers: answers }).then(queued).catch(function (err) { showError(err.message); });
     });
   }
-  var upload = root.querySelector(".sabaq-upload");
+  var upload = root.querySelector(":scope > .sabaq-toolbar .sabaq-upload");
   if (upload) {
     upload.addEventListener("change", function () {
       if (!upload.files.length) return;
@@ -163,10 +164,10 @@ function SabaqNotebookBlock(runtime, element, initArgs) {
       upload.value = "";
     });
   }
-  var download = root.querySelector(".sabaq-download");
+  var download = root.querySelector(":scope > .sabaq-toolbar .sabaq-download");
   if (download) download.setAttribute("href", url("download"));
 
-  var staffPanel = root.querySelector(".sabaq-staff");
+  var staffPanel = root.querySelector(":scope > .sabaq-staff");
   function loadReport() {
     post("learner_report", {}).then(function (data) {
       var body = staffPanel.querySelector("tbody");
