@@ -7,11 +7,14 @@ demo is in ``tests/test_demo.py``.
 from __future__ import annotations
 
 import json
+import urllib.request
 from typing import Any
 
 import notebooks
+import pytest
 from conftest import Course
 from helpers import call
+from servers import Client
 
 from sabaq_xblock import render
 
@@ -75,3 +78,32 @@ def test_no_view_or_learner_handler_sends_instructor_material(course: Course) ->
                        "BEGIN HIDDEN TESTS", "instructor_notebook", '"answer": [1]'):
             assert secret not in text, secret
     assert notebooks.instructor()["cells"][3]["source"] not in "".join(answers)
+
+
+@pytest.mark.slow
+def test_the_workbench_pages_show_learners_only_the_learner_view(live: dict[str, Any]) -> None:
+    """The workbench's scenario page printed the OLX; its media pattern served the working
+    directory (here the scenario files); it also had an admin, a user list and a state reset."""
+    visitor = Client(live["base"], "visitor")
+    secrets = ("SOLUTION-MARK", "HIDDEN-MARK", "SECRET-EXPLANATION", "instructor_notebook",
+               "BEGIN SOLUTION", "Reset State")
+    pages = ["/", f"/scenario/{live['scenario']}/", f"/scenario/{live['scenario']}/student_view/",
+             f"/view/{live['scenario']}/"]
+    for path in pages:
+        status, body = visitor._open(urllib.request.Request(live["base"] + path))
+        assert status == 200, path
+        assert not [s for s in secrets if s in body.decode()], path
+    staff_views = [f"/{kind}/{live['scenario']}/{view}/" for kind in ("scenario", "view")
+                   for view in ("author_view", "studio_view")]
+    closed = ["/scenarios/adding.xml", "/workbench.log", "/var/workbench.db", "/admin/",
+              "/admin/login/", "/userlist/", "/reset_state", *staff_views]
+    for path in closed:
+        assert visitor._open(urllib.request.Request(live["base"] + path))[0] == 404, path
+    request = urllib.request.Request(live["base"] + "/reset_state", data=b"", method="POST")
+    assert visitor._open(request)[0] in (403, 404)
+    for path in staff_views:
+        url = f"{live['base']}{path}?student=staff-author"
+        assert visitor._open(urllib.request.Request(url))[0] == 200, path
+    usage = visitor.usage_id(live["scenario"])
+    status, body = visitor.post(usage, "no_such_handler", {})
+    assert status >= 400 and b"Traceback" not in body and b"SOLUTION" not in body
