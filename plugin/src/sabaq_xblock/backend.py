@@ -38,6 +38,7 @@ class GradingBackend(Protocol):
         name: str,
         callback: dict[str, str] | None,
         files: dict[str, str] | None = None,
+        limits: dict[str, int] | None = None,
     ) -> str: ...
 
     def poll(self, task_id: str) -> Poll: ...
@@ -82,14 +83,22 @@ class CeleryBackend:
         name: str,
         callback: dict[str, str] | None,
         files: dict[str, str] | None = None,
+        limits: dict[str, int] | None = None,
     ) -> str:
-        """Queue ``sabaq.grade``; ``files`` maps data file names to base64 content."""
+        """Queue ``sabaq.grade``; ``files`` maps data file names to base64 content.
+
+        ``limits`` (``max_notebook_bytes``, ``max_cells``) are the lecturer's: the worker
+        refuses a submission over them before it runs any of its code.
+        """
         app = _celery_app(self.settings)
+        kwargs: dict[str, Any] = {"name": name, "callback": callback, "files": files or None}
+        if limits:
+            kwargs["limits"] = limits
         try:
             result = app.send_task(
                 GRADE_TASK,
                 args=[instructor, submission],
-                kwargs={"name": name, "callback": callback, "files": files or None},
+                kwargs=kwargs,
                 queue=self.settings.queue,
                 retry=True,
                 retry_policy={"max_retries": 2, "interval_start": 0.2},

@@ -17,20 +17,25 @@ from xblock.exceptions import JsonHandlerError
 from xblock.fields import Dict, Float, Integer, Scope, String
 from xblock.scorable import ScorableXBlockMixin, Score
 
-from . import config, feedback, i18n, olx
+from . import config, feedback, i18n, limits, olx
 from . import notebook as nbmod
-from .errors import AnswersInvalid, Conflict, NotAllowed, NotebookInvalid, NotFound, SabaqBlockError
+from .errors import AnswersInvalid, NotebookInvalid, NotFound, RequestInvalid, SabaqBlockError, TooLarge
 from .grading import GradingService
 from .i18n import _
+from .requests import (
+    MAX_REPORT_BYTES,
+    MAX_STUDIO_BYTES,
+    NOTEBOOK_DEPTH,
+    error_response,
+    handler,
+    json_handler,
+    parse_json,
+    read_body,
+)
 
 
 def _fail(error: SabaqBlockError) -> JsonHandlerError:
-    return JsonHandlerError(error.status, i18n.error_message(error.code))
-
-
-def _json_error(error: SabaqBlockError) -> Response:
-    body = json.dumps({"error": i18n.error_message(error.code)})
-    return Response(body, status=error.status, content_type="application/json", charset="utf8")
+    return JsonHandlerError(error.status, i18n.error_message(error.code, **error.params))
 
 
 @XBlock.wants("settings", "user", "i18n")
@@ -81,6 +86,22 @@ class NotebookBlock(ScorableXBlockMixin, XBlock):  # type: ignore[misc]
         default="full",
         values=list(feedback.POLICIES),
     )
+    max_notebook_kb = Integer(
+        display_name=_("Largest submission (KB)"),
+        help=_("A submitted or uploaded notebook larger than this is refused before it is stored "
+               "or graded (at most 5120 KB)."),
+        scope=Scope.settings,
+        default=limits.DEFAULT_MAX_KB,
+        values={"min": 1, "max": limits.HARD_MAX_KB},
+    )
+    max_cells = Integer(
+        display_name=_("Most cells in a submission"),
+        help=_("A submitted or uploaded notebook with more cells than this is refused before it is "
+               "stored or graded (at most 5000)."),
+        scope=Scope.settings,
+        default=limits.DEFAULT_MAX_CELLS,
+        values={"min": 1, "max": limits.HARD_MAX_CELLS},
+    )
     drafts = Dict(help=_("The learner's unsaved answers by cell."), scope=Scope.user_state)
     widget_values = Dict(help=_("The learner's widget values by model."), scope=Scope.user_state)
 
@@ -119,6 +140,10 @@ class NotebookBlock(ScorableXBlockMixin, XBlock):  # type: ignore[misc]
     def _require_staff(self) -> None:
         if not self._is_staff():
             raise JsonHandlerError(403, i18n.error_message("not_staff"))
+
+    @property
+    def _limits(self) -> limits.SubmissionLimits:
+        return limits.SubmissionLimits.of(self.max_notebook_kb, self.max_cells)
 
     def _student_nb(self) -> nbmod.Notebook:
         if not self.student_notebook:
@@ -208,45 +233,44 @@ class NotebookBlock(ScorableXBlockMixin, XBlock):  # type: ignore[misc]
 
     # ---- learner handlers ----------------------------------------------------------
 
-    @XBlock.json_handler  # type: ignore[untyped-decorator]
-    def submit(self, data: Any, suffix: str = "") -> dict[str, Any]:
+    @json_handler()
+    def submit(self, data: dict[str, Any], suffix: str = "") -> dict[str, Any]:
         """Queue the learner's in-page answers ``{"answers": {grade_id: source}}`` for grading."""
         student = self._student_nb()
-        try:
-            filled = nbmod.answered(student, data.get("answers") if isinstance(data, dict) else None)
-            return self._queue(json.dumps(filled), "submit")
-        except SabaqBlockError as error:
-            raise _fail(error) from error
+        filled = nbmod.answered(student, data.get("answers"))
+        return self._queue(limits.checked(filled, self._limits), "submit")
 
-    @XBlock.handler  # type: ignore[untyped-decorator]
-    def upload(self, request: Any, suffix: str = "") -> Response:
-        """Queue an uploaded ``.ipynb`` (multipart field ``notebook``) for grading."""
-        if request.method != "POST":
-            return Response(status=405, allow=["POST"])
+    @handler("POST")
+    def upload(self, request: Any, suffix: str = "") -> dict[str, Any]:
+        """Queue an uploaded ``.ipynb`` (multipart field ``notebook``) for grading.
+
+        The file is read only up to the block's size limit, and its cells are counted,
+        before anything is stored.
+        """
+        self._student_nb()
+        bound = self._limits
+        if (request.content_length or 0) > bound.max_bytes + limits.FORM_OVERHEAD:
+            raise TooLarge("notebook_too_large", limit_kb=bound.max_bytes // 1024)
+        field = request.POST.get("notebook")
+        if field is None or not hasattr(field, "file"):
+            raise NotebookInvalid("no_file")
+        raw = field.file.read(bound.max_bytes + 1)
+        limits.check_size(len(raw), bound)
         try:
-            self._student_nb()
-            field = request.POST.get("notebook")
-            if field is None or not hasattr(field, "file"):
-                raise NotebookInvalid("no_file")
-            raw = field.file.read(nbmod.MAX_NOTEBOOK_BYTES + 1)
-            nb = nbmod.load(raw)
-            answer = self._queue(json.dumps(nb), "upload")
-        except SabaqBlockError as error:
-            return _json_error(error)
-        except JsonHandlerError as error:
-            return error.get_response()
-        return Response(json.dumps(answer), content_type="application/json", charset="utf8")
+            parsed = parse_json(raw, max_depth=NOTEBOOK_DEPTH)
+        except RequestInvalid as error:
+            raise NotebookInvalid("not_json") from error
+        if not isinstance(parsed, dict):
+            raise NotebookInvalid("no_cells")
+        return self._queue(limits.checked(nbmod.load(parsed), bound), "upload")
 
     def _queue(self, submission: str, kind: str) -> dict[str, Any]:
+        """Store and queue ``submission``: the store decides attempts, pending and rate at once."""
         grading = self._grading
-        used = grading.store.attempts_used(grading.block_id, self._learner)
-        if self.max_attempts and used >= self.max_attempts:
-            raise NotAllowed("no_attempts")
-        if grading.pending(self._learner):
-            raise Conflict("already_grading")
         sub = grading.submit(
             self.notebook, submission, self._learner, kind, self._callback_url(),
-            dict(self.data_files),
+            dict(self.data_files), limits=self._limits,
+            admission=grading.admission(self.max_attempts),
         )
         return {"submission_id": sub.id, "state": "queued"}
 
@@ -259,16 +283,18 @@ class NotebookBlock(ScorableXBlockMixin, XBlock):  # type: ignore[misc]
             return url
         return settings.callback_base_url.rstrip("/") + url if settings.callback_base_url else None
 
-    @XBlock.json_handler  # type: ignore[untyped-decorator]
-    def status(self, data: Any, suffix: str = "") -> dict[str, Any]:
+    @json_handler()
+    def status(self, data: dict[str, Any], suffix: str = "") -> dict[str, Any]:
         """The learner's latest submission (or ``submission_id``): state, score, feedback."""
         grading = self._grading
-        wanted = data.get("submission_id") if isinstance(data, dict) else None
+        wanted = data.get("submission_id")
+        if wanted is not None and not isinstance(wanted, str):
+            raise RequestInvalid("bad_submission_id")
         subs = grading.store.for_learner(grading.block_id, self._learner)
         if wanted is not None:
             subs = [s for s in subs if s.id == wanted]
             if not subs:
-                raise _fail(NotFound("no_submission"))
+                raise NotFound("no_submission")
         used = grading.store.attempts_used(grading.block_id, self._learner)
         answer: dict[str, Any] = {
             "state": "none",
@@ -280,10 +306,8 @@ class NotebookBlock(ScorableXBlockMixin, XBlock):  # type: ignore[misc]
         }
         if not subs:
             return answer
-        try:
-            sub = grading.refresh(subs[0], self._publish_score, self.notebook, dict(self.data_files))
-        except SabaqBlockError as error:
-            raise _fail(error) from error
+        sub = grading.refresh(subs[0], self._publish_score, self.notebook, dict(self.data_files),
+                              self._limits)
         answer.update(
             submission_id=sub.id,
             state=sub.state,
@@ -297,36 +321,32 @@ class NotebookBlock(ScorableXBlockMixin, XBlock):  # type: ignore[misc]
             answer["feedback"] = []
         return answer
 
-    @XBlock.json_handler  # type: ignore[untyped-decorator]
-    def save_draft(self, data: Any, suffix: str = "") -> dict[str, Any]:
+    @json_handler()
+    def save_draft(self, data: dict[str, Any], suffix: str = "") -> dict[str, Any]:
         """Remember ``{"grade_id", "source"}`` as the learner types."""
-        grade_id = data.get("grade_id") if isinstance(data, dict) else None
-        source = data.get("source") if isinstance(data, dict) else None
+        grade_id, source = data.get("grade_id"), data.get("source")
         known = {cell.grade_id for cell in nbmod.answer_cells(self._student_nb())}
         if not isinstance(grade_id, str) or not isinstance(source, str):
-            raise _fail(AnswersInvalid("bad_answers"))
+            raise AnswersInvalid("bad_answers")
         if grade_id not in known:
-            raise _fail(AnswersInvalid("unknown_cell"))
+            raise AnswersInvalid("unknown_cell")
         if len(source.encode("utf-8")) > nbmod.MAX_ANSWER_BYTES:
-            raise _fail(AnswersInvalid("too_large"))
+            raise AnswersInvalid("too_large")
         drafts = dict(self.drafts)
         drafts[grade_id] = source
         self.drafts = drafts
         return {"saved": True}
 
-    @XBlock.handler  # type: ignore[untyped-decorator]
+    @handler("GET", "HEAD")
     def download(self, request: Any, suffix: str = "") -> Response:
         """The student notebook with the learner's drafts filled in, as an attachment."""
-        try:
-            nb = nbmod.fill_answers(self._student_nb(), dict(self.drafts))
-        except JsonHandlerError as error:
-            return error.get_response()
+        nb = nbmod.fill_answers(self._student_nb(), dict(self.drafts))
         response = Response(json.dumps(nb, indent=1), content_type="application/x-ipynb+json",
                             charset="utf8")
         response.headers["Content-Disposition"] = 'attachment; filename="notebook.ipynb"'
         return response
 
-    @XBlock.json_handler  # type: ignore[untyped-decorator]
+    @json_handler()
     def widget_state(self, data: Any, suffix: str = "") -> dict[str, Any]:
         """Load (``{"action": "load"}``) or save (``{"action": "save", "model_id", "state"}``).
 
@@ -363,51 +383,56 @@ class NotebookBlock(ScorableXBlockMixin, XBlock):  # type: ignore[misc]
 
     # ---- the grader's callback -----------------------------------------------------
 
-    @XBlock.handler  # type: ignore[untyped-decorator]
-    def grading_result(self, request: Any, suffix: str = "") -> Response:
+    @handler("POST")
+    def grading_result(self, request: Any, suffix: str = "") -> dict[str, Any]:
         """The grader's signed report for one submission (see ``signature``)."""
-        if request.method != "POST":
-            return Response(status=405, allow=["POST"])
-        try:
-            self._grading.accept_callback(
-                self._settings.callback_secret, request.body, request.headers, self._publish_score
-            )
-        except SabaqBlockError as error:
-            return _json_error(error)
-        return Response(json.dumps({"accepted": True}), content_type="application/json",
-                        charset="utf8")
+        self._grading.accept_callback(
+            self._settings.callback_secret, read_body(request, MAX_REPORT_BYTES), request.headers,
+            self._publish_score,
+        )
+        return {"accepted": True}
 
     # ---- staff handlers ------------------------------------------------------------
 
-    @XBlock.json_handler  # type: ignore[untyped-decorator]
-    def learner_report(self, data: Any, suffix: str = "") -> dict[str, Any]:
+    @json_handler()
+    def learner_report(self, data: dict[str, Any], suffix: str = "") -> dict[str, Any]:
         """Staff only: every learner's submissions to this unit, with full reports on request."""
         self._require_staff()
-        return self._grading.report(data.get("learner_id") if isinstance(data, dict) else None)
+        learner_id = data.get("learner_id")
+        if learner_id is not None and not isinstance(learner_id, str):
+            raise RequestInvalid("bad_learner_id")
+        return self._grading.report(learner_id)
 
-    @XBlock.json_handler  # type: ignore[untyped-decorator]
-    def regrade(self, data: Any, suffix: str = "") -> dict[str, Any]:
+    @json_handler()
+    def regrade(self, data: dict[str, Any], suffix: str = "") -> dict[str, Any]:
         """Staff only: grade ``submission_id`` again (it does not use an attempt)."""
         self._require_staff()
-        try:
-            sub = self._grading.regrade(
-                str((data or {}).get("submission_id", "")), self.notebook, self._callback_url(),
-                dict(self.data_files),
-            )
-        except SabaqBlockError as error:
-            raise _fail(error) from error
+        submission_id = data.get("submission_id")
+        if not isinstance(submission_id, str) or not submission_id:
+            raise RequestInvalid("bad_submission_id")
+        sub = self._grading.regrade(submission_id, self.notebook, self._callback_url(),
+                                    dict(self.data_files), limits=self._limits)
         return {"submission_id": sub.id, "state": "queued"}
 
-    @XBlock.json_handler  # type: ignore[untyped-decorator]
-    def studio_submit(self, data: Any, suffix: str = "") -> dict[str, Any]:
-        """Studio: save settings and, optionally, a new instructor notebook."""
-        from .studio import save_studio
+    @json_handler(MAX_STUDIO_BYTES)
+    def studio_submit(self, data: dict[str, Any], suffix: str = "") -> dict[str, Any]:
+        """Studio: save settings and, optionally, a new instructor notebook (all or nothing)."""
+        from .studio import studio_changes
 
         self._require_staff()
-        try:
-            return save_studio(self, data)
-        except SabaqBlockError as error:
-            raise _fail(error) from error
+        current = {"student_notebook": self.student_notebook, "max_notebook_kb": self.max_notebook_kb,
+                   "max_cells": self.max_cells}
+        changes = studio_changes(
+            data, current, lambda text: self._grading.backend.prepare(text, self._settings.prepare_timeout)
+        )
+        for name, value in changes.items():
+            setattr(self, name, value)
+        return {"saved": sorted(changes)}
+
+    @XBlock.handler  # type: ignore[untyped-decorator]
+    def fallback_handler(self, handler_name: str, request: Any, suffix: str = "") -> Response:
+        """Any handler name the block does not have: 404 with a message, nothing changed."""
+        return error_response(NotFound("unknown_handler"))
 
     # ---- workbench -----------------------------------------------------------------
 

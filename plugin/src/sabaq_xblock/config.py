@@ -5,6 +5,15 @@ Values come from ``XBLOCK_SETTINGS["sabaq_notebook"]`` through the runtime's
 variables, then from defaults under one data directory. The worker
 (``sabaq_grading.worker``) reads the same environment variables with the same
 defaults, so an embedded laptop setup needs no configuration at all.
+
+Fairness settings (per deployment, because they protect the shared grading queue):
+
+``SUBMIT_RATE_LIMIT``        submissions (submit or upload) one learner may make in a window,
+                             across all blocks; 0 turns the limit off (default 10)
+``SUBMIT_RATE_WINDOW``       that window in seconds (default 60)
+``MAX_PENDING_PER_LEARNER``  submissions one learner may have queued or running at once,
+                             across all blocks, so one learner never holds more than this many
+                             grading workers; 0 turns the cap off (default 2)
 """
 
 from __future__ import annotations
@@ -28,6 +37,9 @@ class Settings:
     grade_timeout: float
     prepare_timeout: float
     queue: str
+    submit_rate_limit: int
+    submit_rate_window: float
+    max_pending_per_learner: int
 
 
 def _data_dir(raw: Any) -> Path:
@@ -54,4 +66,7 @@ def load(overrides: dict[str, Any] | None = None) -> Settings:
         grade_timeout=float(pick("GRADE_TIMEOUT", "600")),
         prepare_timeout=float(pick("PREPARE_TIMEOUT", "60")),
         queue=pick("QUEUE", "sabaq"),
+        submit_rate_limit=max(0, int(pick("SUBMIT_RATE_LIMIT", "10"))),
+        submit_rate_window=max(1.0, float(pick("SUBMIT_RATE_WINDOW", "60"))),
+        max_pending_per_learner=max(0, int(pick("MAX_PENDING_PER_LEARNER", "2"))),
     )

@@ -1,11 +1,13 @@
 """Typed errors of the XBlock's logic modules.
 
-Each error carries a short ``code``; the block turns it into an HTTP status and a
-translated message in one place (``NotebookBlock._fail``), so the logic modules
-stay free of gettext and webob.
+Each error carries a short ``code`` (and, for some, ``params`` that fill its message);
+the block turns it into an HTTP status and a translated message in one place
+(``requests.error_response``), so the logic modules stay free of gettext and webob.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 
 class SabaqBlockError(Exception):
@@ -13,10 +15,11 @@ class SabaqBlockError(Exception):
 
     status = 400
 
-    def __init__(self, code: str, detail: str = "") -> None:
+    def __init__(self, code: str, detail: str = "", **params: Any) -> None:
         super().__init__(f"{code}: {detail}" if detail else code)
         self.code = code
         self.detail = detail
+        self.params = params
 
 
 class NotebookInvalid(SabaqBlockError):
@@ -25,6 +28,20 @@ class NotebookInvalid(SabaqBlockError):
 
 class AnswersInvalid(SabaqBlockError):
     """A submission's answers are malformed or name unknown cells."""
+
+
+class RequestInvalid(SabaqBlockError):
+    """A request body is not what the handler takes (not JSON, nested too deeply, wrong types)."""
+
+
+class ReportInvalid(SabaqBlockError):
+    """A grade report from the grader is malformed (a score that is not a finite number...)."""
+
+
+class TooLarge(SabaqBlockError):
+    """A request body or a submission is over a size or cell-count limit; nothing was stored."""
+
+    status = 413
 
 
 class NotAllowed(SabaqBlockError):
@@ -40,9 +57,30 @@ class Conflict(SabaqBlockError):
 
 
 class NotFound(SabaqBlockError):
-    """The submission or widget named in the request does not exist for this learner."""
+    """The submission, widget or handler named in the request does not exist."""
 
     status = 404
+
+
+class MethodNotAllowed(SabaqBlockError):
+    """The handler was called with an HTTP method it does not answer."""
+
+    status = 405
+
+    def __init__(self, allowed: tuple[str, ...]) -> None:
+        super().__init__("bad_method", ", ".join(allowed), methods=", ".join(allowed))
+        self.allowed = allowed
+
+
+class RateLimited(SabaqBlockError):
+    """The learner submitted more often than the deployment allows; ``retry_after`` seconds."""
+
+    status = 429
+
+    def __init__(self, retry_after: float) -> None:
+        seconds = max(1, int(retry_after + 0.999))
+        super().__init__("rate_limited", f"retry after {seconds}s", seconds=seconds)
+        self.retry_after = seconds
 
 
 class BackendUnavailable(SabaqBlockError):

@@ -74,15 +74,12 @@ def student_fragment(block: Any) -> Fragment:
 
 def studio_fragment(block: Any) -> Fragment:
     """Settings form and notebook upload; studio.js posts them to ``studio_submit``."""
+    from .studio import FORM_FIELDS
+
     language = i18n.active_language()
     fields = {
         name: (block.fields[name].display_name, getattr(block, name), kind)
-        for name, kind in (
-            ("display_name", "text"),
-            ("weight", "number"),
-            ("max_attempts", "number"),
-            ("feedback_policy", "text"),
-        )
+        for name, kind in FORM_FIELDS
     }
     frag = Fragment(
         views.studio_html(fields, language, {"feedback_policy": ["full", "tests", "score"]})

@@ -4,12 +4,15 @@
 is removed again if the backend refuses it), refreshes a pending submission
 from the backend, accepts the grader's signed callback, and builds the staff
 report. Whoever moves a submission to its final state publishes its score, so
-each graded submission is published exactly once.
+each graded submission is published exactly once. Whether a submission may be stored
+(attempts, one pending per learner per block, the learner's pending cap and rate
+limit) is the store's single decision; reports are checked before they are stored.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -17,8 +20,10 @@ from typing import Any
 from . import feedback, signature
 from .backend import CeleryBackend, GradingBackend
 from .config import Settings
-from .errors import AnswersInvalid, Conflict, NotFound, SabaqBlockError
-from .submissions import PENDING_STATES, Submission, SubmissionStore
+from .errors import Conflict, NotFound, ReportInvalid, RequestInvalid, SabaqBlockError
+from .limits import SubmissionLimits
+from .requests import parse_json
+from .submissions import PENDING_STATES, Admission, Submission, SubmissionStore
 
 Publish = Callable[[str, float, float], None]
 
@@ -38,6 +43,33 @@ def failure_report(kind: str, message: str) -> dict[str, Any]:
     }
 
 
+def _number(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise ReportInvalid("bad_report")
+    return float(value)
+
+
+def checked_report(report: Any) -> dict[str, Any]:
+    """``report`` if it is a grade report the block can store and show; ``ReportInvalid`` if not.
+
+    A graded report needs finite scores with 0 <= score <= max_score; the tests, when
+    present, a list of objects; the error, when present, an object.
+    """
+    if not isinstance(report, dict) or report.get("status") not in ("graded", "error"):
+        raise ReportInvalid("bad_report")
+    if not isinstance(report.get("tests", []), list) or not all(
+        isinstance(test, dict) for test in report.get("tests", [])
+    ):
+        raise ReportInvalid("bad_report")
+    if report.get("error") is not None and not isinstance(report["error"], dict):
+        raise ReportInvalid("bad_report")
+    if report["status"] == "graded":
+        score, max_score = _number(report.get("score")), _number(report.get("max_score"))
+        if not 0 <= score <= max_score + 1e-6:
+            raise ReportInvalid("bad_report")
+    return report
+
+
 class GradingService:
     """Everything about grading one block's submissions."""
 
@@ -49,9 +81,13 @@ class GradingService:
         self.store = SubmissionStore(settings.submissions_db)
         self.backend: GradingBackend = backend or CeleryBackend(settings)
 
-    def pending(self, learner_id: str) -> bool:
-        return any(
-            s.state in PENDING_STATES for s in self.store.for_learner(self.block_id, learner_id)
+    def admission(self, max_attempts: int) -> Admission:
+        """The rules a learner's own submission must pass, from the block and the deployment."""
+        return Admission(
+            max_attempts=max_attempts,
+            max_pending=self.settings.max_pending_per_learner,
+            rate_limit=self.settings.submit_rate_limit,
+            rate_window=self.settings.submit_rate_window,
         )
 
     def submit(
@@ -62,10 +98,16 @@ class GradingService:
         kind: str,
         callback: str | None,
         files: dict[str, str] | None = None,
+        *,
+        limits: SubmissionLimits,
+        admission: Admission | None = None,
     ) -> Submission:
+        """Store the submission (if ``admission`` lets it in) and queue it; regrades pass none."""
         if not instructor:
             raise Conflict("no_notebook")
-        sub = self.store.create(self.block_id, learner_id, submission, kind, kind != "regrade")
+        sub = self.store.create(
+            self.block_id, learner_id, submission, kind, kind != "regrade", admission
+        )
         try:
             task_id = self.backend.enqueue(
                 instructor,
@@ -73,6 +115,7 @@ class GradingService:
                 name=sub.id,
                 callback={"url": callback} if callback else None,
                 files=files,
+                limits=limits.task(),
             )
         except SabaqBlockError:
             self.store.delete(sub.id)
@@ -86,6 +129,7 @@ class GradingService:
         publish: Publish,
         instructor: str = "",
         files: dict[str, str] | None = None,
+        limits: SubmissionLimits | None = None,
     ) -> Submission:
         """Ask the backend about a pending submission and record what it says.
 
@@ -100,13 +144,18 @@ class GradingService:
             time.time() - sub.updated > self.settings.grade_timeout
         ):
             task_id = self.backend.enqueue(
-                instructor, sub.notebook, name=sub.id, callback=None, files=files
+                instructor, sub.notebook, name=sub.id, callback=None, files=files,
+                limits=limits.task() if limits is not None else None,
             )
             self.store.set_task(sub.id, task_id)
         elif poll.state == "running":
             self.store.mark_running(sub.id)
         elif poll.state == "done" and isinstance(poll.result, dict):
-            self._finish(sub.id, poll.result, publish)
+            try:
+                report = checked_report(poll.result)
+            except ReportInvalid:
+                report = failure_report("grader_failure", "the grader returned a malformed report")
+            self._finish(sub.id, report, publish)
         elif poll.state in ("done", "failed"):
             report = failure_report("grader_failure", str(poll.result)[:500])
             self._finish(sub.id, report, publish)
@@ -130,14 +179,11 @@ class GradingService:
             headers.get(signature.TIMESTAMP_HEADER),
             headers.get(signature.SIGNATURE_HEADER),
         )
-        try:
-            data = json.loads(body)
-            submission_id = str(data["submission_id"])
-            report = data["report"]
-        except (ValueError, KeyError, TypeError) as exc:
-            raise AnswersInvalid("bad_answers") from exc
-        if not isinstance(report, dict):
-            raise AnswersInvalid("bad_answers")
+        data = parse_json(body)
+        if not isinstance(data, dict) or not isinstance(data.get("submission_id"), str):
+            raise RequestInvalid("bad_callback")
+        submission_id = data["submission_id"]
+        report = checked_report(data.get("report"))
         sub = self.store.get(submission_id)
         if sub is None or sub.block_id != self.block_id:
             raise NotFound("no_submission")
@@ -150,14 +196,16 @@ class GradingService:
         instructor: str,
         callback: str | None,
         files: dict[str, str] | None = None,
+        *,
+        limits: SubmissionLimits,
     ) -> Submission:
+        """Grade a stored submission again (no attempt used; refused while one is pending)."""
         original = self.store.get(submission_id)
         if original is None or original.block_id != self.block_id:
             raise NotFound("no_submission")
-        if self.pending(original.learner_id):
-            raise Conflict("already_grading")
         return self.submit(
-            instructor, original.notebook, original.learner_id, "regrade", callback, files
+            instructor, original.notebook, original.learner_id, "regrade", callback, files,
+            limits=limits,
         )
 
     def report(self, learner_id: str | None) -> dict[str, Any]:

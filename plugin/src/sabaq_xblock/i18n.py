@@ -45,6 +45,34 @@ ERROR_MESSAGES = {
     "callback_disabled": _("Callbacks are not enabled for this block."),
     "callback_stale": _("The callback is too old or too far in the future."),
     "already_final": _("This submission has already been graded."),
+    "bad_method": _("This action only accepts {methods} requests."),
+    "not_json_body": _("The request is not valid JSON."),
+    "not_object": _("The request must be a JSON object."),
+    "too_deep": _("The request is nested too deeply (at most {limit} levels)."),
+    "non_finite": _("Numbers must be finite: NaN and Infinity are not allowed."),
+    "not_unicode": _("The request holds text that is not valid Unicode."),
+    "body_too_large": _("The request is too large (at most {limit_kb} KB)."),
+    "unreadable_body": _("The request could not be read."),
+    "unknown_handler": _("This unit has no such action."),
+    "bad_submission_id": _("The submission id must be text."),
+    "bad_learner_id": _("The learner id must be text."),
+    "bad_callback": _("The callback must name a submission and carry its report."),
+    "bad_report": _("The grade report is malformed."),
+    "notebook_too_large": _("The notebook is larger than this assignment allows ({limit_kb} KB)."),
+    "too_many_cells": _("The notebook has {cells} cells; this assignment allows at most {limit}."),
+    "too_many_pending": _("You already have {limit} submissions being graded. Wait for one to finish."),
+    "rate_limited": _("You are submitting too often. Try again in {seconds} seconds."),
+    "unknown_setting": _("The form has a field this unit does not know: {name}."),
+    "bad_display_name": _("The display name must be text of at most 200 characters."),
+    "bad_weight": _("The weight must be a number from 0 to 1000."),
+    "bad_max_attempts": _("Maximum attempts must be a whole number from 0 to {max}."),
+    "bad_feedback_policy": _("Feedback must be one of: full, tests, score."),
+    "bad_max_notebook_kb": _("The size limit must be a whole number of kilobytes from 1 to {max}."),
+    "bad_max_cells": _("The cell limit must be a whole number from 1 to {max}."),
+    "limit_below_assignment": _(
+        "The limits must let the assignment's own notebook through ({cells} cells, {kb} KB)."
+    ),
+    "bad_notebook_field": _("The notebook must be sent as the text of an .ipynb file."),
     "unsound": _("The notebook cannot be used: fix the problems listed."),
     "bad_setting": _("A setting has an invalid value."),
     "bad_widget": _("The widget state is malformed."),
@@ -126,6 +154,10 @@ def ui_strings(language: str) -> dict[str, str]:
     return {key: gettext_(text) for key, text in UI_STRINGS.items()}
 
 
-def error_message(code: str, language: str | None = None) -> str:
-    """The translated message for an error ``code``."""
-    return translator(language)(ERROR_MESSAGES.get(code, code))
+def error_message(code: str, language: str | None = None, **params: object) -> str:
+    """The translated message for an error ``code``, its ``{placeholders}`` filled from ``params``."""
+    text = translator(language)(ERROR_MESSAGES.get(code, code))
+    try:
+        return text.format(**params) if params else text
+    except (KeyError, IndexError, ValueError):  # a translation that lost a placeholder
+        return text

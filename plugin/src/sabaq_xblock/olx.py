@@ -17,7 +17,9 @@ from __future__ import annotations
 
 from typing import Any
 
-ATTRIBUTE_FIELDS = ("display_name", "weight", "max_attempts", "feedback_policy")
+ATTRIBUTE_FIELDS = (
+    "display_name", "weight", "max_attempts", "feedback_policy", "max_notebook_kb", "max_cells",
+)
 NOTEBOOK_ELEMENTS = {"instructor_notebook": "notebook", "student_notebook": "student_notebook"}
 
 
