@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import contextlib
+import html
 import json
 import os
 import re
@@ -12,6 +15,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -25,7 +29,7 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str, Path]]:
     port = free_port()
     data = tmp_path_factory.mktemp("demo-data")
     env = {**os.environ, "SABAQ_PORT": str(port), "SABAQ_DATA_DIR": str(data)}
@@ -39,7 +43,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
             assert proc.poll() is None, log_path.read_text(errors="replace")[-3000:]
             assert time.monotonic() < deadline, "the demo did not come up in time"
             time.sleep(0.5)
-        yield f"http://127.0.0.1:{port}", log_path.read_text(errors="replace")
+        yield f"http://127.0.0.1:{port}", log_path.read_text(errors="replace"), data
     finally:
         os.killpg(proc.pid, signal.SIGINT)
         try:
@@ -61,8 +65,8 @@ def reference_answers(path: Path) -> dict[str, str]:
     return answers
 
 
-def test_every_course_notebook_is_a_scenario(demo: tuple[str, str]) -> None:
-    base, log = demo
+def test_every_course_notebook_is_a_scenario(demo: tuple[str, str, Path]) -> None:
+    base, log, _ = demo
     assert f"demo: Sabaq workbench at {base}/" in log
     with urllib.request.urlopen(f"{base}/", timeout=60) as response:
         home = response.read().decode()
@@ -71,8 +75,10 @@ def test_every_course_notebook_is_a_scenario(demo: tuple[str, str]) -> None:
     assert "Modelling Epidemics for Public Health: sir-euler-step" in home
 
 
-def test_the_reference_solution_is_graded_full_marks_through_the_page(demo: tuple[str, str]) -> None:
-    base, _ = demo
+def test_the_reference_solution_is_graded_full_marks_through_the_page(
+    demo: tuple[str, str, Path],
+) -> None:
+    base, _, _ = demo
     with urllib.request.urlopen(f"{base}/", timeout=60) as response:
         home = response.read().decode()
     scenario = re.search(r'href="/scenario/(sabaq_notebook\.\d+)/">[^<]*sir-euler-step<', home)
@@ -92,3 +98,177 @@ def test_the_reference_solution_is_graded_full_marks_through_the_page(demo: tupl
     by_hand = sum(m["points"] for m in meta if (m.get("grade") and m.get("solution")) or m.get("task"))
     assert by_hand > 0 and final["score"] == autograded > 0
     assert final["max_score"] == autograded + by_hand
+
+
+# ---- learners see only what learners see ----------------------------------------------
+
+MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS",
+           "BEGIN MARK SCHEME", "instructor_notebook")
+_REGION = re.compile(r"### BEGIN (SOLUTION|HIDDEN TESTS|MARK SCHEME)(.*?)### END \1", re.S)
+_KEY_ARGUMENT = re.compile(r"\b(answer|explanation|feedback\w*|accepted|pattern|[ar]bs_tol|rel_tol)\s*=")
+
+
+def _flat(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _strings(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in _strings(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in _strings(v)]
+    return []
+
+
+def _shown_models(cell: dict[str, Any]) -> set[str]:
+    views = [o.get("data", {}).get("application/vnd.jupyter.widget-view+json") for o in cell.get("outputs", [])]
+    return {v["model_id"] for v in views if isinstance(v, dict)}
+
+
+def instructor_secrets(instructors: list[dict[str, Any]]) -> set[str]:
+    """Lines of solutions, hidden tests and mark schemes; model answers; answer keys.
+
+    What a learner may see anyway (text outside those places in any of the notebooks) is
+    left out, and so are lines too short to say anything (``return x``).
+    """
+    from sabaq_widgets.scoring import strip_keys
+
+    secret: set[str] = set()
+    public: set[str] = set()
+    for nb in instructors:
+        _, keys = strip_keys(nb)
+        for key in keys.values():
+            secret.update(_flat(s) for s in _strings(key["key"]) if len(_flat(s)) >= 12)
+        for cell in nb["cells"]:
+            source = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+            meta = cell["metadata"].get("nbgrader", {})
+            if cell["cell_type"] == "markdown" and meta.get("solution"):
+                phrases = re.split(r"[*`$_\[\]()\\|#\n]", _REGION.sub(r"\2", source))
+                secret.update(_flat(p) for p in phrases if len(_flat(p)) >= 20)
+                continue
+            hidden = [m.group(2) for m in _REGION.finditer(source)]
+            secret.update(_flat(line) for region in hidden for line in region.splitlines()
+                          if len(_flat(line)) >= 16)
+            if _shown_models(cell) & set(keys):
+                secret.update(_flat(line) for line in source.splitlines()
+                              if _KEY_ARGUMENT.search(line) and len(_flat(line)) >= 12)
+                continue
+            public.update(_flat(line) for line in _REGION.sub("", source).splitlines())
+    return {s for s in secret if not any(s in p for p in public)}
+
+
+def _text_of(body: bytes) -> str:
+    """Everything a response says, as flat text: raw, without tags, JSON strings, init arguments."""
+    raw = body.decode("utf-8", errors="replace")
+    parts = [raw, html.unescape(re.sub(r"<[^>]*>", "", raw))]
+    with contextlib.suppress(ValueError):
+        parts.extend(_strings(json.loads(raw)))
+    for encoded in re.findall(r'"encoded": "([A-Za-z0-9+/=]+)"', raw):
+        parts.extend(_strings(json.loads(base64.b64decode(encoded))))
+    return _flat("\n".join(parts))
+
+
+class Crawler:
+    """An anonymous visitor (``student`` None) or a learner, opening everything they can reach."""
+
+    def __init__(self, base: str, student: str | None) -> None:
+        self.client = Client(base, student or "student_1")
+        self.query = f"?student={student}" if student else ""
+        self.seen: dict[str, tuple[int, bytes]] = {}
+
+    def get(self, path: str) -> tuple[int, bytes]:
+        if path not in self.seen:
+            request = urllib.request.Request(self.client.base + path)
+            self.seen[path] = self.client._open(request)
+        return self.seen[path]
+
+    def post(self, path: str, data: Any) -> tuple[int, bytes]:
+        token = next((c.value for c in self.client.jar if c.name == "csrftoken"), "")
+        request = urllib.request.Request(
+            self.client.base + path, data=json.dumps(data).encode(), method="POST",
+            headers={"Content-Type": "application/json", "X-CSRFToken": token})
+        answer = self.client._open(request)
+        self.seen[f"POST {path} {json.dumps(data)[:60]}"] = answer
+        return answer
+
+    def links(self, path: str) -> list[str]:
+        body = self.get(path)[1].decode("utf-8", errors="replace")
+        found = re.findall(r'(?:src|href)=["\'](/[^"\'#]*)["\']', body)
+        return [html.unescape(u) for u in found if not u.startswith("//")]
+
+    def crawl(self, scenarios: list[str], probes: list[str]) -> None:
+        for link in self.links("/"):
+            self.get(link)
+        for scenario in scenarios:
+            pages = [f"/{kind}/{scenario}/{view}{self.query}" for kind in ("scenario", "view")
+                     for view in ("", "student_view/", "author_view/", "studio_view/")]
+            for page in pages:
+                for link in self.links(page):
+                    self.get(link)
+            body = self.get(f"/view/{scenario}/{self.query}")[1].decode()
+            usage = re.search(r"data-usage=['\"]([^'\"]+)['\"]", body)
+            assert usage, body[:500]
+            for path in ("handler", "unauth_handler"):
+                base = f"/{path}/{usage.group(1)}"
+                query = self.query if path == "handler" else ""
+                self.get(f"{base}/download/{query}")
+                self.post(f"{base}/status/{query}", {})
+                self.post(f"{base}/learner_report/{query}", {})
+                status, loaded = self.post(f"{base}/widget_state/{query}", {"action": "load"})
+                models = json.loads(loaded).get("models", {}) if status == 200 else {}
+                for kind in {m["kind"] for m in models.values()}:
+                    self.get(f"{base}/widget_module/{kind}.js{query}")
+                    self.get(f"{base}/widget_module/{kind}.css{query}")
+        for probe in probes:
+            self.get(probe)
+
+
+def test_no_visitor_or_learner_can_reach_instructor_material(demo: tuple[str, str, Path]) -> None:
+    base, _, data = demo
+    scenario_files = sorted((data / "demo-scenarios").glob("*.xml"))
+    instructors = [json.loads(re.search(r"<instructor_notebook><!\[CDATA\[(.*?)\]\]>", f.read_text(
+        "utf-8"), re.S).group(1).replace("]]\\u003e", "]]>")) for f in scenario_files]
+    secrets = instructor_secrets(instructors)
+    assert len(secrets) > 100  # solutions, hidden tests, model answers and keys of every course
+
+    with urllib.request.urlopen(f"{base}/", timeout=60) as response:
+        home = response.read().decode()
+    scenarios = [f"sabaq_notebook.{i}" for i in range(len(scenario_files))]  # in file order
+    assert sorted(re.findall(r'href="/scenario/(sabaq_notebook\.\d+)/"', home)) == sorted(scenarios)
+    assignments = [s for s, nb in zip(scenarios, instructors, strict=True)
+                   if any(c["metadata"].get("nbgrader", {}).get("solution") for c in nb["cells"])]
+    assert len(assignments) == len(list(ROOT.glob("courses/*/source/*/*.ipynb")))
+    files = sorted(ROOT.glob("courses/*/lessons/*.ipynb")) + sorted(ROOT.glob("courses/*/source/*/*"))
+    probes = ["/admin/", "/admin/login/", "/userlist/", "/reset_state", "/favicon.ico",
+              "/var/workbench.db", "/.ci/demo", "/pyproject.toml",
+              *[f"/{p.relative_to(ROOT)}" for p in files],
+              *[f"/var/sabaq/demo-scenarios/{f.name}" for f in scenario_files]]
+
+    learner = Crawler(base, "crawling-learner")
+    for scenario in assignments:  # graded feedback too: hidden tests fail on a blank answer
+        usage = learner.client.usage_id(scenario)
+        cells = re.findall(r'data-grade-id="([^"]+)" data-mode="python"', learner.client.page(scenario))
+        status, queued = learner.client.post(usage, "submit", {"answers": {cells[0]: "pass"}})
+        assert status == 200, queued
+        final = learner.client.wait_final(usage, queued["submission_id"], limit=240)
+        assert final["state"] == "graded" and final["feedback"], final
+    crawlers = [Crawler(base, None), learner]
+    for crawler in crawlers:
+        crawler.crawl(scenarios, probes)
+
+    leaks = []
+    for crawler in crawlers:
+        assert len(crawler.seen) > 10 * len(scenarios)
+        for url, (status, body) in crawler.seen.items():
+            text = _text_of(body)
+            leaks += [(url, m) for m in MARKERS if m in text]
+            leaks += [(url, s) for s in secrets if s in text]
+            if url.startswith("POST") and "widget_state" in url and status == 200:
+                for model_id, model in json.loads(body).get("models", {}).items():
+                    if model["state"].get("key"):
+                        leaks.append((url, f"answer key of {model_id}"))
+        for probe in probes:  # the workbench's admin, user list, state reset and working directory
+            assert crawler.seen[probe][0] == 404, probe
+    assert not leaks, leaks[:20]
