@@ -107,3 +107,18 @@ def test_the_workbench_pages_show_learners_only_the_learner_view(live: dict[str,
     usage = visitor.usage_id(live["scenario"])
     status, body = visitor.post(usage, "no_such_handler", {})
     assert status >= 400 and b"Traceback" not in body and b"SOLUTION" not in body
+
+
+def test_downloading_a_notebook_stored_before_quiz_sources_went_leaks_no_key(course: Course) -> None:
+    from webob import Request
+
+    from sabaq_grading.worker.prepare import page_notebook
+
+    lesson = _quiz_lesson()
+    stored_before = page_notebook(lesson)
+    stored_before["cells"][0]["source"] = lesson["cells"][0]["source"]  # as older versions stored it
+    block = course.block()
+    block.student_notebook = json.dumps(stored_before)
+    body = block.runtime.handle(block, "download", Request.blank("/")).body.decode()
+    assert KEY_MARK not in body
+    assert "EXPLORER-CODE" in body  # other code stays

@@ -340,7 +340,9 @@ class NotebookBlock(ScorableXBlockMixin, XBlock):  # type: ignore[misc]
     @handler("GET", "HEAD")
     def download(self, request: Any, suffix: str = "") -> Response:
         """The student notebook with the learner's drafts filled in, as an attachment."""
-        nb = nbmod.fill_answers(self._student_nb(), dict(self.drafts))
+        from .render import without_quiz_sources
+
+        nb = without_quiz_sources(nbmod.fill_answers(self._student_nb(), dict(self.drafts)))
         response = Response(json.dumps(nb, indent=1), content_type="application/x-ipynb+json",
                             charset="utf8")
         response.headers["Content-Disposition"] = 'attachment; filename="notebook.ipynb"'

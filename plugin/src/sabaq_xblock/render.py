@@ -211,6 +211,22 @@ def _shows_quiz(cell: nbmod.Cell, keyless: set[str]) -> bool:
     return False
 
 
+def without_quiz_sources(nb: nbmod.Notebook) -> nbmod.Notebook:
+    """A copy of ``nb`` in which cells that display a quiz keep their output but not their source.
+
+    The code that builds a quiz states its answer key; notebooks stored before the student
+    version dropped it (``page_notebook``) still carry it, so downloads pass through here too.
+    """
+    import copy
+
+    keyless = _keyless_widgets(nb)
+    cleaned = copy.deepcopy(nb)
+    for cell in cleaned.get("cells", []):
+        if cell.get("cell_type") == "code" and _shows_quiz(cell, keyless):
+            cell["source"] = ""
+    return cleaned
+
+
 def render_notebook(nb: nbmod.Notebook) -> str:
     """The whole lesson as one sanitized HTML fragment (no interface strings)."""
     language = str(
