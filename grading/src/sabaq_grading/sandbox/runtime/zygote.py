@@ -52,13 +52,8 @@ def _preload(names: list[str], shell: Any) -> list[str]:
             importlib.import_module(name)
         except Exception as exc:
             warnings.append(f"cannot preload {name!r}: {type(exc).__name__}: {exc}")
-    # submodules of protected packages imported now, not first while a test runs (where a
-    # protected module changing is tampering): numpy's lazily loaded ones, unittest.mock
-    extras = ("numpy.testing", "numpy.fft", "numpy.polynomial", "numpy.ctypeslib", "numpy.rec",
-              "numpy.char", "numpy.strings", "pandas.testing", "matplotlib.pyplot", "IPython.display",
-              "unittest", "unittest.mock")
-    for extra in extras:
-        if extra.split(".")[0] in sys.modules or extra.startswith("unittest"):
+    for extra in ("numpy.testing", "pandas.testing", "matplotlib.pyplot", "IPython.display"):
+        if extra.split(".")[0] in sys.modules:
             with contextlib.suppress(Exception):
                 importlib.import_module(extra)
     if "matplotlib" in sys.modules:
