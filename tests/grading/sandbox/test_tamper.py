@@ -121,6 +121,9 @@ def test_attack_does_not_earn_a_pass(sbx: Runner, attack: str) -> None:
                  ("test", "assert False, 'must fail'"), ("test", FAILING_TEST),
                  ("test", "import numpy as np\nnp.testing.assert_allclose(1.0, 1.0)"))
     statuses = [c.status for c in result.cells]
+    if result.ended == "protocol_violation":  # e.g. a timer firing while the runner answers:
+        assert "ok" not in statuses[2:], statuses  # the run ends as tampering, nothing passes
+        return
     assert statuses[2:4] == ["error", "error"], (statuses, result.message)
     assert statuses[4] in ("ok", "not_run")
     if result.ended == "completed":
