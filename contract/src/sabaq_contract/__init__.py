@@ -1,0 +1,1 @@
+"""The contract between Sabaq's LMS block and its graders (standard library only)."""
