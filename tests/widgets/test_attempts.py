@@ -10,9 +10,10 @@ from typing import Any
 
 import pytest
 
+from sabaq_contract.widgets.attempts import AFTER_CORRECT_OR_EXHAUSTED, Rules, check, verdict
+from sabaq_contract.widgets.scoring import Score
+from sabaq_contract.widgets.traits import SERVER_OWNED_TRAITS
 from sabaq_widgets import MultipleChoice, NumericAnswer, ShortAnswer, errors
-from sabaq_widgets.attempts import AFTER_CORRECT_OR_EXHAUSTED, SERVER_OWNED_TRAITS, Rules, check, verdict
-from sabaq_widgets.scoring import Score
 
 WRONG = Score(False, 0.0, "no", "EXPLAINED", "HINTED")
 RIGHT = Score(True, 1.0, "yes", "EXPLAINED", "HINTED")

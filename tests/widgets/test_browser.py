@@ -9,8 +9,8 @@ from typing import Any
 import ipywidgets as w
 import pytest
 
+from sabaq_contract.widgets.assets import widget_module
 from sabaq_widgets import MultipleChoice, NumericAnswer, ParameterExplorer, ShortAnswer
-from sabaq_widgets.assets import widget_module
 from sabaq_widgets.state import notebook_from_widgets
 from sabaq_widgets.static_render import render_fragment
 
@@ -392,7 +392,7 @@ CASES = [
 
 
 def test_browser_scoring_matches_server_scoring(guarded: Any, static_site: Any) -> None:
-    from sabaq_widgets.scoring import score_answer
+    from sabaq_contract.widgets.scoring import score_answer
 
     modules = static_site.root / "widgets"
     modules.mkdir(exist_ok=True)
@@ -437,8 +437,8 @@ VERDICTS = [
 
 
 def test_browser_reveal_rule_matches_the_servers(guarded: Any, static_site: Any) -> None:
-    from sabaq_widgets.attempts import Rules, verdict
-    from sabaq_widgets.scoring import Score
+    from sabaq_contract.widgets.attempts import Rules, verdict
+    from sabaq_contract.widgets.scoring import Score
 
     modules = static_site.root / "widgets"
     modules.mkdir(exist_ok=True)

@@ -7,22 +7,15 @@ import json
 
 import pytest
 
-from sabaq_widgets import MultipleChoice, NumericAnswer, ParameterExplorer, ShortAnswer
-from sabaq_widgets.errors import (
+from sabaq_contract.widgets.errors import (
     InvalidAnswerKeyError,
     InvalidResponseError,
     NotebookFormatError,
     UnknownKindError,
 )
-from sabaq_widgets.scoring import (
-    STRIPPED_SOURCE,
-    WIDGET_STATE_MIME,
-    Score,
-    parse_number,
-    score_answer,
-    strip_keys,
-    widget_states,
-)
+from sabaq_contract.widgets.keys import STRIPPED_SOURCE, WIDGET_STATE_MIME, strip_keys, widget_states
+from sabaq_contract.widgets.scoring import Score, parse_number, score_answer
+from sabaq_widgets import MultipleChoice, NumericAnswer, ParameterExplorer, ShortAnswer
 from sabaq_widgets.state import notebook_from_widgets
 
 MC_KEY = {"answer": [1], "feedback": ["no: a", "yes: b", "no: c"], "explanation": "b because"}

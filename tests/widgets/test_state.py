@@ -8,7 +8,7 @@ from typing import Any
 import nbformat
 import pytest
 
-from sabaq_widgets.scoring import strip_keys, widget_states
+from sabaq_contract.widgets.keys import strip_keys, widget_states
 from sabaq_widgets.state import execute_notebook
 from sabaq_widgets.static_render import render_fragment
 

@@ -8,10 +8,10 @@ import re
 import ipywidgets as w
 import pytest
 
+from sabaq_contract.widgets.assets import widget_module
+from sabaq_contract.widgets.keys import WIDGET_STATE_MIME, widget_states
 from sabaq_widgets import MultipleChoice, NumericAnswer
-from sabaq_widgets.assets import widget_module
 from sabaq_widgets.errors import NotebookFormatError, UnsafeWidgetError
-from sabaq_widgets.scoring import WIDGET_STATE_MIME, widget_states
 from sabaq_widgets.state import notebook_from_widgets
 from sabaq_widgets.static_render import page_state, render_fragment, script_json
 

@@ -8,8 +8,8 @@ import sys
 import pytest
 import traitlets
 
+from sabaq_contract.widgets.assets import COMMON_FILES, WIDGET_MODULES, static_dir, widget_module
 from sabaq_widgets import MultipleChoice, NumericAnswer, ParameterExplorer, ShortAnswer, errors
-from sabaq_widgets.assets import COMMON_FILES, WIDGET_MODULES, static_dir, widget_module
 from sabaq_widgets.i18n import DEFAULT_LABELS
 
 from ._pages import sir_curves
@@ -18,7 +18,7 @@ from ._pages import sir_curves
 def test_package_import_is_cheap() -> None:
     code = (
         "import sys, sabaq_widgets, sabaq_widgets.scoring, sabaq_widgets.attempts, sabaq_widgets.assets, "
-        "sabaq_widgets.static_render, sabaq_widgets.grid;"
+        "sabaq_widgets.errors, sabaq_widgets.static_render, sabaq_widgets.grid;"
         "sabaq_widgets.assets.widget_module('numeric');"
         "bad = [m for m in ('anywidget', 'ipywidgets', 'traitlets', 'IPython', 'jupyter_client') "
         "if m in sys.modules];"

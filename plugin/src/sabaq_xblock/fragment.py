@@ -15,6 +15,8 @@ from typing import Any
 
 from web_fragments.fragment import Fragment
 
+from sabaq_contract.widgets.assets import widget_module
+
 from . import i18n, render, views, widgets
 from . import notebook as nbmod
 
@@ -95,8 +97,6 @@ def widget_asset(kind: str, ext: str) -> tuple[bytes, str] | None:
     """The ES module or stylesheet of a hosted widget kind, with its content type."""
     if kind not in widgets.hosted_kinds() or ext not in ("js", "css"):
         return None
-    from sabaq_widgets.assets import widget_module
-
     js, css = widget_module(kind)
     if ext == "js":
         return js.encode("utf-8"), "text/javascript"

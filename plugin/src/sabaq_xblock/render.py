@@ -20,6 +20,8 @@ import threading
 from collections import OrderedDict
 from typing import Any
 
+from sabaq_contract.widgets.keys import KINDS, VIEW_MIME, WIDGET_STATE_MIME
+
 from . import notebook as nbmod
 
 RENDERER_VERSION = "3"
@@ -39,7 +41,6 @@ _ATTRIBUTES = {
     "th": {"colspan", "rowspan", "align", "scope"},
     "ol": {"start"},
 }
-_WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 _IMAGE_MIME = ("image/png", "image/jpeg", "image/gif", "image/svg+xml", "image/webp")
 _MATH = re.compile(
     r"(?<!\\)\$\$(.+?)(?<!\\)\$\$|\\\[(.+?)\\\]|\\\((.+?)\\\)|(?<![\\$])\$(?!\s)([^$\n]+?)(?<![\s\\])\$",
@@ -151,7 +152,7 @@ def render_output(output: dict[str, Any]) -> str:
     data = output.get("data")
     if not isinstance(data, dict):
         return ""
-    widget = data.get(_WIDGET_VIEW)
+    widget = data.get(VIEW_MIME)
     if isinstance(widget, dict) and isinstance(widget.get("model_id"), str):
         model_id = html.escape(widget["model_id"])
         return f'<div class="sabaq-widget-view" data-model-id="{model_id}"></div>'
@@ -186,10 +187,6 @@ def _answer_editor(cell: dict[str, Any], grade_id: str, index: int) -> str:
 
 def _keyless_widgets(nb: nbmod.Notebook) -> set[str]:
     """Model ids of the lesson's widgets that carry no answer key (not quizzes)."""
-    try:
-        from sabaq_widgets.scoring import KINDS, WIDGET_STATE_MIME
-    except ImportError:
-        return set()
     widgets = (nb.get("metadata") or {}).get("widgets") or {}
     models = (widgets.get(WIDGET_STATE_MIME) or {}).get("state") or {}
     return {
@@ -205,7 +202,7 @@ def _shows_quiz(cell: nbmod.Cell, keyless: set[str]) -> bool:
     """Whether ``cell`` displays a widget that may be a quiz (any not known to be keyless)."""
     for output in cell.get("outputs") or []:
         data = output.get("data") if isinstance(output, dict) else None
-        view = data.get(_WIDGET_VIEW) if isinstance(data, dict) else None
+        view = data.get(VIEW_MIME) if isinstance(data, dict) else None
         if isinstance(view, dict) and view.get("model_id") not in keyless:
             return True
     return False

@@ -1,12 +1,13 @@
 """The server side of the kernel-free widget host.
 
 Widget models come from the instructor notebook's saved widget state, with the
-answer keys split off by ``sabaq_widgets.scoring.strip_keys``; only Sabaq widget
-kinds are hosted, and their front-end modules come from the ``sabaq-widgets``
-package, never from the notebook (a notebook's ``_esm`` is not run). Learners
-may change only their own traits; quiz answers are scored, counted and limited
-here, on the server (``sabaq_widgets.attempts``), and their record kept in
-``widget_checks``.
+answer keys split off by ``sabaq_contract.widgets.keys.strip_keys``; only Sabaq
+widget kinds are hosted, and their front-end modules come from
+``sabaq_contract.widgets.assets``, never from the notebook (a notebook's ``_esm``
+is not run). Learners may change only their own traits
+(``sabaq_contract.widgets.traits``); quiz answers are scored, counted and limited
+here, on the server (``sabaq_contract.widgets.attempts``), and their record kept
+in ``widget_checks``. None of it imports Jupyter.
 """
 
 from __future__ import annotations
@@ -16,13 +17,17 @@ import threading
 from collections import OrderedDict
 from typing import Any
 
+from sabaq_contract.widgets import attempts as rules_
+from sabaq_contract.widgets.assets import WIDGET_MODULES
+from sabaq_contract.widgets.errors import AttemptsExhaustedError, SabaqWidgetError
+from sabaq_contract.widgets.keys import WIDGET_STATE_MIME, strip_keys
+from sabaq_contract.widgets.scoring import ANSWER_FIELDS
+from sabaq_contract.widgets.traits import LEARNER_TRAITS, PRIVATE_TRAITS, SERVER_OWNED_TRAITS
+
 from . import notebook as nbmod
 from .errors import NotAllowed, SabaqBlockError
 from .widget_checks import Record, WidgetChecks
 
-LEARNER_TRAITS = frozenset({"response", "selection"})
-"""What the page may write: a checked answer (scored and counted here) and an explorer setting."""
-PRIVATE_TRAITS = frozenset({"key", "_esm", "_css", "_anywidget_id"})
 MAX_STATE_BYTES = 64 * 1024
 
 _CACHE: OrderedDict[str, tuple[dict[str, Any], dict[str, Any]]] = OrderedDict()
@@ -38,15 +43,11 @@ class WidgetRefused(NotAllowed):
 
 
 def hosted_kinds() -> dict[str, tuple[str, str]]:
-    """Widget kind → its own (ES module, CSS) file names in ``sabaq_widgets`` static files.
+    """Widget kind → its own (ES module, CSS) file names in ``sabaq_contract.widgets`` static files.
 
-    Serve a kind's code with ``sabaq_widgets.assets.widget_module``: the files are only the
-    kind's own part.
+    Serve a kind's code with ``sabaq_contract.widgets.assets.widget_module``: the files are
+    only the kind's own part.
     """
-    try:
-        from sabaq_widgets.assets import WIDGET_MODULES
-    except ImportError:
-        return {}
     return dict(WIDGET_MODULES)
 
 
@@ -58,10 +59,6 @@ def lesson_widgets(notebook_json: str) -> tuple[dict[str, Any], dict[str, Any]]:
     with _LOCK:
         if digest in _CACHE:
             return _CACHE[digest]
-    try:
-        from sabaq_widgets.scoring import WIDGET_STATE_MIME, strip_keys
-    except ImportError:
-        return {}, {}
     stripped, keys = strip_keys(json.loads(notebook_json))
     states = (stripped.get("metadata", {}).get("widgets", {}) or {}).get(WIDGET_STATE_MIME, {})
     kinds = hosted_kinds()
@@ -99,8 +96,6 @@ def load(notebook_json: str, saved: dict[str, Any], checks: dict[str, Record]) -
 
 
 def _changes(models: dict[str, Any], model_id: Any, changes: Any) -> dict[str, Any]:
-    from sabaq_widgets.attempts import SERVER_OWNED_TRAITS
-
     if not isinstance(model_id, str) or model_id not in models:
         raise WidgetInvalid("unknown_widget")
     if not isinstance(changes, dict) or not changes:
@@ -123,10 +118,6 @@ def check(
     ``max_attempts`` are used, and ``WidgetInvalid`` for an answer of the wrong shape or a
     widget that is not a quiz. The verdict carries the explanation only once it is earned.
     """
-    from sabaq_widgets import attempts as rules_
-    from sabaq_widgets.errors import AttemptsExhaustedError, SabaqWidgetError
-    from sabaq_widgets.scoring import ANSWER_FIELDS
-
     models, keys = lesson_widgets(notebook_json)
     if model_id not in keys:
         raise WidgetInvalid("bad_widget")

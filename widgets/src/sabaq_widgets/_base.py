@@ -2,9 +2,10 @@
 
 A quiz widget's synced state is split in three on purpose: the question and its rules
 (shown to everyone), ``key`` (the answer key, stripped from student pages by
-``scoring.strip_keys``), and the learner's side. Of that side the page writes only
+``sabaq_contract.widgets.keys.strip_keys``), and the learner's side. Of that side the page writes only
 ``response``; ``attempts`` and ``result`` belong to whoever scores (this object in a kernel,
-the hosting server in an LMS), under the limits of ``attempts.Rules``.
+the hosting server in an LMS), under the limits of ``attempts.Rules``;
+``sabaq_contract.widgets.traits`` lists every kind's synced traits.
 """
 
 from __future__ import annotations
@@ -15,8 +16,10 @@ from typing import Any, ClassVar
 import anywidget
 import traitlets as t
 
-from . import attempts as rules_
-from . import scoring
+from sabaq_contract.widgets import attempts as rules_
+from sabaq_contract.widgets import scoring
+from sabaq_contract.widgets.traits import SERVER_OWNED_TRAITS
+
 from .errors import AttemptsExhaustedError, InvalidQuestionError, SabaqWidgetError
 from .i18n import label_tables
 
@@ -143,7 +146,7 @@ class QuizWidget(SabaqWidget):
         and ``result`` are not taken: this object checks the response itself, so a page
         cannot reset its count, skip the limit or award itself a verdict.
         """
-        update = {k: v for k, v in sync_data.items() if k not in rules_.SERVER_OWNED_TRAITS}
+        update = {k: v for k, v in sync_data.items() if k not in SERVER_OWNED_TRAITS}
         before = self.response
         super().set_state(update)
         if "attempts" not in sync_data:

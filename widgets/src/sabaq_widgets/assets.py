@@ -1,52 +1,28 @@
-"""The front-end files shipped with sabaq-widgets, and each widget's code as a page runs it.
+"""The front-end files of static rendering, and each widget's code as a page runs it.
 
-Importing this module never imports anywidget or ipywidgets, so a host can serve the
-files (or inline them) cheaply.
+The vendored ipywidgets manager, anywidget's front end and the loader live here (only
+static rendering needs them); each widget kind's own ES module and style sheet live with
+the widget rules in ``sabaq_contract.widgets.assets`` and are re-exported here. Importing
+this module never imports anywidget or ipywidgets.
 """
 
 from __future__ import annotations
 
 import pathlib
 
+from sabaq_contract.widgets.assets import COMMON_FILES, WIDGET_MODULES, widget_module
+
+__all__ = ["COMMON_FILES", "VENDOR_FILES", "WIDGET_MODULES", "static_dir", "vendor_dir", "widget_module"]
+
 VENDOR_FILES = ("require.js", "html-manager.js", "anywidget.js")
 """Vendored scripts, in the order a page must load them."""
 
-COMMON_FILES = ("_common.js", "_common.css")
-"""The shared start of every widget's ES module and style sheet, under ``static_dir()``."""
-
-WIDGET_MODULES = {
-    "multiple_choice": ("multiple_choice.js", "multiple_choice.css"),
-    "numeric": ("numeric.js", "numeric.css"),
-    "short_answer": ("short_answer.js", "short_answer.css"),
-    "parameter_explorer": ("parameter_explorer.js", "parameter_explorer.css"),
-}
-"""Each widget kind's own part of its ES module and style sheet under ``static_dir()``.
-
-The files are not complete on their own: ``widget_module`` puts ``COMMON_FILES`` first.
-"""
-
 
 def static_dir() -> pathlib.Path:
-    """The directory holding the widgets' ES modules and CSS files."""
+    """The directory holding static rendering's loader (``loader.js``) and ``vendor/``."""
     return pathlib.Path(__file__).parent / "static"
 
 
 def vendor_dir() -> pathlib.Path:
     """The directory holding the vendored third-party scripts and their licences."""
     return static_dir() / "vendor"
-
-
-def widget_module(kind: str) -> tuple[str, str]:
-    """Return the ES module source and CSS text of a widget kind, exactly as the page runs them.
-
-    Each is the shared file of ``COMMON_FILES`` followed by the kind's own file: anywidget
-    loads a widget's module from a single blob, so the module cannot import a sibling file.
-    Raises ``KeyError`` for a kind that is not in ``WIDGET_MODULES``.
-    """
-    own_js, own_css = WIDGET_MODULES[kind]
-    common_js, common_css = COMMON_FILES
-    return _joined(common_js, own_js), _joined(common_css, own_css)
-
-
-def _joined(*names: str) -> str:
-    return "\n".join((static_dir() / name).read_text("utf-8") for name in names)

@@ -1,22 +1,36 @@
 """Typed exceptions raised by sabaq-widgets.
 
-Every error is a ``SabaqWidgetError`` (and a ``ValueError``, so callers that only know the
-standard library still catch bad input). Messages say what was wrong and what to do.
+The errors of the widget rules (answer keys, scoring, attempts) are defined in
+``sabaq_contract.widgets.errors`` and re-exported here; the ones below belong to the
+widget classes and static rendering. Every one is a ``SabaqWidgetError`` (and a
+``ValueError``). Messages say what was wrong and what to do.
 """
 
 from __future__ import annotations
 
+from sabaq_contract.widgets.errors import (
+    AttemptsExhaustedError,
+    InvalidAnswerKeyError,
+    InvalidQuestionError,
+    InvalidResponseError,
+    NotebookFormatError,
+    SabaqWidgetError,
+    UnknownKindError,
+)
 
-class SabaqWidgetError(ValueError):
-    """Base class of every error raised by sabaq-widgets."""
-
-
-class InvalidQuestionError(SabaqWidgetError):
-    """A question's text, options or settings are unusable (empty, wrong type, duplicates)."""
-
-
-class InvalidAnswerKeyError(SabaqWidgetError):
-    """An answer key does not fit its question (index out of range, bad tolerance, bad regex)."""
+__all__ = [
+    "AttemptsExhaustedError",
+    "ExplorerFunctionError",
+    "GridTooLargeError",
+    "InvalidAnswerKeyError",
+    "InvalidParameterError",
+    "InvalidQuestionError",
+    "InvalidResponseError",
+    "NotebookFormatError",
+    "SabaqWidgetError",
+    "UnknownKindError",
+    "UnsafeWidgetError",
+]
 
 
 class InvalidParameterError(SabaqWidgetError):
@@ -31,21 +45,5 @@ class ExplorerFunctionError(SabaqWidgetError):
     """The function given to ParameterExplorer raised or returned something unusable."""
 
 
-class UnknownKindError(SabaqWidgetError):
-    """Scoring was asked for a widget kind this version does not know."""
-
-
-class InvalidResponseError(SabaqWidgetError):
-    """A learner's answer does not have the shape its widget kind expects."""
-
-
-class NotebookFormatError(SabaqWidgetError):
-    """A notebook (or its widget state) is not the nbformat v4 JSON this package expects."""
-
-
 class UnsafeWidgetError(SabaqWidgetError):
     """Widget state asks for front-end code that static rendering will not run (unknown module)."""
-
-
-class AttemptsExhaustedError(SabaqWidgetError):
-    """The learner has used every attempt the widget allows (``max_attempts``); the check is refused."""

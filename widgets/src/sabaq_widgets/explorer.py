@@ -7,8 +7,9 @@ from typing import Any
 
 import traitlets as t
 
+from sabaq_contract.widgets.assets import widget_module
+
 from ._base import SabaqWidget, require_text
-from .assets import widget_module
 from .grid import evaluate, parse_parameters
 
 

@@ -8,8 +8,9 @@ from typing import Any
 
 import traitlets as t
 
+from sabaq_contract.widgets.assets import widget_module
+
 from ._base import QuizWidget, feedback_texts, require_text
-from .assets import widget_module
 from .errors import InvalidAnswerKeyError
 
 

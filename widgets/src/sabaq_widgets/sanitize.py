@@ -3,7 +3,7 @@
 Widget state comes from notebooks, and notebooks are content: they must not be able to
 run script in the LMS page. Static rendering therefore only accepts the models whose
 front-end code we ship (ipywidgets' base, controls and output models, and Sabaq's own
-anywidgets, whose ES module and CSS are replaced by the copies in this package), turns
+anywidgets, whose ES module and CSS are replaced by the copies in ``sabaq_contract.widgets``), turns
 off HTML in descriptions, cleans the HTML of HTML widgets (no images: they would be
 requests to other sites), refuses media loaded from URLs, and keeps only plain text in
 Output widgets. No Jupyter imports.
@@ -15,7 +15,8 @@ import copy
 from collections.abc import Mapping
 from typing import Any
 
-from .assets import WIDGET_MODULES, widget_module
+from sabaq_contract.widgets.assets import WIDGET_MODULES, widget_module
+
 from .errors import UnsafeWidgetError
 
 ALLOWED_MODULES = frozenset(

@@ -1,246 +1,34 @@
-"""Server-side scoring and answer-key stripping, with no Jupyter imports.
+"""Answer keys and scoring, for code in kernels that imports them from here.
 
-Hosts that show widgets without a kernel (the Open edX XBlock, the course build) import
-this module alone: it needs only the standard library. ``strip_keys`` splits a notebook
-into the student version and the answer keys; ``score_answer`` scores a learner's
-answer against a key. The front end scores with the same rules when the key is present
-(a lecturer's own JupyterLab), so a learner sees the same verdict in both places.
-
-Where keys live: every Sabaq quiz widget's model state has ``kind`` (``"multiple_choice"``,
-``"numeric"``, ``"short_answer"``) and one key trait, ``key`` (a dict). Nothing else in
-the state reveals the answer. See widgets/README.md for the shapes.
+The rules are defined once, with the standard library only, in
+``sabaq_contract.widgets.keys`` and ``sabaq_contract.widgets.scoring``, which hosts without
+Jupyter (the LMS block, the grader) import directly; these are the same objects.
 """
 
 from __future__ import annotations
 
-import copy
-import math
-import re
-import unicodedata
-from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
-
-from .errors import (
-    InvalidAnswerKeyError,
-    InvalidResponseError,
-    NotebookFormatError,
-    UnknownKindError,
+from sabaq_contract.widgets.keys import (
+    KINDS,
+    STRIPPED_SOURCE,
+    VIEW_MIME,
+    WIDGET_STATE_MIME,
+    is_keyed_model,
+    strip_keys,
+    widget_states,
 )
+from sabaq_contract.widgets.scoring import ANSWER_FIELDS, Score, normalize_text, parse_number, score_answer
 
-WIDGET_STATE_MIME = "application/vnd.jupyter.widget-state+json"
-KINDS = ("multiple_choice", "numeric", "short_answer")
-"""Widget kinds that carry an answer key (ParameterExplorer has none)."""
-
-_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
-_DIGITS: dict[int, str | None] = {ord(c): str(i) for i, c in enumerate("٠١٢٣٤٥٦٧٨٩")}
-_DIGITS.update({ord(c): str(i) for i, c in enumerate("۰۱۲۳۴۵۶۷۸۹")})
-_DIGITS.update({0x066B: ".", 0x066C: None, 0x2212: "-", 0x00A0: None, 0x2009: None, 0x202F: None})
-
-
-ANSWER_FIELDS = {"multiple_choice": "selected", "numeric": "value", "short_answer": "text"}
-"""The one field of each kind's answer (its ``response`` trait) that scoring reads."""
-
-
-@dataclass(frozen=True)
-class Score:
-    """The verdict on one answer: ``fraction`` of full marks in [0, 1] and the key's texts.
-
-    ``explanation`` and ``hint`` are the key's, whatever the verdict: what a learner may see
-    of them depends on the widget's attempts and reveal policy (``attempts.verdict``).
-    """
-
-    correct: bool
-    fraction: float
-    feedback: str
-    explanation: str = ""
-    hint: str = ""
-
-
-def parse_number(text: str | float | int) -> float | None:
-    """Read a learner's number: ASCII or Urdu/Arabic-Indic digits, ``٫`` or ``.`` as decimal point.
-
-    Returns ``None`` for anything that is not a plain decimal number (no ``inf``, no hex),
-    matching the front end's parser exactly.
-    """
-    if isinstance(text, bool):
-        return None
-    if isinstance(text, int | float):
-        return float(text) if math.isfinite(text) else None
-    if not isinstance(text, str):
-        return None
-    cleaned = text.translate(_DIGITS).replace(" ", "")
-    if not _NUMBER.fullmatch(cleaned):
-        return None
-    value = float(cleaned)
-    return value if math.isfinite(value) else None
-
-
-def normalize_text(text: str, *, case_sensitive: bool) -> str:
-    """Normalise a short answer: NFC, trimmed, inner whitespace collapsed, lower-cased unless asked."""
-    text = " ".join(unicodedata.normalize("NFC", text).split())
-    return text if case_sensitive else text.lower()
-
-
-def _score_multiple_choice(answer: Mapping[str, Any], key: Mapping[str, Any]) -> Score:
-    selected = answer.get("selected")
-    if not isinstance(selected, list) or not all(
-        isinstance(i, int) and not isinstance(i, bool) for i in selected
-    ):
-        raise InvalidResponseError("multiple_choice answer must be {'selected': [option index, ...]}")
-    expected = key.get("answer")
-    if not isinstance(expected, list) or not expected:
-        raise InvalidAnswerKeyError("multiple_choice key must have 'answer': [option index, ...]")
-    chosen, right = set(selected), set(expected)
-    hits, misses = len(chosen & right), len(chosen - right)
-    fraction = max(0.0, (hits - misses) / len(right))
-    correct = chosen == right
-    option_feedback = key.get("feedback") or []
-    notes = [
-        option_feedback[i]
-        for i in sorted(chosen)
-        if 0 <= i < len(option_feedback) and option_feedback[i]
-    ]
-    return Score(correct, 1.0 if correct else fraction, "\n".join(notes), *_texts(key))
-
-
-def _score_numeric(answer: Mapping[str, Any], key: Mapping[str, Any]) -> Score:
-    if "value" not in answer:
-        raise InvalidResponseError("numeric answer must be {'value': number or text}")
-    expected = key.get("answer")
-    if not isinstance(expected, int | float) or isinstance(expected, bool):
-        raise InvalidAnswerKeyError("numeric key must have a number 'answer'")
-    value = parse_number(answer["value"])
-    correct = value is not None and math.isclose(
-        value,
-        float(expected),
-        rel_tol=float(key.get("rel_tol", 1e-6)),
-        abs_tol=float(key.get("abs_tol", 0.0)),
-    )
-    text = key.get("feedback_correct", "") if correct else key.get("feedback_incorrect", "")
-    return Score(correct, 1.0 if correct else 0.0, text, *_texts(key))
-
-
-def _score_short_answer(answer: Mapping[str, Any], key: Mapping[str, Any]) -> Score:
-    text = answer.get("text")
-    if not isinstance(text, str):
-        raise InvalidResponseError("short_answer answer must be {'text': string}")
-    case_sensitive = bool(key.get("case_sensitive", False))
-    given = normalize_text(text, case_sensitive=case_sensitive)
-    accepted = {normalize_text(a, case_sensitive=case_sensitive) for a in key.get("accepted", [])}
-    correct = given in accepted
-    pattern = key.get("pattern") or ""
-    if not correct and pattern:
-        flags = 0 if case_sensitive else re.IGNORECASE
-        correct = re.fullmatch(pattern, given, flags) is not None
-    text_out = key.get("feedback_correct", "") if correct else key.get("feedback_incorrect", "")
-    return Score(correct, 1.0 if correct else 0.0, text_out, *_texts(key))
-
-
-def _texts(key: Mapping[str, Any]) -> tuple[str, str]:
-    """The key's explanation and hint (empty when absent or not text)."""
-    explanation, hint = key.get("explanation"), key.get("hint")
-    return (explanation if isinstance(explanation, str) else "", hint if isinstance(hint, str) else "")
-
-
-_SCORERS = {
-    "multiple_choice": _score_multiple_choice,
-    "numeric": _score_numeric,
-    "short_answer": _score_short_answer,
-}
-
-
-def score_answer(kind: str, answer: Mapping[str, Any], key: Mapping[str, Any]) -> Score:
-    """Score a learner's ``answer`` (the widget's ``response`` trait) against ``key``.
-
-    ``kind`` and ``key`` come from ``strip_keys``. Raises ``UnknownKindError`` for a kind
-    this version does not know and ``InvalidResponseError`` for an answer of the wrong
-    shape (a host should answer such a request with HTTP 400).
-    """
-    scorer = _SCORERS.get(kind)
-    if scorer is None:
-        raise UnknownKindError(f"no scoring for widget kind {kind!r}; known kinds: {', '.join(KINDS)}")
-    if not isinstance(answer, Mapping):
-        raise InvalidResponseError(f"a {kind} answer must be a JSON object, not {type(answer).__name__}")
-    if not isinstance(key, Mapping):
-        raise InvalidAnswerKeyError(f"a {kind} key must be a JSON object, not {type(key).__name__}")
-    return scorer(answer, key)
-
-
-def widget_states(notebook: Mapping[str, Any]) -> dict[str, Any]:
-    """Return the notebook's ``{model_id: {"model_name", "model_module", "state", ...}}`` map.
-
-    An empty dict when the notebook has no saved widget state.
-    """
-    if not isinstance(notebook, Mapping) or not isinstance(notebook.get("cells"), list):
-        raise NotebookFormatError("expected an nbformat v4 notebook (a JSON object with 'cells')")
-    widgets = notebook.get("metadata", {}).get("widgets", {})
-    state = widgets.get(WIDGET_STATE_MIME, {}).get("state", {}) if isinstance(widgets, Mapping) else {}
-    if not isinstance(state, dict):
-        raise NotebookFormatError(f"metadata.widgets[{WIDGET_STATE_MIME!r}].state must be an object")
-    return state
-
-
-def is_keyed_model(model: Mapping[str, Any]) -> bool:
-    """True for the model state of a Sabaq quiz widget (one that has an answer key)."""
-    state = model.get("state") if isinstance(model, Mapping) else None
-    return (
-        isinstance(state, Mapping)
-        and model.get("model_module") == "anywidget"
-        and state.get("kind") in KINDS
-        and "key" in state
-    )
-
-
-def strip_keys(notebook: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
-    """Split a notebook into its student version and its answer keys.
-
-    Returns ``(student_notebook, keys)``: a deep copy of ``notebook`` whose quiz widgets
-    have ``key`` emptied and ``response``, ``attempts`` and ``result`` reset, and
-    ``{model_id: {"kind": ..., "key": ...}}`` for server-side scoring. Cells that display a
-    quiz widget get their source replaced by ``STRIPPED_SOURCE`` (the code that builds a
-    question spells out its answer).
-    Answers computed in *other* cells cannot be recognised: build each question in the
-    cell that displays it. The input is not modified. Running it twice is harmless.
-    """
-    student = copy.deepcopy(dict(notebook))
-    keys: dict[str, dict[str, Any]] = {}
-    keyed: set[str] = set()
-    for model_id, model in widget_states(student).items():
-        if not is_keyed_model(model):
-            continue
-        keyed.add(model_id)
-        state = model["state"]
-        if state["key"]:
-            keys[model_id] = {"kind": state["kind"], "key": state["key"]}
-        state["key"] = {}
-        # The lecturer may have answered while writing; learners start afresh.
-        state.update(response={}, attempts=0, result={})
-    _scrub_outputs(student, keyed)
-    return student, keys
-
-
-STRIPPED_SOURCE = "# A Sabaq question: its answer key is kept on the server.\n"
-
-
-def _scrub_outputs(notebook: dict[str, Any], keyed: set[str]) -> None:
-    """Hide what else could reveal a key in the cells that display keyed widgets.
-
-    The code that builds a question holds its answer, so that cell's source is replaced
-    (and marked hidden); the plain-text fallback of the output is replaced too.
-    """
-    for cell in notebook["cells"]:
-        shows_key = False
-        for output in cell.get("outputs", []) if isinstance(cell, dict) else []:
-            data = output.get("data") if isinstance(output, dict) else None
-            if not isinstance(data, dict):
-                continue
-            view = data.get("application/vnd.jupyter.widget-view+json")
-            if isinstance(view, Mapping) and view.get("model_id") in keyed:
-                data["text/plain"] = "Sabaq question widget"
-                shows_key = True
-        if shows_key:
-            cell["source"] = STRIPPED_SOURCE
-            metadata = cell.setdefault("metadata", {})
-            metadata.setdefault("jupyter", {})["source_hidden"] = True
-            metadata["sabaq"] = {**metadata.get("sabaq", {}), "key_stripped": True}
+__all__ = [
+    "ANSWER_FIELDS",
+    "KINDS",
+    "STRIPPED_SOURCE",
+    "VIEW_MIME",
+    "WIDGET_STATE_MIME",
+    "Score",
+    "is_keyed_model",
+    "normalize_text",
+    "parse_number",
+    "score_answer",
+    "strip_keys",
+    "widget_states",
+]

@@ -6,8 +6,9 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from sabaq_contract.widgets.assets import widget_module
+
 from ._base import QuizWidget, feedback_texts, require_text
-from .assets import widget_module
 from .errors import InvalidAnswerKeyError
 
 

@@ -14,10 +14,9 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from .errors import NotebookFormatError
-from .scoring import WIDGET_STATE_MIME
+from sabaq_contract.widgets.keys import VIEW_MIME, WIDGET_STATE_MIME
 
-VIEW_MIME = "application/vnd.jupyter.widget-view+json"
+from .errors import NotebookFormatError
 
 
 def execute_notebook(

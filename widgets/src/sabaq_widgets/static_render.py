@@ -18,12 +18,12 @@ import secrets
 from collections.abc import Mapping
 from typing import Any
 
+from sabaq_contract.widgets.keys import VIEW_MIME, WIDGET_STATE_MIME, strip_keys, widget_states
+
 from .assets import VENDOR_FILES, static_dir, vendor_dir
 from .errors import NotebookFormatError
 from .sanitize import linked_models, referenced_models, sanitize_model
-from .scoring import WIDGET_STATE_MIME, strip_keys, widget_states
 
-VIEW_MIME = "application/vnd.jupyter.widget-view+json"
 _JSON_ESCAPES = {ord("<"): "\\u003c", ord(">"): "\\u003e", ord("&"): "\\u0026",
                  0x2028: "\\u2028", 0x2029: "\\u2029"}
 

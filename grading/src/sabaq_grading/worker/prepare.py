@@ -5,7 +5,7 @@ state, which is right for the notebook a student downloads to work on, but a
 lesson page also needs the instructor's outputs of ordinary (non-nbgrader)
 cells: plots, tables, widget views. Those are copied back (the release keeps
 the cell sequence one to one), and the widget state comes back with its answer
-keys stripped by ``sabaq_widgets.scoring.strip_keys``. A cell that shows a quiz
+keys stripped by ``sabaq_contract.widgets.keys.strip_keys``. A cell that shows a quiz
 keeps its output but loses its source, which states the answer key.
 """
 
@@ -36,7 +36,7 @@ def page_notebook(instructor: dict[str, Any]) -> dict[str, Any]:
     # nbformat normalises list-of-lines sources when it reads JSON text.
     released: dict[str, Any] = json.loads(json.dumps(student_notebook(json.dumps(instructor))))
     try:
-        from sabaq_widgets.scoring import strip_keys
+        from sabaq_contract.widgets.keys import strip_keys
 
         keyless, keys = strip_keys(instructor)
     except ImportError:  # no widgets package: no widget state on the page

@@ -1,7 +1,7 @@
 // MultipleChoice front end: radio buttons or checkboxes in a labelled fieldset.
-// Follows _common.js in one module (sabaq_widgets.assets.widget_module).
+// Follows _common.js in one module (sabaq_contract.widgets.assets.widget_module).
 
-// Same rule as sabaq_widgets.scoring._score_multiple_choice.
+// Same rule as sabaq_contract.widgets.scoring._score_multiple_choice.
 export function scoreMultipleChoice(selected, key) {
   const right = new Set(key.answer || []);
   const chosen = new Set(selected);

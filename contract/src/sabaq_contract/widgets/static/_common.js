@@ -1,5 +1,5 @@
 // Shared start of every Sabaq widget's front end. anywidget runs each widget's module from
-// one blob, so this file cannot be imported: sabaq_widgets.assets.widget_module puts it
+// one blob, so this file cannot be imported: sabaq_contract.widgets.assets.widget_module puts it
 // before the widget's own file. All text is set with textContent (never innerHTML) and
 // comes from the model.
 const RTL = new Set(["ur", "ar", "fa", "he", "ps", "sd", "ug", "yi"]);
@@ -36,7 +36,7 @@ function exhausted(model) {
   return max > 0 && (model.get("attempts") || 0) >= max;
 }
 
-// Same rule as sabaq_widgets.attempts.verdict: the `result` after the `attempts`-th check.
+// Same rule as sabaq_contract.widgets.attempts.verdict: the `result` after the `attempts`-th check.
 // The explanation comes with it only once earned; the hint only after a wrong answer.
 export function verdict(score, attempts, rules, previous) {
   const max = rules.max_attempts || 0;

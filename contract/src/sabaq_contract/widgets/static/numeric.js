@@ -1,12 +1,12 @@
 // NumericAnswer front end: a labelled text box read as a number (Urdu digits accepted).
-// Follows _common.js in one module (sabaq_widgets.assets.widget_module).
+// Follows _common.js in one module (sabaq_contract.widgets.assets.widget_module).
 
 const DIGITS = { "٫": ".", "٬": "", "−": "-", "\u00a0": "", "\u2009": "", "\u202f": "", " ": "" };
 "٠١٢٣٤٥٦٧٨٩".split("").forEach((c, i) => { DIGITS[c] = String(i); });
 "۰۱۲۳۴۵۶۷۸۹".split("").forEach((c, i) => { DIGITS[c] = String(i); });
 const NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 
-// Same rules as sabaq_widgets.scoring.parse_number and _score_numeric.
+// Same rules as sabaq_contract.widgets.scoring.parse_number and _score_numeric.
 export function parseNumber(text) {
   const cleaned = Array.from(String(text), (c) => DIGITS[c] ?? c).join("");
   if (!NUMBER.test(cleaned)) return null;

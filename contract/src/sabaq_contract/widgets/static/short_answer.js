@@ -1,7 +1,7 @@
 // ShortAnswer front end: a labelled text box checked against accepted answers.
-// Follows _common.js in one module (sabaq_widgets.assets.widget_module).
+// Follows _common.js in one module (sabaq_contract.widgets.assets.widget_module).
 
-// Same rules as sabaq_widgets.scoring.normalize_text and _score_short_answer.
+// Same rules as sabaq_contract.widgets.scoring.normalize_text and _score_short_answer.
 export function normalizeText(text, caseSensitive) {
   const clean = String(text).normalize("NFC").split(/\s+/).filter(Boolean).join(" ");
   return caseSensitive ? clean : clean.toLowerCase();

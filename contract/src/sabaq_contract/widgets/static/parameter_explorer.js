@@ -1,6 +1,6 @@
 // ParameterExplorer front end: sliders and dropdowns over precomputed data, drawn as SVG.
 // Works with no kernel: every combination's data is in the model ("frames").
-// Follows _common.js in one module (sabaq_widgets.assets.widget_module).
+// Follows _common.js in one module (sabaq_contract.widgets.assets.widget_module).
 
 const SVG = "http://www.w3.org/2000/svg";
 const COLORS = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#8C6D00"];
