@@ -137,6 +137,13 @@ def cmd_release(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_worker_check(args: argparse.Namespace) -> int:
+    from .worker.preflight import require_sandbox
+
+    print(f"sabaq: {require_sandbox(args.timeout)}")
+    return EXIT_OK
+
+
 def _add_sandbox_options(parser: argparse.ArgumentParser, jobs: int) -> None:
     parser.add_argument("--jobs", "-j", type=int, default=jobs, help="sandboxes run in parallel (default %(default)s)")
     parser.add_argument("--cell-timeout", type=float, default=30.0, help="seconds a cell may run (default 30)")
@@ -198,6 +205,15 @@ def parser() -> argparse.ArgumentParser:
     grade.add_argument("--footer", help="a notebook whose cells were put after the assignment when it was released")
     _add_sandbox_options(grade, 1)
     grade.set_defaults(run=cmd_grade)
+
+    check = commands.add_parser(
+        "worker-check",
+        help="check that the grading sandbox works here (a real bubblewrap start)",
+        description="Start the sandbox's bubblewrap command with a probe that drops to an unprivileged uid "
+        "and runs the interpreter. Exit 0 when it works, 4 with the cause when it cannot.",
+    )
+    check.add_argument("--timeout", type=float, default=30.0, help="seconds the probe may take (default 30)")
+    check.set_defaults(run=cmd_worker_check)
     return root
 
 
