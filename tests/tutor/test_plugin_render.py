@@ -29,6 +29,7 @@ def grader_environment(service: dict[str, Any]) -> dict[str, str]:
 def block_settings(project: Project, service: str = "lms") -> dict[str, Any]:
     """Execute the plugin's part of the rendered settings with a stand-in for the platform's."""
     text = project.text("apps", "openedx", "settings", service, "production.py")
+    compile(text, f"{service}/production.py", "exec")  # the whole settings module stays valid Python
     assert text.count(SETTINGS_START) == 1
     snippet = text[text.index(SETTINGS_START) :].split("\n})\n", 1)[0] + "\n})\n"
     namespace: dict[str, Any] = {"XBLOCK_SETTINGS": {"other_block": {"KEY": "kept"}}}
@@ -176,6 +177,8 @@ def test_settings_change_what_is_rendered(new_project: Callable[..., Project]) -
         "REDIS_USERNAME=grader",
         "REDIS_PASSWORD=pw",
         "SABAQ_GRADER_SECURITY_OPT=[\"seccomp=/etc/docker/bwrap.json\"]",
+        "ENABLE_HTTPS=true",
+        "LMS_HOST=courses.example.org",
     )
     service = project.compose_service("sabaq-grader") or {}
     assert "--concurrency 6 " in service["command"][2]
@@ -186,6 +189,7 @@ def test_settings_change_what_is_rendered(new_project: Callable[..., Project]) -
     settings = block_settings(project)
     assert settings["BROKER_URL"] == "redis://grader:pw@redis:6379/7"
     assert settings["GRADE_TIMEOUT"] == 120
+    assert settings["CALLBACK_BASE_URL"] == "https://courses.example.org"
     assert "'sabaq-xblock @ https://example.org/sabaq_xblock-0.2.0-py3-none-any.whl'" in project.text(
         "build", "openedx", "Dockerfile"
     )
