@@ -1,6 +1,6 @@
 /* Kernel-free host for Sabaq widgets: anywidget's front-end contract
  * (model.get/set/on/off/save_changes/send) over the block's widget_state handler.
- * Only the widget modules shipped with sabaq-widgets are loaded; a notebook's own
+ * Only the widget modules shipped with sabaq_contract.widgets are loaded; a notebook's own
  * JavaScript is never run. The page sends only what a learner writes (a checked
  * response, an explorer's selection); the server counts, scores and limits checks and
  * sends back `response`, `attempts` and `result`, or refuses, which the widget hears as
