@@ -544,24 +544,31 @@ LEAK = (
     "    print(consts)\n"
     "    raise ValueError(consts)"
 )
+ECHO = "def f(x):\n    raise ValueError(f'argument {x!r} in {sorted(globals())}')"
 
 
-def test_the_leak_probe_reads_a_tests_constants(grader: Grader, feedback: Assignment) -> None:
-    """The probe works: in a cell without hidden tests, its error (which may be shown) holds the constants."""
+def test_the_frame_probe_is_refused_while_a_test_runs(grader: Grader, feedback: Assignment) -> None:
+    """Reading a test's constants off its frame (nbgrader allows it) is refused, and says so."""
     report = grade(grader, feedback, submit(feedback, {"f": LEAK}))
     visible = entries(report)["test-visible"]
-    assert visible["message"].startswith('This check failed: assert f(5) == 25, "f(5) should be 25"\nValueError: ')
-    assert "f(5) should be 25" in visible["message"].split("ValueError: ", 1)[1]
+    assert visible["message"] == ('This check failed: assert f(5) == 25, "f(5) should be 25"\n'
+                                  "TamperBlocked: reaching a frame while a test runs is not allowed "
+                                  "in a graded submission")
+    hidden = entries(report)["test-f"]
+    assert hidden["message"] == 'This check failed: assert f(2) == 4, "f(2) should be 4"\nan error'
+    assert SECRET not in json.dumps(report)
 
 
-def test_an_error_raised_from_a_visible_line_does_not_leak_hidden_constants(
+def test_an_error_raised_from_a_visible_line_does_not_leak_hidden_values(
     grader: Grader, feedback: Assignment
 ) -> None:
-    report = grade(grader, feedback, submit(feedback, {"f": LEAK}))
-    hidden = entries(report)["test-f"]
+    """What student code can still see (its arguments, its globals) stays out of hidden feedback."""
+    report = grade(grader, feedback, submit(feedback, {"f": ECHO}))
+    visible, hidden = entries(report)["test-visible"], entries(report)["test-f"]
+    assert "argument 5" in visible["message"]  # the probe works where its error may be shown
     assert hidden["message"] == 'This check failed: assert f(2) == 4, "f(2) should be 4"\nValueError'
     assert "output" not in hidden
-    assert SECRET not in json.dumps(report)
+    assert "argument 2" not in json.dumps(report) and SECRET not in json.dumps(report)
 
 
 # --- kernels ------------------------------------------------------------------------------------------

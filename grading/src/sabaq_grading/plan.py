@@ -19,7 +19,7 @@ from nbformat import NotebookNode
 
 from .notebook import Role, grade_id, has_hidden_tests, hidden_line_numbers, normalized, points, role
 
-StepKind = Literal["code", "test"]
+StepKind = Literal["code", "locked", "test"]
 
 
 @dataclass(frozen=True)
@@ -196,7 +196,7 @@ def build_plan(instructor: NotebookNode, release: NotebookNode, submission: Note
             if student is not None and normalized(student.source) != normalized(rcell.source):
                 plan.warnings.append(f"changes to read-only cell '{gid}' were ignored")
             if icell.cell_type == "code":
-                plan.steps.append(Step(cell_id, icell.source, "code"))
+                plan.steps.append(Step(cell_id, icell.source, "locked"))
         elif cell_role in (Role.ANSWER, Role.MANUAL, Role.PLAIN):
             answer = student  # a changed cell type is changed back, the answer kept (nbgrader's OverwriteCells)
             if answer is None and cell_role is not Role.PLAIN:

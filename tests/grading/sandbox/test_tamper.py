@@ -285,12 +285,27 @@ FRAME_WALK_FORGERY = (
     "frame = sys._getframe()", "frame = __import__('inspect').currentframe()",
     "try:\n        raise ValueError\n    except ValueError as exc:\n"
     "        frame = exc.__traceback__.tb_frame"])
-def test_walking_up_to_the_runner_cannot_forge_a_pass(sbx: Runner, where: str) -> None:
-    """Code a test calls reaches the runner's frames (nonce, socket), but not the proof."""
+def test_reaching_a_frame_while_a_test_runs_is_refused(sbx: Runner, where: str) -> None:
+    """Code a test calls gets no frame at all: no route to the test's names or the runner's."""
     result = sbx(("code", FRAME_WALK_FORGERY.replace("{WHERE}", where)),
                  ("test", "assert answer() == 2"), ("test", "assert True"))
-    assert result.cells[1].status != "ok", result.message
-    assert result.ended == "protocol_violation" and "proof" in result.message
+    error = result.cells[1].error or {}
+    assert result.cells[1].status == "error", result.message
+    assert error.get("ename") == "TamperBlocked" and "frame" in error.get("evalue", ""), error
+    assert result.cells[2].status == "ok"
+
+
+def test_a_frame_kept_from_a_cell_cannot_forge_a_pass(sbx: Runner) -> None:
+    """A frame kept from a cell, walked while a test runs, reaches no runner state to forge
+    an answer with (IPython runs cells as coroutines: the walk ends at the cell's runner)."""
+    keep = ("import sys\nKEPT = sys._getframe()\n"
+            "while KEPT.f_back is not None and 'recv' not in KEPT.f_locals:\n    KEPT = KEPT.f_back\n")
+    result = sbx(("code", keep + FRAME_WALK_FORGERY.replace("{WHERE}", "frame = KEPT")),
+                 ("test", "assert answer() == 2"), ("test", "assert True"))
+    assert result.cells[1].status == "error", result.message
+    assert result.ended in ("completed", "protocol_violation"), result.message
+    if result.ended == "completed":
+        assert result.cells[2].status == "ok"
 
 
 WALK = ("import sys\n"

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-CellRole = Literal["code", "test"]
+CellRole = Literal["code", "locked", "test"]
 CellStatus = Literal["ok", "error", "timeout", "not_run"]
 RunEnding = Literal["completed", "interpreter_exited", "timeout", "crashed", "protocol_violation"]
 
@@ -40,15 +40,19 @@ class Limits:
 
 @dataclass(frozen=True)
 class Cell:
-    """One cell to run: ``code`` runs like a notebook cell, ``test`` is a hardened grading test."""
+    """One cell to run: ``code`` runs like a notebook cell, ``test`` is a hardened grading test.
+
+    ``locked`` runs like ``code``, for a read-only cell of the instructor's: the names it binds
+    are then the instructor's, and tests read them as the cell left them.
+    """
 
     cell_id: str
     source: str
     role: CellRole
 
     def __post_init__(self) -> None:
-        if self.role not in ("code", "test"):
-            raise ValueError(f"Cell {self.cell_id!r}: role must be 'code' or 'test', "
+        if self.role not in ("code", "locked", "test"):
+            raise ValueError(f"Cell {self.cell_id!r}: role must be 'code', 'locked' or 'test', "
                              f"got {self.role!r}")
 
 

@@ -20,7 +20,7 @@ import sys
 import time
 from typing import Any
 
-from . import capture, guard, wire
+from . import capture, guard, names, wire
 
 CHANNEL_FD = 3
 LINK_FD = 4
@@ -160,14 +160,17 @@ def _serve(shell: Any, snapshot: guard.Snapshot, budget: int, sandboxed: bool) -
     """
     stdout, stderr = capture.Stream("stdout"), capture.Stream("stderr")
     wire.send(CHANNEL_FD, {"op": "hello", "pid": os.getpid()})
-    recv, send, exec_test, isolate = wire.recv, wire.send, guard.run_test, _isolate
+    recv, send, run_test, isolate = wire.recv, wire.send, _run_test, _isolate
     heal, begin, perf_counter = guard.Snapshot.heal, capture.begin, time.perf_counter
     set_blocking, getpid, describe = os.set_blocking, os.getpid, guard.describe
     bool_, reseat_ = bool, _reseat
     gc_enable, graveyard = gc.enable, snapshot.graveyard
-    armed, seal, note, run_code = _ARMED, guard.seal, guard.Snapshot.note_namespace, guard.run_cell
+    armed, note, run_code = _ARMED, guard.Snapshot.note_namespace, guard.run_cell
     show, as_output = capture.show_result, guard.error_output
+    after_student, after_instructor = names.after_student_cell, names.after_instructor_cell
+    user_ns, copy = shell.user_ns, dict
     noted: tuple[tuple[str, Any], ...] = ()
+    owned: names.Owned = ()  # what the instructor's cells and the tests bound (see names)
     seats = tuple((owner, vars(owner), tuple(vars(owner).items()), frozenset(vars(owner)))
                   for owner in (guard, snapshot, guard.Snapshot))
 
@@ -190,9 +193,8 @@ def _serve(shell: Any, snapshot: guard.Snapshot, budget: int, sandboxed: bool) -
             armed[0] = True
             if role == "test":
                 values: list[Any] = []
-                sealed, codes = seal(request.pop("proof", ""), shell.user_ns, box, values)
-                passed, error = exec_test(snapshot, source, cell_id, shell.user_ns, sealed,
-                                          codes, noted)
+                passed, error, owned = run_test(snapshot, source, cell_id, request.pop("proof", ""),
+                                                box, values, owned, noted)
                 if error is not None:
                     sink.rich(as_output(error))
                 elif len(values) != 1:  # code the test called reached into the runner
@@ -201,7 +203,11 @@ def _serve(shell: Any, snapshot: guard.Snapshot, budget: int, sandboxed: bool) -
                 elif values[0] is not None:
                     show(shell, values.pop())
             else:
+                before = copy(user_ns) if role == "locked" else None
                 result = run_code(shell, source)
+                owned = (after_student(owned, user_ns) if before is None
+                         else after_instructor(owned, before, user_ns))
+                del before
                 passed, error = bool_(result.success), sink.error
                 if not passed and error is None:
                     error = describe(result.error_in_exec or result.error_before_exec
@@ -223,6 +229,24 @@ def _serve(shell: Any, snapshot: guard.Snapshot, budget: int, sandboxed: bool) -
                           "error": error, "duration_ms": elapsed,
                           "proof": box[-1] if passed and box else None})
         del graveyard[:], box[:]
+
+
+def _run_test(snapshot: guard.Snapshot, source: str, cell_id: str, proof: str, box: list[Any],
+              values: list[Any], owned: names.Owned, noted: tuple[tuple[str, Any], ...],
+              _begin: Any = names.begin, _finish: Any = names.finish, _seal: Any = guard.seal,
+              _exec: Any = guard.run_test, _class: Any = names.TestNamespace) -> \
+        tuple[bool, dict[str, Any] | None, names.Owned]:
+    """Run one test in its own namespace; return (passed, error, what the instructor owns now).
+
+    Its own function, not the runner's loop: a frame student code kept from an earlier cell
+    reaches the loop's variables, never this frame's (it did not exist then), and frames
+    are refused while the test runs.
+    """
+    user_ns = snapshot.shell.user_ns
+    test_ns = _begin(_class, (*owned, *noted))
+    sealed, codes = _seal(proof, test_ns, box, values)
+    passed, error = _exec(snapshot, source, cell_id, user_ns, sealed, codes, noted, test_ns)
+    return passed, error, _finish(test_ns)
 
 
 def _reseat(seats: tuple[tuple[Any, Any, tuple[tuple[str, Any], ...], frozenset[str]], ...],

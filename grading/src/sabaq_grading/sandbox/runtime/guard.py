@@ -37,12 +37,7 @@ PROTECTED_PREFIXES = ("numpy.testing.", "pandas.testing.", "pandas._testing", "u
 TRANSPORT_MODULES = ("os", "posix", "json", "json.encoder", "json.decoder", "json.scanner",
                      "struct", "time", "socket", "select", "signal", "resource", "contextlib",
                      "traceback", "linecache", "types", "operator", "functools", "threading")
-_BLOCKED_ALWAYS = frozenset({
-    "sys.settrace", "sys.setprofile", "sys._current_frames", "gc.get_objects",
-    "gc.get_referrers", "gc.get_referents", "sys.addaudithook",
-})
 UNPROTECTED = frozenset({"_State"})  # per-cell mutable state of the runner itself
-_FUNCTION_FIELDS = frozenset({"__code__", "__defaults__", "__kwdefaults__"})
 _MISSING = object()
 _HEAP_TYPE = 1 << 9  # Py_TPFLAGS_HEAPTYPE: classes written in Python, whose attributes can change
 
@@ -198,6 +193,11 @@ class Snapshot:
                                                                 values)):
                     _restore_class(cls, saved, self.graveyard)
 
+    def view(self) -> tuple[Any, ...]:
+        """What a test's checks read, as one immutable tuple taken before the test runs."""
+        return (self.read_version, self.watched, self.dicts, self.classes, self.modules,
+                self.cells, self.cell_values, self.signals)
+
     def note_namespace(self, namespace: dict[str, Any],
                        noted: tuple[tuple[str, types.ModuleType], ...]) -> \
             tuple[tuple[str, types.ModuleType], ...]:
@@ -346,76 +346,6 @@ def _restore_class(cls: type, saved: tuple[tuple[str, Any], ...], graveyard: lis
             delattr(cls, key)
 
 
-def install_audit_hook(snapshot: Snapshot) -> None:
-    """Install the (irremovable) audit hook; call once in the zygote after the snapshot."""
-    protected_functions = frozenset(id(f) for f in snapshot.functions)
-    # native modules load only from the interpreter's own (read-only) installation
-    trusted = tuple({prefix.rstrip("/") + "/" for prefix in (sys.prefix, sys.base_prefix,
-                                                               sys.exec_prefix)})
-
-    def hook(event: str, args: tuple[Any, ...], _getframe: Any = sys._getframe,
-             _always: frozenset[str] = _BLOCKED_ALWAYS, _fields: frozenset[str] = _FUNCTION_FIELDS,
-             _test: types.CodeType = _exec_test.__code__,
-             _cell: types.CodeType = run_cell.__code__,
-             _protected: frozenset[int] = protected_functions,
-             _main: int = threading.main_thread().ident or 0,
-             _ident: Any = threading.get_ident, _error: type = TamperBlocked,
-             _memory: Callable[[Any], bool] = _process_memory,
-             _native: Callable[[Any, tuple[str, ...]], bool] = _trusted_native,
-             _trusted: tuple[str, ...] = trusted) -> None:
-        if event == "object.__setattr__":
-            if args[1] in _fields and id(args[0]) in _protected:
-                raise _error(f"changing {args[1]} of {getattr(args[0], '__qualname__', '?')} "
-                             f"is not allowed in a graded submission")
-            return
-        if event in _always:
-            raise _error(f"{event} is not allowed in a graded submission")
-        if event == "import":
-            if args[1] is not None and not _native(args[1], _trusted):
-                raise _error("loading a native module from outside the installed packages "
-                             "is not allowed in a graded submission")
-            return
-        if event == "open" or event == "os.symlink":
-            if _memory(args[0]):
-                raise _error("opening a process's memory is not allowed in a graded submission")
-            return
-        if not event.startswith("ctypes."):
-            return
-        if _ident() != _main:
-            raise _error(f"{event} is not allowed in a thread of a graded submission")
-        frame = _getframe(1)
-        while frame is not None:
-            code = frame.f_code  # compared by identity: hashing a code object is slow
-            if code is _test or code is _cell:
-                raise _error(f"{event} is not allowed in a graded submission")
-            frame = frame.f_back
-
-    sys.addaudithook(hook)
-
-
-def _trusted_native(filename: Any, trusted: tuple[str, ...]) -> bool:
-    """Whether a native module's file lies under one of the ``trusted`` prefixes.
-
-    Only str methods, which student code cannot patch; no ``..`` may climb out.
-    """
-    return (isinstance(filename, str) and filename.startswith(trusted)
-            and ".." not in filename.split("/"))
-
-
-def _process_memory(path: Any) -> bool:
-    """Whether ``path`` names a process's memory file (``/proc/<pid>/mem``).
-
-    Only str and bytes methods, which student code cannot patch. A path reaches such a file
-    only through a last component or a symbolic link target named ``mem``, and both the
-    ``open`` and the ``os.symlink`` audit events carry the path already converted.
-    """
-    if isinstance(path, str):
-        return path.rstrip("/").rpartition("/")[2] == "mem"
-    if isinstance(path, bytes):
-        return path.rstrip(b"/").rpartition(b"/")[2] == b"mem"
-    return False
-
-
 def seal(proof: str, namespace: dict[str, Any], box: list[Any], values: list[Any]) -> \
         tuple[list[Any], list[Any]]:
     """Prepare the sealed run of a test: ``proof`` lands in ``box`` only if the test passes.
@@ -437,22 +367,25 @@ def seal(proof: str, namespace: dict[str, Any], box: list[Any], values: list[Any
 
 def run_test(snapshot: Snapshot, source: str, cell_id: str, namespace: dict[str, Any],
              sealed: list[Any] | None = None, codes: list[Any] | None = None,
-             noted: tuple[tuple[str, types.ModuleType], ...] = ()) -> \
+             noted: tuple[tuple[str, types.ModuleType], ...] = (),
+             test_namespace: dict[str, Any] | None = None) -> \
         tuple[bool, dict[str, Any] | None]:
     """Run one test cell hardened; return (passed, error). Passed only if exec returned.
 
-    With ``sealed`` and ``codes`` from :func:`seal`, the test runs through the sealed chain.
+    ``namespace`` is the notebook's (restored first); the test runs in ``test_namespace``
+    when given (see ``names``), which the sealed chain from :func:`seal` must also hold.
     """
     snapshot.restore(namespace, noted)
-    # bound now, before any student code runs during the test, so it cannot swap them
-    state, changed, watched = protected_state, changed_during, snapshot
-    before = state(watched)
+    # bound now, before any student code runs during the test, so it cannot swap them: the
+    # view is immutable, and this frame's variables cannot be rebound from outside
+    state, changed, view = protected_state, changed_during, snapshot.view()
+    before = state(view)
     interval = sys.getswitchinterval()
     sys.setswitchinterval(1000.0)  # keep leftover student threads off the GIL meanwhile
     try:
         code = compile_test(source, cell_id)
         if sealed is None or codes is None:
-            _exec_test(code, namespace)
+            _exec_test(code, namespace if test_namespace is None else test_namespace)
         else:
             codes.append(code)
             sealed.pop()()
@@ -460,45 +393,49 @@ def run_test(snapshot: Snapshot, source: str, cell_id: str, namespace: dict[str,
         sys.setswitchinterval(interval)
         return False, describe(exc)
     sys.setswitchinterval(interval)
-    where = changed(watched, before)
+    where = changed(view, before)
     if where is not None:  # the test passed against a patched module: it does not count
         return False, describe(TamperBlocked(f"code run by the test changed {where} while the test ran"))
     return True, None
 
 
-def protected_state(snapshot: Snapshot) -> tuple[tuple[int, ...], tuple[int, ...], frozenset[str]]:
+View = tuple[Any, ...]
+
+
+def protected_state(view: View) -> tuple[tuple[int, ...], tuple[int, ...], frozenset[str]]:
     """What a test starts from: the version tag and size of every protected dict, and the loaded modules.
 
     A dict's version tag changes on every write to it, even one that is undone later, so
     comparing tags after the test catches code the test called patching a protected
     module or class and putting it back before the test ended.
     """
-    read = snapshot.read_version
-    watched = snapshot.watched
+    read, watched = view[0], view[1]
     versions = tuple(map(read, watched)) if read is not None else ()
     return versions, tuple(map(len, watched)), frozenset(sys.modules)
 
 
-def changed_during(snapshot: Snapshot,
+def changed_during(view: View,
                    before: tuple[tuple[int, ...], tuple[int, ...], frozenset[str]]) -> str | None:
-    """The protected module or class written while a test ran, or None.
+    """The protected state written while a test ran, or None.
 
     The one change allowed is the import system adding a submodule that was first imported
-    during the test (``numpy.polynomial`` becoming an attribute of ``numpy``).
+    during the test (``numpy.polynomial`` becoming an attribute of ``numpy``). Closures of
+    protected functions and signal handlers are compared by identity.
     """
+    _, watched_dicts, dicts, classes, modules, cells, cell_values, signals = view
     versions, sizes, loaded = before
-    modules = len(snapshot.dicts)
-    now = protected_state(snapshot)[0] if versions else ()
-    for index, watched in enumerate(snapshot.watched):
+    count = len(dicts)
+    now = protected_state(view)[0] if versions else ()
+    for index, watched in enumerate(watched_dicts):
         if versions:
             if now[index] == versions[index]:
                 continue
         elif len(watched) == sizes[index]:
             continue  # without version tags, only additions and removals are visible
-        if index >= modules:
-            cls = snapshot.classes[index - modules][0]
+        if index >= count:
+            cls = classes[index - count][0]
             return f"the class {getattr(cls, '__qualname__', '?')}"
-        live, saved, _ = snapshot.dicts[index]
+        live, saved, _ = dicts[index]
         name = str(live.get("__name__", "?"))
         added = [key for key, value in list(live.items())
                  if isinstance(value, types.ModuleType) and value.__name__ == f"{name}.{key}"
@@ -506,9 +443,14 @@ def changed_during(snapshot: Snapshot,
         same = len(live) >= len(saved) and all(live.get(key, _MISSING) is value for key, value in saved)
         if not (same and added and len(live) == sizes[index] + len(added)):
             return f"the module {name}"
-    for name, module in snapshot.modules:
+    for name, module in modules:
         if sys.modules.get(name) is not module:
             return f"sys.modules[{name!r}]"
+    if not all(map(is_, map(_cell_or_missing, cells), cell_values)):
+        return "a closure of a protected function"
+    for sig, handler in signals:
+        if handler is not None and signal.getsignal(sig) is not handler:
+            return f"the handler of signal {int(sig)}"
     return None
 
 

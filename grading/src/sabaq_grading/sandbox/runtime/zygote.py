@@ -225,9 +225,10 @@ def main() -> None:
     scratch_root = _prepare_environment(sandboxed)
     libc = ctypes.CDLL(None, use_errno=True)
     libc.prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
-    from . import capture, guard, wire
+    from . import audit, capture, guard, names, wire
 
     shell = capture.build_shell()
+    names.TestNamespace = names.namespace_class(shell.user_ns)  # before the snapshot: protected
     warnings = _preload(preload, shell)
     import IPython.display  # noqa: F401 - warm the display machinery
 
@@ -236,7 +237,7 @@ def main() -> None:
     signal.signal(signal.SIGINT, child.on_interrupt)  # part of the snapshot: restored for tests
     snapshot = guard.Snapshot(shell)
     _warm_up(shell, snapshot)
-    guard.install_audit_hook(snapshot)
+    audit.install_audit_hook(snapshot)
     gc.collect()
     gc.freeze()  # children then never touch the zygote's objects during GC: less copy-on-write
     control = socket.socket(fileno=control_fd)

@@ -1,0 +1,234 @@
+"""The audit policy: what student code may never do, and what it may not do while a test runs.
+
+One irremovable audit hook (installed in the zygote, after the snapshot) refuses:
+
+* always: tracing, profiling, object-graph walking, new audit hooks, opening a process's
+  memory, native modules from outside the installation, rewriting the code or defaults of a
+  protected function, and *forging library code*: compiling source under a file name of the
+  installation (or ``<frozen ...>``, or a test's name) unless it is that file's own text,
+  building or ``replace``-ing a code object with such a name other than from library code,
+  and unmarshalling code other than by the import system. Library code can therefore be told from student code by the
+  file name of its code object.
+* while a cell or a test runs, and in threads: ctypes.
+* while a test runs: every route to a frame object (``sys._getframe``, and the ``tb_frame``,
+  ``gi_frame``, ``cr_frame`` and ``ag_frame`` attributes: each raises an audit event on
+  3.11), unless the request comes from library code that is known to keep the frame to
+  itself (``namedtuple``, ``enum``, ``typing``, ``logging``, ``traceback``'s extractors,
+  ``unittest``, pandas' and matplotlib's warning helpers, this runtime). Without a frame,
+  code the test calls cannot read the test's names or code, nor write its namespace;
+  and building a function (``function.__new__``), which could carry the test's namespace
+  as its globals.
+
+The hook keeps no state of its own (its frame can be reached through the traceback of an
+exception it raises): everything it uses is an immutable default argument.
+"""
+
+from __future__ import annotations
+
+import importlib._bootstrap_external as _external
+import os
+import sys
+import threading
+import types
+import zipimport
+from collections.abc import Callable
+from typing import Any
+
+from . import guard
+
+_BLOCKED_ALWAYS = frozenset({
+    "sys.settrace", "sys.setprofile", "sys._current_frames", "gc.get_objects",
+    "gc.get_referrers", "gc.get_referents", "sys.addaudithook",
+})
+_FUNCTION_FIELDS = frozenset({"__code__", "__defaults__", "__kwdefaults__"})
+_FRAME_ATTRIBUTES = frozenset({"tb_frame", "gi_frame", "cr_frame", "ag_frame"})
+# library functions that ask for a frame and keep it to themselves (file tail, function)
+FRAME_CONSUMERS = frozenset({
+    ("collections/__init__.py", "namedtuple"), ("enum.py", "_create_"), ("typing.py", "_caller"),
+    ("logging/__init__.py", "findCaller"), ("logging/__init__.py", "handleError"),
+    ("traceback.py", "extract_stack"), ("traceback.py", "clear_frames"),
+    ("traceback.py", "_extract_from_extended_frame_gen"),
+    ("unittest/result.py", "_is_relevant_tb_level"),
+    ("unittest/result.py", "_remove_unittest_tb_frames"),
+    ("pandas/util/_exceptions.py", "find_stack_level"),
+    ("matplotlib/_api/__init__.py", "warn_external"),
+})
+# the import system's own unmarshalling of .pyc files (private functions of the standard library)
+_UNMARSHALLERS = (getattr(_external, "_compile_bytecode").__code__,  # noqa: B009
+                  getattr(zipimport, "_unmarshal_code").__code__)  # noqa: B009
+
+
+RUNTIME_ROOT = os.path.dirname(os.path.abspath(__file__)) + "/"
+
+
+def installation_roots() -> tuple[str, ...]:
+    """The interpreter's installation (the virtual environment and the base Python)."""
+    return tuple(sorted({root.rstrip("/") + "/" for root in (sys.prefix, sys.base_prefix, sys.exec_prefix)}))
+
+
+def install_audit_hook(snapshot: guard.Snapshot) -> None:
+    """Install the (irremovable) audit hook; call once in the zygote after the snapshot."""
+    protected_functions = frozenset(id(f) for f in snapshot.functions)
+    installation = installation_roots()
+    roots = (*installation, RUNTIME_ROOT)  # library code: the installation and this runtime
+    consumers = tuple(sorted(FRAME_CONSUMERS))
+
+    def hook(event: str, args: tuple[Any, ...], _getframe: Any = sys._getframe,
+             _always: frozenset[str] = _BLOCKED_ALWAYS, _fields: frozenset[str] = _FUNCTION_FIELDS,
+             _frames: frozenset[str] = _FRAME_ATTRIBUTES,
+             _test: types.CodeType = guard._exec_test.__code__,
+             _cell: types.CodeType = guard.run_cell.__code__,
+             _compiler: types.CodeType = guard.compile_test.__code__,
+             _unmarshallers: tuple[types.CodeType, ...] = _UNMARSHALLERS,
+             _protected: frozenset[int] = protected_functions,
+             _main: int = threading.main_thread().ident or 0,
+             _ident: Any = threading.get_ident, _error: type = guard.TamperBlocked,
+             _memory: Callable[[Any], bool] = _process_memory,
+             _native: Callable[[Any, tuple[str, ...]], bool] = _trusted_native,
+             _claims: Callable[[Any, tuple[str, ...]], bool] = claims_library_name,
+             _genuine: Callable[[Any, Any], bool] = _is_file_text,
+             _allowed: Callable[..., bool] = frame_allowed,
+             _is_hook: Callable[[Any], bool] = _is_hook_frame,
+             _roots: tuple[str, ...] = roots, _installation: tuple[str, ...] = installation,
+             _runtime: str = RUNTIME_ROOT,
+             _consumers: tuple[tuple[str, str], ...] = consumers) -> None:
+        if event == "object.__getattr__":
+            if args[1] in _frames:
+                me = _getframe(0)
+                if not _allowed(me.f_back, _test, _roots, _runtime, _consumers):
+                    raise _error("reaching a frame while a test runs is not allowed in a graded submission")
+            return
+        if event == "sys._getframe":
+            if _is_hook(args[0]):
+                return  # the hook finding its own caller
+            caller = _getframe(0).f_back
+            if not _is_hook(caller) and not _allowed(caller, _test, _roots, _runtime, _consumers):
+                raise _error("reaching a frame while a test runs is not allowed in a graded submission")
+            return
+        if event == "object.__setattr__":
+            if args[1] in _fields and id(args[0]) in _protected:
+                raise _error(f"changing {args[1]} of {getattr(args[0], '__qualname__', '?')} "
+                             f"is not allowed in a graded submission")
+            return
+        if event in _always:
+            raise _error(f"{event} is not allowed in a graded submission")
+        if event == "import":
+            if args[1] is not None and not _native(args[1], _installation):
+                raise _error("loading a native module from outside the installed packages "
+                             "is not allowed in a graded submission")
+            return
+        if event == "open" or event == "os.symlink":
+            if _memory(args[0]):
+                raise _error("opening a process's memory is not allowed in a graded submission")
+            return
+        if event == "compile":
+            name = args[1]
+            if isinstance(name, str) and name.startswith("<test "):
+                if _getframe(0).f_back.f_code is not _compiler:
+                    raise _error("compiling code under a test's name is not allowed in a graded submission")
+            elif _claims(name, _roots) and not _genuine(args[0], name):
+                raise _error("compiling code under a library's file name is not allowed in a graded submission")
+            return
+        if event == "code.__new__":  # library code may (``types.coroutine`` replaces its flags)
+            if (_claims(args[1], _roots) or (isinstance(args[1], str) and args[1].startswith("<test "))) \
+                    and not _claims(_getframe(0).f_back.f_code.co_filename, _roots):
+                raise _error("building code under a library's file name is not allowed in a graded submission")
+            return
+        if event == "marshal.loads" or event == "marshal.load":
+            if _getframe(0).f_back.f_code not in _unmarshallers:
+                raise _error("unmarshalling code is not allowed in a graded submission")
+            return
+        if event == "function.__new__":
+            if not _allowed(_getframe(0).f_back, _test, _roots, _runtime, _consumers):
+                raise _error("building a function while a test runs is not allowed in a graded submission")
+            return
+        if not event.startswith("ctypes."):
+            return
+        if _ident() != _main:
+            raise _error(f"{event} is not allowed in a thread of a graded submission")
+        frame = _getframe(1)
+        while frame is not None:
+            code = frame.f_code  # compared by identity: hashing a code object is slow
+            if code is _test or code is _cell:
+                raise _error(f"{event} is not allowed in a graded submission")
+            frame = frame.f_back
+
+    sys.addaudithook(hook)
+
+
+def _is_hook_frame(frame: Any, _here: str = __file__) -> bool:
+    """Whether ``frame`` runs the audit hook itself (its name and file cannot be forged)."""
+    code = frame.f_code if frame is not None else None
+    return (code is not None and code.co_qualname == "install_audit_hook.<locals>.hook"
+            and code.co_filename == _here)
+
+
+def frame_allowed(caller: Any, test: types.CodeType, roots: tuple[str, ...], runtime: str,
+                  consumers: tuple[tuple[str, str], ...]) -> bool:
+    """Whether the code running in ``caller`` may have a frame: always unless a test runs.
+
+    While a test runs, only the test's own code, and library code on whose way up from
+    ``caller`` a known frame consumer (or this runtime) sits, may have one; library code
+    called straight from student code (``inspect.stack()``, ``traceback.walk_tb(tb)``)
+    would hand the frame on to it.
+    """
+    frame = caller
+    while frame is not None and frame.f_code is not test:
+        frame = frame.f_back
+    if frame is None:
+        return True  # no test is running
+    frame = caller
+    while frame is not None:
+        code = frame.f_code
+        filename = code.co_filename
+        if not (isinstance(filename, str) and filename.startswith(roots)):
+            # the first code that is not library code: the test itself, or a student's
+            return isinstance(filename, str) and filename.startswith("<test ")
+        if filename.startswith(runtime) or any(
+                code.co_name == function and filename.endswith("/" + tail) for tail, function in consumers):
+            return True
+        frame = frame.f_back
+    return False
+
+
+def claims_library_name(filename: Any, roots: tuple[str, ...]) -> bool:
+    """Whether code under ``filename`` would pass for library code."""
+    return isinstance(filename, str) and (filename.startswith(roots) or filename.startswith("<frozen "))
+
+
+def _is_file_text(source: Any, filename: str) -> bool:
+    """Whether ``source`` is the text of the file ``filename`` (what importing it compiles)."""
+    if filename.startswith("<frozen "):
+        return False
+    if isinstance(source, str):
+        source = source.encode()
+    if not isinstance(source, bytes | bytearray | memoryview):
+        return False  # an AST, which could say anything
+    try:
+        with open(filename, "rb") as handle:
+            return handle.read() == bytes(source)
+    except OSError:
+        return False
+
+
+def _trusted_native(filename: Any, trusted: tuple[str, ...]) -> bool:
+    """Whether a native module's file lies under one of the ``trusted`` prefixes.
+
+    Only str methods, which student code cannot patch; no ``..`` may climb out.
+    """
+    return (isinstance(filename, str) and filename.startswith(trusted)
+            and ".." not in filename.split("/"))
+
+
+def _process_memory(path: Any) -> bool:
+    """Whether ``path`` names a process's memory file (``/proc/<pid>/mem``).
+
+    Only str and bytes methods, which student code cannot patch. A path reaches such a file
+    only through a last component or a symbolic link target named ``mem``, and both the
+    ``open`` and the ``os.symlink`` audit events carry the path already converted.
+    """
+    if isinstance(path, str):
+        return path.rstrip("/").rpartition("/")[2] == "mem"
+    if isinstance(path, bytes):
+        return path.rstrip(b"/").rpartition(b"/")[2] == b"mem"
+    return False
