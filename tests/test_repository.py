@@ -42,7 +42,9 @@ def test_the_test_command_lints_with_ruff_and_strict_mypy_first() -> None:
     assert ".venv/bin/mypy" in lint[1:]
     config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["mypy"]
     assert config["strict"] is True
-    assert set(config["files"]) == {"grading/src", "plugin/src", "widgets/src"}
+    # every distribution's sources: each directory beside tests/ with a pyproject.toml
+    distributions = {path.parent.name for path in ROOT.glob("*/pyproject.toml")}
+    assert set(config["files"]) == {f"{name}/src" for name in distributions}
 
 
 def canonical(name: str) -> str:
