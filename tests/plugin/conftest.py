@@ -16,6 +16,7 @@ from xblock.test.tools import TestRuntime
 sys.path.insert(0, str(Path(__file__).parent))
 
 import notebooks
+from stores import db_url, mariadb_server  # noqa: F401  (fixtures: the three stores)
 
 SECRET = "test-callback-secret"
 

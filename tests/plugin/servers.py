@@ -21,6 +21,9 @@ from typing import Any
 
 BIN = Path(sys.executable).parent
 SECRET = "workbench-callback-secret"
+ROOT = Path(__file__).resolve().parents[2]
+MARIADB_PORT = int(os.environ.get("SABAQ_MARIADB_PORT", "3306"))
+MARIADB_SERVER = f"mysql+pymysql://root@127.0.0.1:{MARIADB_PORT}/test?charset=utf8mb4"
 
 
 def free_port() -> int:
@@ -56,6 +59,41 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(timeout=10)
+
+
+def _mariadb_answers() -> str | None:
+    """None if MariaDB answers at ``MARIADB_SERVER``, else why not."""
+    import pymysql
+
+    try:
+        pymysql.connect(host="127.0.0.1", port=MARIADB_PORT, user="root", database="test",
+                        connect_timeout=3).close()
+    except pymysql.err.MySQLError as error:
+        return str(error)
+    return None
+
+
+@contextlib.contextmanager
+def mariadb() -> Iterator[str | None]:
+    """The URL of a MariaDB server on 127.0.0.1 (the machine's, or one ``.ci/mariadb`` starts
+    and this stops, by its pid, on exit); None if MariaDB is not installed here."""
+    if _mariadb_answers() is None:
+        yield MARIADB_SERVER
+        return
+    if not Path("/usr/sbin/mariadbd").exists():
+        yield None
+        return
+    out = subprocess.run(["bash", str(ROOT / ".ci" / "mariadb")], capture_output=True, text=True,
+                         stdin=subprocess.DEVNULL, timeout=120)
+    if out.returncode != 0:
+        raise RuntimeError(f".ci/mariadb failed: {out.stdout}{out.stderr}")
+    started = re.search(r"mariadb: started (\d+)", out.stdout)
+    try:
+        yield MARIADB_SERVER
+    finally:
+        if started:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(int(started.group(1)), signal.SIGTERM)
 
 
 @contextlib.contextmanager

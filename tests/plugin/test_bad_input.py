@@ -19,7 +19,8 @@ from conftest import SECRET, Course
 from helpers import send
 from servers import Client
 
-from sabaq_xblock import i18n, limits, signature
+from sabaq_contract import signing
+from sabaq_xblock import i18n, limits
 from sabaq_xblock import notebook as nbmod
 
 DEEP = b"[" * 200_000 + b"]" * 200_000  # a RecursionError inside json.loads
@@ -207,7 +208,7 @@ def test_studio_takes_the_forms_text_values(course: Course) -> None:
 
 
 def _signed(body: bytes) -> dict[str, str]:
-    return signature.sign(SECRET, body)
+    return signing.sign(SECRET, body)
 
 
 def _callback(submission_id: Any, report: Any) -> bytes:
@@ -325,7 +326,7 @@ def test_bad_input_over_http(live: dict[str, Any]) -> None:
     assert got == 404 and data == {"error": i18n.error_message("unknown_handler")}
     bad = json.dumps({"submission_id": "x", "report": _report(score="lots")}).encode()
     got, data = learner.post(usage, "grading_result", body=bad, unauth=True,
-                             headers=signature.sign("workbench-callback-secret", bad))
+                             headers=signing.sign("workbench-callback-secret", bad))
     assert got == 400 and data == {"error": i18n.error_message("bad_report")}
     got, data = learner.post(usage, "submit", body=b"[]", headers={"Accept-Language": "ur"})
     assert got == 400 and data == {"error": i18n.error_message("not_object", "ur")}

@@ -13,7 +13,7 @@ from conftest import SECRET, Course
 from helpers import call, init_args
 from lxml import etree
 
-from sabaq_xblock import signature
+from sabaq_contract import signing
 
 SECRETS = ("SOLUTION-MARK", "HIDDEN-MARK", "SECRET-EXPLANATION", "__sabaq_xss = 3", '"key"')
 
@@ -35,7 +35,7 @@ def _report(score: float = 3.0) -> dict[str, Any]:
 def _callback(block: Any, submission_id: str, report: dict[str, Any], *,
               secret: str = SECRET, stamp: int | None = None) -> tuple[int, Any]:
     body = json.dumps({"submission_id": submission_id, "report": report}).encode()
-    return call(block, "grading_result", body=body, headers=signature.sign(secret, body, stamp))
+    return call(block, "grading_result", body=body, headers=signing.sign(secret, body, stamp))
 
 
 def test_olx_export_import_export_is_stable(course: Course) -> None:
@@ -218,19 +218,41 @@ def test_studio_and_author_views_render(course: Course) -> None:
     assert "sabaq-answer" in staff.author_view().body_html()
 
 
-def test_a_submission_pending_too_long_is_queued_again(tmp_path: Path) -> None:
+def test_status_only_reads(tmp_path: Path) -> None:
+    """The learner's poll neither queues again, nor finishes, nor publishes: even when the
+    submission is long overdue, only the grader's callbacks and the reconciler move it."""
+    from helpers import state
+
     course = Course(tmp_path, notebooks.olx())
-    course.bucket["GRADE_TIMEOUT"] = "0"
-    _, queued = call(course.block(), "submit", {"answers": {"add": "x"}})
+    course.bucket.update(GRADE_TIMEOUT="0", QUEUE_TIMEOUT="0")
+    assert call(course.block(), "submit", {"answers": {"add": "x"}})[0] == 200
+    before = state(course.kvs, tmp_path)
+    for _ in range(3):
+        status, polled = call(course.block(), "status", {})
+        assert status == 200 and polled["state"] == "queued" and polled["attempts_used"] == 1
+    assert state(course.kvs, tmp_path) == before
+    assert course.runtimes["learner1"].published == []
+
+
+def test_the_started_callback_shows_running(course: Course) -> None:
+    from sabaq_contract.callbacks import STARTED, Callback
     from sabaq_xblock.submissions import SubmissionStore
 
-    store = SubmissionStore(f"sqlite:///{tmp_path / 'submissions.sqlite'}")
-    first = store.get(queued["submission_id"])
-    assert first is not None and first.task_id
-    _, polled = call(course.block(), "status", {})
-    again = store.get(queued["submission_id"])
-    assert again is not None and again.task_id != first.task_id
-    assert polled["state"] == "queued" and polled["attempts_used"] == 1
+    _, queued = call(course.block(), "submit", {"answers": {"add": "def add(a, b):\n    return a + b"}})
+    sid = queued["submission_id"]
+    store = SubmissionStore(f"sqlite:///{Path(course.bucket['DATA_DIR']) / 'submissions.sqlite'}")
+    token = store.get(sid).task_id  # type: ignore[union-attr]
+    anon = course.block("anonymous")
+    stale = Callback(STARTED, sid, "not-this-run").body()
+    assert call(anon, "grading_result", body=stale, headers=signing.sign(SECRET, stale))[0] == 409
+    assert call(course.block(), "status", {})[1]["state"] == "queued"
+    body = Callback(STARTED, sid, token).body()
+    assert call(anon, "grading_result", body=body, headers=signing.sign(SECRET, body)) == (
+        200, {"accepted": True, "event": "started"})
+    assert call(course.block(), "status", {})[1]["state"] == "running"
+    assert _callback(anon, sid, _report())[0] == 200
+    assert call(anon, "grading_result", body=body, headers=signing.sign(SECRET, body))[0] == 409
+    assert call(course.block(), "status", {})[1]["state"] == "graded"
 
 
 def test_data_files_round_trip_through_olx(tmp_path: Path) -> None:

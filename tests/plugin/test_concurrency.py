@@ -1,7 +1,7 @@
 """Parallel submissions: the database alone decides attempts, the pending slot and the learner's caps.
 
 Each test fires a bounded burst of threads that start together (a barrier) through the real
-store, on SQLite and on the machine's PostgreSQL, and through HTTP against the real workbench.
+store, on SQLite, the machine's PostgreSQL and MariaDB, and through HTTP against the real workbench.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import itertools
 import threading
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -19,46 +19,31 @@ import pytest
 import sqlalchemy as sa
 from servers import Client
 
+from sabaq_contract import settings as deployment
 from sabaq_xblock import i18n
+from sabaq_xblock.backend import CeleryBackend
 from sabaq_xblock.errors import SabaqBlockError
+from sabaq_xblock.lifecycle import Lifecycle
 from sabaq_xblock.submissions import Admission, SubmissionStore
 
 BURST = 16
-PG_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 GRADED = {"status": "graded", "score": 1.0, "max_score": 1.0, "tests": []}
 FAILED = {"status": "error", "score": 0, "max_score": 0, "error": {"kind": "timeout", "message": "m"}}
 
 
-def _postgres_schema() -> tuple[str, Callable[[], None]]:
-    """A fresh schema in the machine's PostgreSQL; skip only when the server is unreachable."""
-    schema = f"sabaq_test_{uuid.uuid4().hex[:10]}"
-    server = sa.create_engine(PG_SERVER)
-    try:
-        with server.begin() as conn:
-            conn.execute(sa.text(f"CREATE SCHEMA {schema}"))
-    except sa.exc.OperationalError as error:
-        server.dispose()
-        pytest.skip(f"PostgreSQL at 127.0.0.1:5432 is unreachable: {error.orig}")
+@pytest.fixture
+def finish(tmp_path: Path) -> Callable[[SubmissionStore, str, dict[str, Any]], bool]:
+    """Finish a submission the way the grader's callback does (the lifecycle's only final move)."""
+    settings = deployment.load({"DATA_DIR": str(tmp_path / "queue")})
 
-    def drop() -> None:
-        with server.begin() as conn:
-            conn.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
-        server.dispose()
+    def done(store: SubmissionStore, submission_id: str, report: dict[str, Any]) -> bool:
+        try:
+            Lifecycle(store, CeleryBackend(settings), settings).finish(submission_id, "", report, None)
+        except SabaqBlockError:
+            return False
+        return True
 
-    return f"{PG_SERVER}?options=-csearch_path%3D{schema}", drop
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'submissions.sqlite'}"
-        return
-    url, drop = _postgres_schema()
-    try:
-        yield url
-    finally:
-        SubmissionStore(url).engine.dispose()
-        drop()
+    return done
 
 
 def _burst(action: Callable[[int], Any], count: int = BURST) -> list[Any]:
@@ -91,7 +76,7 @@ def test_one_pending_submission_whatever_the_concurrency(db_url: str) -> None:
     assert store.attempts_used("b1", "ali") == 1
 
 
-def test_attempt_limit_is_never_exceeded(db_url: str) -> None:
+def test_attempt_limit_is_never_exceeded(db_url: str, finish: Any) -> None:
     store = SubmissionStore(db_url)
     rules = Admission(max_attempts=2)
     seen: list[Any] = []
@@ -99,28 +84,28 @@ def test_attempt_limit_is_never_exceeded(db_url: str) -> None:
         results = _burst(lambda i: store.create("b2", "sara", "{}", "submit", True, rules))
         seen.extend(results)
         for sub in _stored(results):
-            assert store.finish(sub.id, GRADED)
+            assert finish(store, sub.id, GRADED)
         assert store.attempts_used("b2", "sara") <= 2
     subs = store.for_learner("b2", "sara")
     assert len(subs) == 2 and sorted(s.attempt for s in subs) == [1, 2]
     assert seen[-BURST:] == ["no_attempts"] * BURST
 
 
-def test_a_submission_that_could_not_be_graded_gives_its_attempt_back(db_url: str) -> None:
+def test_a_submission_that_could_not_be_graded_gives_its_attempt_back(db_url: str, finish: Any) -> None:
     store = SubmissionStore(db_url)
     rules = Admission(max_attempts=1)
     first = store.create("b3", "omar", "{}", "submit", True, rules)
-    assert store.finish(first.id, FAILED)
+    assert finish(store, first.id, FAILED)
     assert store.get(first.id).attempt is None  # type: ignore[union-attr]
     results = _burst(lambda i: store.create("b3", "omar", "{}", "submit", True, rules))
     assert len(_stored(results)) == 1
     assert store.attempts_used("b3", "omar") == 1
 
 
-def test_regrades_use_no_attempt_but_respect_the_pending_slot(db_url: str) -> None:
+def test_regrades_use_no_attempt_but_respect_the_pending_slot(db_url: str, finish: Any) -> None:
     store = SubmissionStore(db_url)
     graded = store.create("b4", "zara", "{}", "submit", True, Admission(max_attempts=1))
-    store.finish(graded.id, GRADED)
+    assert finish(store, graded.id, GRADED)
     results = _burst(lambda i: store.create("b4", "zara", "{}", "regrade", False))
     assert len(_stored(results)) == 1 and _stored(results)[0].attempt is None
     assert store.attempts_used("b4", "zara") == 1
@@ -145,7 +130,8 @@ def test_rate_limit_spans_blocks(db_url: str) -> None:
 
 
 def _old_table(url: str) -> None:
-    """The table as the version before attempt numbers made it, with rows the race left."""
+    """The table as ``create_all`` made it before attempt numbers, with rows the race left
+    (two pending submissions of one learner)."""
     engine = sa.create_engine(url)
     meta = sa.MetaData()
     old = sa.Table(
@@ -177,7 +163,7 @@ def _old_table(url: str) -> None:
     engine.dispose()
 
 
-def test_a_table_from_the_previous_version_is_upgraded_in_place(db_url: str) -> None:
+def test_a_table_from_the_previous_version_is_upgraded_in_place(db_url: str, finish: Any) -> None:
     _old_table(db_url)
     store = SubmissionStore(db_url)
     subs = {s.id: s for s in store.for_learner("old", "nida")}
@@ -187,7 +173,7 @@ def test_a_table_from_the_previous_version_is_upgraded_in_place(db_url: str) -> 
     results = _burst(lambda i: store.create("old", "nida", "{}", "submit", True, Admission(max_attempts=9)))
     assert _stored(results) == []
     for sid in ("d", "e"):
-        assert store.finish(sid, GRADED)
+        assert finish(store, sid, GRADED)
     assert store.create("old", "nida", "{}", "submit", True, Admission(max_attempts=9)).attempt == 4
     names = {ix["name"] for ix in sa.inspect(store.engine).get_indexes("sabaq_submission")}
     assert {"ux_sabaq_submission_attempt", "ux_sabaq_submission_pending"} <= names

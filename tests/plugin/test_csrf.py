@@ -19,8 +19,8 @@ import notebooks
 import pytest
 from servers import SECRET, Client
 
+from sabaq_contract import signing
 from sabaq_xblock import notebook as nbmod
-from sabaq_xblock import signature
 
 pytestmark = pytest.mark.slow
 
@@ -90,7 +90,7 @@ def test_the_signed_callback_needs_no_csrf_token(live: dict[str, Any]) -> None:
     usage = client.usage_id(live["scenario"])
     body = json.dumps({"submission_id": "no-such-submission", "report": {}}).encode()
     status, answer = client.post(usage, "grading_result", body=body, unauth=True,
-                                 headers=signature.sign(SECRET, body, int(time.time())))
+                                 headers=signing.sign(SECRET, body, int(time.time())))
     assert status in (400, 404) and isinstance(answer, dict) and answer["error"], answer
 
     learner = Client(live["base"], f"cb-{uuid.uuid4().hex[:8]}")

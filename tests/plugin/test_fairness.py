@@ -21,7 +21,8 @@ from conftest import SECRET, Course, Runtime
 from helpers import send
 from servers import Client
 
-from sabaq_xblock import i18n, limits, signature
+from sabaq_contract import signing
+from sabaq_xblock import i18n, limits
 from sabaq_xblock import notebook as nbmod
 
 RIGHT = "def add(a, b):\n    return a + b"
@@ -54,7 +55,7 @@ def _graded(course: Course, submission_id: str) -> None:
     body = json.dumps({"submission_id": submission_id, "report": {
         "status": "graded", "score": 3.0, "max_score": 3.0, "tests": []}}).encode()
     assert send(course.block("anonymous"), "grading_result", body,
-                headers=signature.sign(SECRET, body))[0] == 200
+                headers=signing.sign(SECRET, body))[0] == 200
 
 
 def _queued_tasks(data_dir: str) -> list[dict[str, Any]]:

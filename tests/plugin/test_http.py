@@ -11,7 +11,7 @@ import notebooks
 import pytest
 from servers import SECRET, Client
 
-from sabaq_xblock import signature
+from sabaq_contract import signing
 
 pytestmark = pytest.mark.slow
 
@@ -42,6 +42,12 @@ def test_submit_is_graded_by_the_worker(live: dict[str, Any]) -> None:
     assert {t["grade_id"] for t in final["feedback"]} == {"test-add", "test-add-2"}
     assert "HIDDEN-MARK" not in json.dumps(final)
     assert final["attempts_used"] == 1
+    from sabaq_xblock.submissions import SubmissionStore
+
+    row = SubmissionStore(f"sqlite:///{live['root'] / 'sabaq' / 'submissions.sqlite'}").get(data["submission_id"])
+    assert row is not None and row.started is not None, "the worker's started callback was not recorded"
+    assert row.leased is not None and row.leased <= row.started <= row.updated
+    assert (row.runs, row.published) == (1, True)
 
 
 def test_wrong_answer_gets_feedback(live: dict[str, Any]) -> None:
@@ -111,9 +117,9 @@ def test_callback_signature_over_http(live: dict[str, Any]) -> None:
     client, usage = _client(live)
     body = json.dumps({"submission_id": "nope", "report": {}}).encode()
     assert client.post(usage, "grading_result", body=body, unauth=True)[0] == 403
-    forged = signature.sign("not-the-secret", body)
+    forged = signing.sign("not-the-secret", body)
     assert client.post(usage, "grading_result", body=body, headers=forged, unauth=True)[0] == 403
-    stale = signature.sign(SECRET, body, int(time.time()) - 3600)
+    stale = signing.sign(SECRET, body, int(time.time()) - 3600)
     assert client.post(usage, "grading_result", body=body, headers=stale, unauth=True)[0] == 409
 
 

@@ -5,13 +5,12 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
-from sabaq_xblock import feedback, i18n, notebook, render, signature
-from sabaq_xblock.errors import Conflict, NotebookInvalid, SignatureInvalid
+from sabaq_xblock import feedback, i18n, notebook, render
+from sabaq_xblock.errors import NotebookInvalid
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -100,25 +99,6 @@ def test_notebook_loading_errors() -> None:
             notebook.load(raw)
         assert info.value.code == code
     assert "]]>" not in notebook.dumps({"cells": [], "x": "]]>"})
-
-
-def test_signature() -> None:
-    body = b'{"a": 1}'
-    headers = signature.sign("s3cret", body)
-    stamp, sig = headers[signature.TIMESTAMP_HEADER], headers[signature.SIGNATURE_HEADER]
-    signature.verify("s3cret", body, stamp, sig)
-    for args, error in (((None, sig), SignatureInvalid), ((stamp, None), SignatureInvalid),
-                        ((stamp, sig.replace("a", "b", 1)), SignatureInvalid)):
-        with pytest.raises(error):
-            signature.verify("s3cret", body, *args)
-    with pytest.raises(SignatureInvalid):
-        signature.verify("other", body, stamp, sig)
-    with pytest.raises(SignatureInvalid):
-        signature.verify("", body, stamp, sig)
-    with pytest.raises(SignatureInvalid):
-        signature.verify("s3cret", body + b" ", stamp, sig)
-    with pytest.raises(Conflict):
-        signature.verify("s3cret", body, stamp, sig, now=time.time() + 3600)
 
 
 def test_feedback_policies_never_show_hidden_text() -> None:

@@ -1,26 +1,24 @@
-"""The grade report: a versioned JSON document, the contract with the XBlock.
+"""Building the grade report from a grading run.
 
-Its schema ships in the package (``schemas/grade-report.v1.json``). Reports
-never carry hidden test source, output or error text.
+The report's schema, version and check are the contract's (``sabaq_contract.report``),
+shared with the XBlock. Reports never carry hidden test source, output or error text.
 """
 
 from __future__ import annotations
 
 import ast
 import builtins
-import json
 from collections.abc import Sequence
-from functools import lru_cache
-from importlib import resources
 from typing import Any
 
 from nbformat import NotebookNode
 
+from sabaq_contract import report as contract
+from sabaq_contract.report import SCHEMA_MINOR, SCHEMA_VERSION
+
 from . import __version__
 from .plan import Plan, TestSpec
 
-SCHEMA_VERSION = 1
-SCHEMA_MINOR = 1  # 1.1: manual points in max_score, needs_manual_grade, manual kind/points
 MAX_MESSAGE_CHARS = 2000
 MAX_OUTPUT_CHARS = 4000
 HIDDEN_FAILURE = "A hidden test failed. Hidden tests check cases you were not shown; re-read the task."
@@ -33,18 +31,11 @@ _BUILTIN_EXCEPTIONS = frozenset(
 )
 
 
-@lru_cache(maxsize=1)
-def schema() -> dict[str, Any]:
-    text = resources.files("sabaq_grading").joinpath("schemas/grade-report.v1.json").read_text("utf-8")
-    loaded: dict[str, Any] = json.loads(text)
-    return loaded
-
-
 def validate_report(report: dict[str, Any]) -> None:
-    """Raise ``jsonschema.ValidationError`` if ``report`` breaks the schema."""
+    """Raise ``jsonschema.ValidationError`` if ``report`` breaks the contract's schema."""
     import jsonschema
 
-    jsonschema.validate(report, schema())
+    jsonschema.validate(report, contract.schema())
 
 
 def _truncate(text: str, limit: int) -> str:
@@ -226,20 +217,7 @@ def error_report(
     max_score: float = 0.0,
     timings: dict[str, float] | None = None,
 ) -> dict[str, Any]:
-    report: dict[str, Any] = {
-        "schema_version": SCHEMA_VERSION,
-        "schema_minor": SCHEMA_MINOR,
-        "engine_version": __version__,
-        "status": "error",
-        "score": 0.0,
-        "max_score": max_score,
-        "needs_manual_grade": False,
-        "tests": [],
-        "manual": [],
-        "error": {"kind": kind, "message": message},
-        "warnings": [],
-        "timings": timings or {"total_ms": 0.0},
-    }
-    if assignment is not None:
-        report["assignment"] = assignment
-    return report
+    """The contract's report of a submission this engine could not grade."""
+    return contract.error_report(
+        kind, message, engine_version=__version__, assignment=assignment, max_score=max_score, timings=timings
+    )

@@ -1,8 +1,9 @@
-"""The grading backend as the block sees it: enqueue a submission, poll its state.
+"""The grading backend as the block sees it: queue a grading, ask a task's state, prepare.
 
-The default backend talks to ``sabaq_grading.worker`` by Celery task name only
-(``send_task``), so the LMS never imports the grading engine. With the embedded
-defaults the broker is kombu's SQLAlchemy transport on SQLite and results go to
+The default backend talks to ``sabaq_grading.worker`` by task name only (``send_task``,
+names and payloads from ``sabaq_contract.tasks``), so the LMS never imports the grading
+engine; its Celery settings are the worker's (``sabaq_contract.broker``). With the
+embedded defaults the broker is kombu's SQLAlchemy transport on SQLite and results go to
 a SQLite result backend, so a laptop runs everything without servers.
 """
 
@@ -12,61 +13,60 @@ import threading
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from .config import Settings
-from .errors import BackendUnavailable
+from sabaq_contract import broker
+from sabaq_contract import report as reports
+from sabaq_contract.errors import ReportInvalid
+from sabaq_contract.settings import Settings
+from sabaq_contract.states import State
+from sabaq_contract.tasks import GRADE_TASK, PREPARE_TASK, GradeRequest
 
-GRADE_TASK = "sabaq.grade"
-PREPARE_TASK = "sabaq.prepare"
+from .errors import BackendUnavailable
 
 
 @dataclass(frozen=True)
 class Poll:
-    """A task's state: ``queued``, ``running`` or ``done`` (then ``result`` is set)."""
+    """What the queue says about a run: ``queued`` or ``running`` (as far as it knows), or
+    ``graded`` / ``error`` with the run's checked ``report``."""
 
-    state: str
-    result: Any = None
+    state: State
+    report: dict[str, Any] | None = None
 
 
 class GradingBackend(Protocol):
     """What the block needs from a grading service."""
 
-    def enqueue(
-        self,
-        instructor: str,
-        submission: str,
-        *,
-        name: str,
-        callback: dict[str, str] | None,
-        files: dict[str, str] | None = None,
-        limits: dict[str, int] | None = None,
-    ) -> str: ...
+    def enqueue(self, request: GradeRequest) -> str:
+        """Queue ``request``; the task id, which is ``request.token``."""
 
     def poll(self, task_id: str) -> Poll: ...
 
     def prepare(self, instructor: str, timeout: float) -> dict[str, Any]: ...
 
 
-_APPS: dict[tuple[str, str], Any] = {}
+_APPS: dict[tuple[str, str, str], Any] = {}
 _LOCK = threading.Lock()
 
 
 def _celery_app(settings: Settings) -> Any:
-    key = (settings.broker_url, settings.result_backend)
+    key = (settings.broker_url, settings.result_backend, settings.queue)
     with _LOCK:
         if key not in _APPS:
             from celery import Celery
 
             settings.data_dir.mkdir(parents=True, exist_ok=True)
             app = Celery("sabaq-xblock", broker=key[0], backend=key[1], set_as_current=False)
-            app.conf.update(
-                task_serializer="json",
-                result_serializer="json",
-                accept_content=["json"],
-                broker_connection_retry_on_startup=True,
-                result_extended=False,
-            )
+            app.conf.update(**broker.celery_config(settings))
             _APPS[key] = app
         return _APPS[key]
+
+
+def finished(result: Any) -> Poll:
+    """The poll of a task that ended with ``result``: its report if it is one, else an error."""
+    try:
+        report = reports.check(result)
+    except ReportInvalid:
+        report = reports.error_report("grader_failure", "the grader returned a malformed report")
+    return Poll(State(report["status"]), report)
 
 
 class CeleryBackend:
@@ -75,30 +75,14 @@ class CeleryBackend:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
 
-    def enqueue(
-        self,
-        instructor: str,
-        submission: str,
-        *,
-        name: str,
-        callback: dict[str, str] | None,
-        files: dict[str, str] | None = None,
-        limits: dict[str, int] | None = None,
-    ) -> str:
-        """Queue ``sabaq.grade``; ``files`` maps data file names to base64 content.
-
-        ``limits`` (``max_notebook_bytes``, ``max_cells``) are the lecturer's: the worker
-        refuses a submission over them before it runs any of its code.
-        """
+    def enqueue(self, request: GradeRequest) -> str:
         app = _celery_app(self.settings)
-        kwargs: dict[str, Any] = {"name": name, "callback": callback, "files": files or None}
-        if limits:
-            kwargs["limits"] = limits
         try:
             result = app.send_task(
                 GRADE_TASK,
-                args=[instructor, submission],
-                kwargs=kwargs,
+                args=request.args(),
+                kwargs=request.kwargs(),
+                task_id=request.token or None,
                 queue=self.settings.queue,
                 retry=True,
                 retry_policy={"max_retries": 2, "interval_start": 0.2},
@@ -113,12 +97,13 @@ class CeleryBackend:
             result = app.AsyncResult(task_id)
             state = result.state
             if state == "SUCCESS":
-                return Poll("done", result.result)
+                return finished(result.result)
             if state in ("FAILURE", "REVOKED"):
-                return Poll("failed", str(result.result))
+                message = f"the grading task failed: {str(result.result)[:500]}"
+                return Poll(State.ERROR, reports.error_report("grader_failure", message))
         except Exception as exc:
             raise BackendUnavailable("backend_down", str(exc)) from exc
-        return Poll("running" if state in ("STARTED", "RETRY") else "queued")
+        return Poll(State.RUNNING if state in ("STARTED", "RETRY") else State.QUEUED)
 
     def prepare(self, instructor: str, timeout: float) -> dict[str, Any]:
         app = _celery_app(self.settings)

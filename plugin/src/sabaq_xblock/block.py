@@ -1,9 +1,10 @@
 """The ``sabaq_notebook`` XBlock: a thin adapter over the logic modules.
 
-Rendering (``render``), submissions (``submissions``), the grading backend
-(``backend``), callback signatures (``signature``), widget state (``widgets``)
-and strings (``i18n``) are plain Python; this class holds the fields, checks
-who may do what, and turns errors into translated 4xx answers.
+Rendering (``render``), submissions (``submissions``) and their lifecycle
+(``lifecycle``), the grading backend (``backend``), widget state (``widgets``) and
+strings (``i18n``) are plain Python, and what the block and its graders agree on is
+``sabaq_contract``; this class holds the fields, checks who may do what, and turns
+errors into translated 4xx answers.
 """
 
 from __future__ import annotations
@@ -17,7 +18,10 @@ from xblock.exceptions import JsonHandlerError
 from xblock.fields import Dict, Float, Integer, Scope, String
 from xblock.scorable import ScorableXBlockMixin, Score
 
-from . import config, feedback, i18n, limits, olx
+from sabaq_contract import settings as deployment
+from sabaq_contract.states import State
+
+from . import feedback, i18n, limits, olx
 from . import notebook as nbmod
 from .errors import AnswersInvalid, NotebookInvalid, NotFound, RequestInvalid, SabaqBlockError, TooLarge
 from .grading import GradingService
@@ -32,6 +36,7 @@ from .requests import (
     parse_json,
     read_body,
 )
+from .submissions import Submission
 
 
 def _fail(error: SabaqBlockError) -> JsonHandlerError:
@@ -112,10 +117,10 @@ class NotebookBlock(ScorableXBlockMixin, XBlock):  # type: ignore[misc]
     # ---- configuration and helpers -------------------------------------------------
 
     @property
-    def _settings(self) -> config.Settings:
+    def _settings(self) -> deployment.Settings:
         service = self.runtime.service(self, "settings")
         given = service.get_settings_bucket(self) if service is not None else None
-        return config.load(given if isinstance(given, dict) else None)
+        return deployment.load(given if isinstance(given, dict) else None)
 
     @property
     def _grading(self) -> GradingService:
@@ -165,6 +170,9 @@ class NotebookBlock(ScorableXBlockMixin, XBlock):  # type: ignore[misc]
             from .compat import publish_for_learner
 
             publish_for_learner(self, learner_id, event)
+
+    def _publish_submission(self, sub: Submission) -> None:
+        self._publish_score(sub.learner_id, sub.score or 0.0, sub.max_score or 0.0)
 
     # ---- ScorableXBlockMixin -------------------------------------------------------
 
@@ -272,7 +280,7 @@ class NotebookBlock(ScorableXBlockMixin, XBlock):  # type: ignore[misc]
             dict(self.data_files), limits=self._limits,
             admission=grading.admission(self.max_attempts),
         )
-        return {"submission_id": sub.id, "state": "queued"}
+        return {"submission_id": sub.id, "state": sub.state}
 
     def _callback_url(self) -> str | None:
         settings = self._settings
@@ -285,7 +293,10 @@ class NotebookBlock(ScorableXBlockMixin, XBlock):  # type: ignore[misc]
 
     @json_handler()
     def status(self, data: dict[str, Any], suffix: str = "") -> dict[str, Any]:
-        """The learner's latest submission (or ``submission_id``): state, score, feedback."""
+        """The learner's latest submission (or ``submission_id``): state, score, feedback.
+
+        Only reads: the grader's callbacks and the reconciler move submissions on.
+        """
         grading = self._grading
         wanted = data.get("submission_id")
         if wanted is not None and not isinstance(wanted, str):
@@ -297,7 +308,7 @@ class NotebookBlock(ScorableXBlockMixin, XBlock):  # type: ignore[misc]
                 raise NotFound("no_submission")
         used = grading.store.attempts_used(grading.block_id, self._learner)
         answer: dict[str, Any] = {
-            "state": "none",
+            "state": State.NONE.value,
             "score": None,
             "max_score": None,
             "feedback": [],
@@ -306,8 +317,7 @@ class NotebookBlock(ScorableXBlockMixin, XBlock):  # type: ignore[misc]
         }
         if not subs:
             return answer
-        sub = grading.refresh(subs[0], self._publish_score, self.notebook, dict(self.data_files),
-                              self._limits)
+        sub = subs[0]
         answer.update(
             submission_id=sub.id,
             state=sub.state,
@@ -315,7 +325,6 @@ class NotebookBlock(ScorableXBlockMixin, XBlock):  # type: ignore[misc]
             max_score=sub.max_score,
             feedback=feedback.learner_feedback(sub.report, self.feedback_policy),
             error=feedback.error_of(sub.report),
-            attempts_used=grading.store.attempts_used(grading.block_id, self._learner),
         )
         if self.feedback_policy == "score":
             answer["feedback"] = []
@@ -387,12 +396,12 @@ class NotebookBlock(ScorableXBlockMixin, XBlock):  # type: ignore[misc]
 
     @handler("POST")
     def grading_result(self, request: Any, suffix: str = "") -> dict[str, Any]:
-        """The grader's signed report for one submission (see ``signature``)."""
-        self._grading.accept_callback(
+        """The grader's signed ``started`` or ``finished`` message (``sabaq_contract.callbacks``)."""
+        event = self._grading.accept_callback(
             self._settings.callback_secret, read_body(request, MAX_REPORT_BYTES), request.headers,
-            self._publish_score,
+            self._publish_submission,
         )
-        return {"accepted": True}
+        return {"accepted": True, "event": event}
 
     # ---- staff handlers ------------------------------------------------------------
 
@@ -414,7 +423,7 @@ class NotebookBlock(ScorableXBlockMixin, XBlock):  # type: ignore[misc]
             raise RequestInvalid("bad_submission_id")
         sub = self._grading.regrade(submission_id, self.notebook, self._callback_url(),
                                     dict(self.data_files), limits=self._limits)
-        return {"submission_id": sub.id, "state": "queued"}
+        return {"submission_id": sub.id, "state": sub.state}
 
     @json_handler(MAX_STUDIO_BYTES)
     def studio_submit(self, data: dict[str, Any], suffix: str = "") -> dict[str, Any]:

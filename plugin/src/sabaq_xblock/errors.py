@@ -93,3 +93,22 @@ class SignatureInvalid(SabaqBlockError):
     """A grader callback is unsigned or its signature does not match."""
 
     status = 403
+
+
+def from_contract(error: Exception) -> SabaqBlockError:
+    """The block's error for an error of the contract (``sabaq_contract.errors``), mapped here once."""
+    from sabaq_contract import errors as contract
+
+    if isinstance(error, contract.SignatureStale):
+        return Conflict("callback_stale", error.detail)
+    if isinstance(error, contract.SignatureInvalid):
+        return SignatureInvalid(error.code, error.detail)
+    if isinstance(error, contract.ReportInvalid):
+        return ReportInvalid("bad_report", error.detail)
+    if isinstance(error, contract.CallbackInvalid):
+        return RequestInvalid("bad_callback", error.detail)
+    if isinstance(error, contract.TransitionRefused):
+        return Conflict("already_final", error.detail)
+    if isinstance(error, contract.SettingsInvalid):
+        return RequestInvalid("bad_setting", error.detail)
+    raise TypeError(f"not an error of the contract: {error!r}")

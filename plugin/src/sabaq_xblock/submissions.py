@@ -3,9 +3,8 @@
 Submissions live in one SQL table (SQLite under the data directory by default,
 PostgreSQL for a large site) rather than in learner-scoped XBlock fields,
 because the grader's callback and the staff report arrive outside the learner's
-own context. The state machine is ``queued → running → graded | error``; the
-move to a final state is one conditional UPDATE, and only the caller that wins
-it publishes the score, so each graded submission is published exactly once.
+own context. The states and their moves are the contract's
+(``sabaq_contract.states``).
 
 Whether a submission may be stored at all is decided by the database, whatever
 the concurrency:
@@ -22,34 +21,25 @@ the concurrency:
   transaction that first locks the learner's row of ``sabaq_learner_lock``, so limits
   that span blocks (pending cap, rate limit) are exact too.
 
-Schema changes: new tables are created with every column, index and CHECK. A table
-created by an earlier version (before ``attempt`` and ``pending_slot``) is upgraded in
-place when the store first opens it: the two columns are added and filled from the
-existing rows (attempts numbered by creation time; the newest pending submission of a
-learner per block holds the pending slot) and the unique indexes are created; the CHECK
-constraints, which SQLite cannot add to an existing table, exist only on new tables.
-Tested on SQLite and PostgreSQL.
+The schema is the migrations' (``migrations``, run when the store is first opened);
+``tables`` mirrors it. State changes after the row is stored (started, finished,
+queued again, published) belong to ``lifecycle``, the only writer of a final state.
+Tested on SQLite, PostgreSQL and MariaDB.
 """
 
 from __future__ import annotations
 
 import json
-import threading
 import time
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from sabaq_contract.states import State
+
 from .errors import Conflict, NotAllowed, RateLimited
 
-FINAL_STATES = ("graded", "error")
-PENDING_STATES = ("queued", "running")
-TABLE = "sabaq_submission"
-LOCK_TABLE = "sabaq_learner_lock"
 _RETRIES = 25
-
-_STORES: dict[str, tuple[Any, Any, Any]] = {}
-_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -70,6 +60,16 @@ class Submission:
     max_score: float | None
     counts_attempt: bool
     attempt: int | None
+    assignment: str | None = None
+    callback_url: str | None = None
+    leased: float | None = None
+    started: float | None = None
+    runs: int = 1
+    published: bool | None = None
+
+    @property
+    def pending(self) -> bool:
+        return self.state in (State.QUEUED, State.RUNNING)
 
     def summary(self) -> dict[str, Any]:
         """The row without the notebook, for staff reports."""
@@ -96,101 +96,6 @@ class Admission:
     rate_window: float = 60.0
 
 
-def _schema(meta: Any) -> tuple[Any, Any]:
-    import sqlalchemy as sa
-
-    pending = ", ".join(f"'{s}'" for s in PENDING_STATES)
-    table = sa.Table(
-        TABLE,
-        meta,
-        sa.Column("id", sa.String(32), primary_key=True),
-        sa.Column("block_id", sa.String(255), nullable=False, index=True),
-        sa.Column("learner_id", sa.String(255), nullable=False),
-        sa.Column("kind", sa.String(16), nullable=False),
-        sa.Column("state", sa.String(16), nullable=False),
-        sa.Column("task_id", sa.String(64), nullable=False, default=""),
-        sa.Column("created", sa.Float, nullable=False),
-        sa.Column("updated", sa.Float, nullable=False),
-        sa.Column("notebook", sa.Text, nullable=False),
-        sa.Column("report", sa.Text, nullable=True),
-        sa.Column("score", sa.Float, nullable=True),
-        sa.Column("max_score", sa.Float, nullable=True),
-        sa.Column("counts_attempt", sa.Boolean, nullable=False),
-        sa.Column("attempt", sa.Integer, nullable=True),
-        sa.Column("pending_slot", sa.Integer, nullable=True),
-        sa.Index("ix_sabaq_submission_learner", "block_id", "learner_id"),
-        sa.Index("ux_sabaq_submission_attempt", "block_id", "learner_id", "attempt", unique=True),
-        sa.Index("ux_sabaq_submission_pending", "block_id", "learner_id", "pending_slot", unique=True),
-        sa.Index("ix_sabaq_submission_recent", "learner_id", "created"),
-        sa.CheckConstraint(
-            f"(state IN ({pending}) AND pending_slot = 1)"
-            f" OR (state NOT IN ({pending}) AND pending_slot IS NULL)",
-            name="ck_sabaq_submission_pending",
-        ),
-        sa.CheckConstraint("attempt IS NULL OR state <> 'error'", name="ck_sabaq_submission_attempt"),
-    )
-    locks = sa.Table(
-        LOCK_TABLE,
-        meta,
-        sa.Column("learner_id", sa.String(255), primary_key=True),
-        sa.Column("touched", sa.Float, nullable=False),
-    )
-    return table, locks
-
-
-def _upgrade(engine: Any, table: Any) -> None:
-    """Add ``attempt`` and ``pending_slot`` (and their indexes) to a table made by an older version."""
-    import sqlalchemy as sa
-
-    columns = {c["name"] for c in sa.inspect(engine).get_columns(TABLE)}
-    if {"attempt", "pending_slot"} <= columns:
-        return
-    t, o = table, table.alias("o")
-    same = (o.c.block_id == t.c.block_id) & (o.c.learner_id == t.c.learner_id)
-    earlier = (o.c.created < t.c.created) | ((o.c.created == t.c.created) & (o.c.id <= t.c.id))
-    later = (o.c.created > t.c.created) | ((o.c.created == t.c.created) & (o.c.id > t.c.id))
-    counted = o.c.counts_attempt.is_(True) & (o.c.state != "error")
-    try:
-        with engine.begin() as conn:
-            for name in ("attempt", "pending_slot"):
-                if name not in columns:
-                    conn.execute(sa.text(f"ALTER TABLE {TABLE} ADD COLUMN {name} INTEGER"))
-            number = sa.select(sa.func.count()).where(same, counted, earlier).scalar_subquery()
-            conn.execute(t.update().where(t.c.counts_attempt.is_(True), t.c.state != "error")
-                         .values(attempt=number))
-            newer = sa.exists().where(same, o.c.state.in_(PENDING_STATES), later)
-            conn.execute(t.update().where(t.c.state.in_(PENDING_STATES), ~newer).values(pending_slot=1))
-            for index in t.indexes:
-                if index.name.startswith("ux_") or index.name == "ix_sabaq_submission_recent":
-                    index.create(conn, checkfirst=True)
-    except sa.exc.DBAPIError:  # another process upgraded it first
-        again = {c["name"] for c in sa.inspect(engine).get_columns(TABLE)}
-        if not {"attempt", "pending_slot"} <= again:
-            raise
-
-
-def _store(url: str) -> tuple[Any, Any, Any]:
-    with _LOCK:
-        if url in _STORES:
-            return _STORES[url]
-        import sqlalchemy as sa
-
-        if url.startswith("sqlite:///"):
-            from pathlib import Path
-
-            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-            engine = sa.create_engine(url, connect_args={"timeout": 30})
-        else:
-            engine = sa.create_engine(url, pool_pre_ping=True)
-        table, locks = _schema(sa.MetaData())
-        existed = sa.inspect(engine).has_table(TABLE)
-        table.metadata.create_all(engine)
-        if existed:
-            _upgrade(engine, table)
-        _STORES[url] = (engine, table, locks)
-        return _STORES[url]
-
-
 def _row(row: Any) -> Submission:
     return Submission(
         id=row.id,
@@ -207,6 +112,12 @@ def _row(row: Any) -> Submission:
         max_score=row.max_score,
         counts_attempt=bool(row.counts_attempt),
         attempt=row.attempt,
+        assignment=row.assignment,
+        callback_url=row.callback_url,
+        leased=row.leased,
+        started=row.started,
+        runs=int(row.runs),
+        published=None if row.published is None else bool(row.published),
     )
 
 
@@ -214,7 +125,11 @@ class SubmissionStore:
     """Submissions in the database at ``url`` (an SQLAlchemy URL)."""
 
     def __init__(self, url: str) -> None:
-        self.engine, self.table, self.locks = _store(url)
+        from . import database, tables
+
+        self.engine = database.engine(url)
+        self.table = tables.submission
+        self.locks = tables.learner_lock
 
     def create(
         self,
@@ -224,11 +139,17 @@ class SubmissionStore:
         kind: str,
         counts_attempt: bool,
         admission: Admission | None = None,
+        *,
+        token: str = "",
+        assignment: str | None = None,
+        callback_url: str | None = None,
     ) -> Submission:
         """Store a queued submission if the rules allow it, in one decision of the database.
 
-        Raises ``NotAllowed("no_attempts")``, ``Conflict("already_grading")`` (a submission
-        of this learner to this block is pending), ``Conflict("too_many_pending")`` or
+        ``token`` is the lease of its first run, ``assignment`` the checksum of what it is
+        graded against, ``callback_url`` where its worker reports. Raises
+        ``NotAllowed("no_attempts")``, ``Conflict("already_grading")`` (a submission of this
+        learner to this block is pending), ``Conflict("too_many_pending")`` or
         ``RateLimited``; nothing is stored then.
         """
         import sqlalchemy as sa
@@ -240,9 +161,10 @@ class SubmissionStore:
                 with self.engine.begin() as conn:
                     self._lock_learner(conn, learner_id)
                     now = time.time()
-                    statement = self._insert(
-                        submission_id, block_id, learner_id, notebook, kind, counts_attempt, rules, now
-                    )
+                    row = {"id": submission_id, "block_id": block_id, "learner_id": learner_id,
+                           "kind": kind, "notebook": notebook, "counts_attempt": counts_attempt,
+                           "task_id": token, "assignment": assignment, "callback_url": callback_url}
+                    statement = self._insert(row, rules, now)
                     conn.execute(statement)  # rowcount of INSERT ... SELECT is not portable
                     if conn.execute(sa.select(self.table.c.id).where(self.table.c.id == submission_id)).first() is None:
                         raise self._refusal(conn, block_id, learner_id, counts_attempt, rules, now)
@@ -250,6 +172,12 @@ class SubmissionStore:
                 # A concurrent submission took the pending slot or the attempt number.
                 if self.pending(block_id, learner_id):
                     raise Conflict("already_grading") from None
+                continue
+            except sa.exc.OperationalError as error:
+                from .database import is_deadlock
+
+                if not is_deadlock(error):
+                    raise
                 continue
             found = self.get(submission_id)
             assert found is not None
@@ -267,38 +195,27 @@ class SubmissionStore:
         t = self.table
         return (t.c.block_id == block_id) & (t.c.learner_id == learner_id)
 
-    def _insert(
-        self,
-        submission_id: str,
-        block_id: str,
-        learner_id: str,
-        notebook: str,
-        kind: str,
-        counts_attempt: bool,
-        rules: Admission,
-        now: float,
-    ) -> Any:
+    def _insert(self, row: dict[str, Any], rules: Admission, now: float) -> Any:
         import sqlalchemy as sa
 
         t = self.table
-        scope = self._scope(block_id, learner_id)
+        scope = self._scope(row["block_id"], row["learner_id"])
         values: dict[str, Any] = {
-            "id": submission_id, "block_id": block_id, "learner_id": learner_id, "kind": kind,
-            "state": "queued", "task_id": "", "created": now, "updated": now, "notebook": notebook,
-            "counts_attempt": counts_attempt, "pending_slot": 1,
+            **row, "state": State.QUEUED.value, "created": now, "updated": now, "leased": now,
+            "pending_slot": 1, "runs": 1,
         }
-        # Typed parameters: PostgreSQL reads an untyped SELECT-list parameter as text.
-        columns: list[Any] = [
-            sa.cast(sa.literal(value, t.c[name].type), sa.Text() if isinstance(value, str) else t.c[name].type)
-            for name, value in values.items()
-        ]
+        values = {name: value for name, value in values.items() if value is not None}
+        columns: list[Any] = [sa.literal(value, t.c[name].type) for name, value in values.items()]
+        if self.engine.dialect.name == "postgresql":  # it reads an untyped SELECT-list parameter as text
+            columns = [sa.cast(c, sa.Text() if isinstance(v, str) else c.type) for c, v in zip(
+                columns, values.values(), strict=True)]
         names = list(values)
-        if counts_attempt:
+        if row["counts_attempt"]:
             names.append("attempt")
             columns.append(sa.select(sa.func.coalesce(sa.func.max(t.c.attempt), 0) + 1).where(scope)
                            .scalar_subquery())
         pending_here = sa.exists().where(scope, t.c.pending_slot.is_not(None))
-        conditions = [~pending_here, *self._limits(learner_id, scope, counts_attempt, rules, now)]
+        conditions = [~pending_here, *self._limits(row["learner_id"], scope, row["counts_attempt"], rules, now)]
         return t.insert().from_select(names, sa.select(*columns).where(*conditions))
 
     def _limits(self, learner_id: str, scope: Any, counts_attempt: bool, rules: Admission, now: float) -> list[Any]:
@@ -392,48 +309,25 @@ class SubmissionStore:
             ).scalar()
         return bool(count)
 
-    def set_task(self, submission_id: str, task_id: str) -> None:
-        with self.engine.begin() as conn:
-            conn.execute(
-                self.table.update()
-                .where(self.table.c.id == submission_id)
-                .values(task_id=task_id, updated=time.time())
-            )
-
-    def mark_running(self, submission_id: str) -> None:
+    def waiting(self, before: float, limit: int = 500) -> list[Submission]:
+        """Pending submissions whose run was queued before ``before``, oldest first (reconciler)."""
         t = self.table
-        with self.engine.begin() as conn:
-            conn.execute(
-                t.update()
-                .where(t.c.id == submission_id, t.c.state == "queued")
-                .values(state="running", updated=time.time())
-            )
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                t.select().where(t.c.pending_slot.is_not(None), t.c.leased < before)
+                .order_by(t.c.leased).limit(limit)
+            ).all()
+        return [_row(r) for r in rows]
 
-    def finish(self, submission_id: str, report: dict[str, Any]) -> bool:
-        """Store ``report`` if the submission is still pending; True when this call did it.
-
-        ``report`` has been checked (``grading.checked_report``): a graded one carries finite
-        numbers. A submission that could not be graded gives its attempt back.
-        """
+    def unpublished(self, limit: int = 500) -> list[Submission]:
+        """Graded submissions whose score has not left the block yet."""
         t = self.table
-        graded = report.get("status") == "graded"
-        values: dict[str, Any] = {
-            "state": "graded" if graded else "error",
-            "report": json.dumps(report),
-            "score": float(report.get("score", 0)) if graded else None,
-            "max_score": float(report.get("max_score", 0)) if graded else None,
-            "updated": time.time(),
-            "pending_slot": None,
-        }
-        if not graded:
-            values["attempt"] = None
-        with self.engine.begin() as conn:
-            result = conn.execute(
-                t.update()
-                .where(t.c.id == submission_id, t.c.state.in_(PENDING_STATES))
-                .values(**values)
-            )
-        return bool(result.rowcount == 1)
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                t.select().where(t.c.state == State.GRADED.value, t.c.published.is_(False))
+                .order_by(t.c.updated).limit(limit)
+            ).all()
+        return [_row(r) for r in rows]
 
     def delete(self, submission_id: str) -> None:
         with self.engine.begin() as conn:

@@ -1,7 +1,7 @@
 """The server's record of each learner's checks of each quiz widget, with atomic counting.
 
 A check's count, answer and verdict are server-owned: the learner's page never writes them.
-They live in one SQL table beside the submissions (the same database), not in learner-scoped
+They live in one SQL table beside the submissions (the same store, ``database``), not in learner-scoped
 XBlock fields, because an LMS reads a block's fields when a request starts and writes them
 when it ends, so two checks in flight would both count from the same number. Each check here
 is one conditional UPDATE on the count it read (compare and swap): parallel checks, from
@@ -11,7 +11,6 @@ threads or from processes, never use more attempts than the widget allows.
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,10 +20,6 @@ from .errors import Conflict
 
 MAX_TRIES = 50
 """Checks of one widget that may win the race before this one gives up (409)."""
-
-_ENGINES: dict[str, tuple[Any, Any]] = {}
-_LOCK = threading.Lock()
-
 
 @dataclass(frozen=True)
 class Record:
@@ -39,41 +34,14 @@ class Record:
         return {"response": self.response, "attempts": self.attempts, "result": self.result}
 
 
-def _table(url: str) -> tuple[Any, Any]:
-    with _LOCK:
-        if url in _ENGINES:
-            return _ENGINES[url]
-        import sqlalchemy as sa
-
-        if url.startswith("sqlite:///"):
-            from pathlib import Path
-
-            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-            engine = sa.create_engine(url, connect_args={"timeout": 30})
-        else:
-            engine = sa.create_engine(url, pool_pre_ping=True)
-        meta = sa.MetaData()
-        table = sa.Table(
-            "sabaq_widget_check",
-            meta,
-            sa.Column("block_id", sa.String(255), primary_key=True),
-            sa.Column("learner_id", sa.String(255), primary_key=True),
-            sa.Column("model_id", sa.String(255), primary_key=True),
-            sa.Column("attempts", sa.Integer, nullable=False),
-            sa.Column("response", sa.Text, nullable=False),
-            sa.Column("result", sa.Text, nullable=False),
-            sa.Column("updated", sa.Float, nullable=False),
-        )
-        meta.create_all(engine)
-        _ENGINES[url] = (engine, table)
-        return engine, table
-
-
 class WidgetChecks:
     """The check records of one learner in one block, in the database at ``url``."""
 
     def __init__(self, url: str, block_id: str, learner_id: str) -> None:
-        self.engine, self.table = _table(url)
+        from . import database, tables
+
+        self.engine = database.engine(url)
+        self.table = tables.widget_check
         self.block_id = block_id
         self.learner_id = learner_id
 

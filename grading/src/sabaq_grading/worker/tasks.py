@@ -6,14 +6,15 @@ import base64
 import hashlib
 import json
 import logging
-import os
 import threading
-import urllib.request
 from collections import OrderedDict
 from typing import Any
 
-from .app import app
-from .callback import signed_headers
+from sabaq_contract import tasks as contract
+from sabaq_contract.callbacks import FINISHED, STARTED, Callback
+
+from . import callback as callbacks
+from .app import app, settings
 
 log = logging.getLogger(__name__)
 _GRADER: list[Any] = []
@@ -67,7 +68,7 @@ def over_limits(submission: str, limits: dict[str, int] | None) -> str | None:
     return None
 
 
-@app.task(name="sabaq.grade")  # type: ignore[untyped-decorator]
+@app.task(name=contract.GRADE_TASK)  # type: ignore[untyped-decorator]
 def grade(
     instructor: str,
     submission: str,
@@ -75,32 +76,45 @@ def grade(
     callback: dict[str, str] | None = None,
     files: dict[str, str] | None = None,
     limits: dict[str, int] | None = None,
+    token: str = "",
 ) -> dict[str, Any]:
     """Grade ``submission`` against ``instructor``; return the grade report (schema v1).
 
-    ``files`` maps the data files the assignment's code reads to their base64 content;
-    ``limits`` are the lecturer's per-submission limits: a submission over them is a
-    ``too_large`` grading error and runs nothing.
-
-    When ``callback`` names a URL, the report is also POSTed there, signed with
-    ``SABAQ_CALLBACK_SECRET``. A failed callback is logged and does not fail the
-    task: the block also reads the result from the result backend.
+    The arguments are ``sabaq_contract.tasks.GradeRequest``'s. With a callback URL, the
+    block is told first that this run started (it answers 409 to a run it no longer
+    waits for, which then grades nothing) and then gets the report, both signed with
+    ``SABAQ_CALLBACK_SECRET``. The report is also the task's result, which the block's
+    reconciler reads when a callback never arrived.
     """
-    reason = over_limits(submission, limits)
+    request = contract.GradeRequest.of(instructor, submission, name, token, callback, files, limits)
+    url = request.callback_url
+    if url and _tell(url, Callback(STARTED, request.submission_id, request.token)) == 409:
+        log.info("submission %s run %s: the block no longer waits for it", name, token)
+        return _report(request, "grader_failure", "this run was superseded before it started")
+    reason = over_limits(submission, request.limits)
     if reason is not None:
-        from sabaq_grading.report import error_report
-
-        report: dict[str, Any] = error_report("too_large", reason)
-        if name:
-            report["submission"] = name
+        report = _report(request, "too_large", reason)
     else:
-        report = _grader().grade(_assignment(instructor, files), submission, name=name)
-    if callback and callback.get("url"):
-        _post_callback(callback["url"], name, report)
+        report = _grader().grade(_assignment(instructor, request.files), submission, name=name)
+    if url:
+        _tell(url, Callback(FINISHED, request.submission_id, request.token, report))
     return report
 
 
-@app.task(name="sabaq.prepare")  # type: ignore[untyped-decorator]
+def _report(request: contract.GradeRequest, kind: str, message: str) -> dict[str, Any]:
+    from sabaq_grading.report import error_report
+
+    report = error_report(kind, message)
+    if request.submission_id:
+        report["submission"] = request.submission_id
+    return report
+
+
+def _tell(url: str, message: Callback) -> int:
+    return callbacks.post(url, settings.callback_secret, message, settings.callback_timeout)
+
+
+@app.task(name=contract.PREPARE_TASK)  # type: ignore[untyped-decorator]
 def prepare(instructor: str, files: dict[str, str] | None = None) -> dict[str, Any]:
     """Validate an instructor notebook and, when sound, make its student version.
 
@@ -128,17 +142,3 @@ def prepare(instructor: str, files: dict[str, str] | None = None) -> dict[str, A
         return {"problems": rows, "student": None}
     return {"problems": [], "student": page_notebook(json.loads(instructor))}
 
-
-def _post_callback(url: str, submission_id: str, report: dict[str, Any]) -> None:
-    secret = os.environ.get("SABAQ_CALLBACK_SECRET", "")
-    if not secret:
-        log.warning("callback to %s skipped: SABAQ_CALLBACK_SECRET is not set", url)
-        return
-    body = json.dumps({"submission_id": submission_id, "report": report}).encode("utf-8")
-    headers = {"Content-Type": "application/json", **signed_headers(secret, body)}
-    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            response.read()
-    except Exception as error:  # the result backend still holds the report
-        log.warning("callback to %s failed: %s", url, error)

@@ -1,9 +1,9 @@
-"""HMAC-SHA256 signatures for the grader's callback to the block.
+"""HMAC-SHA256 signatures of the grader's callbacks to the block.
 
-The worker signs ``<timestamp>.<body>`` with the shared callback secret and sends
-the timestamp and signature in two headers. The block checks the signature in
-constant time and refuses stale timestamps, so a captured callback cannot be
-replayed later.
+The grader signs ``<timestamp>.<body>`` with the shared callback secret and sends the
+timestamp and the signature in two headers. The block checks the signature in constant
+time and refuses timestamps more than ``MAX_AGE_SECONDS`` away, so a captured callback
+cannot be replayed later.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import hashlib
 import hmac
 import time
 
-from .errors import Conflict, SignatureInvalid
+from .errors import SignatureInvalid, SignatureStale
 
 TIMESTAMP_HEADER = "X-Sabaq-Timestamp"
 SIGNATURE_HEADER = "X-Sabaq-Signature"
@@ -20,7 +20,7 @@ MAX_AGE_SECONDS = 300
 
 
 def sign(secret: str, body: bytes, timestamp: int | None = None) -> dict[str, str]:
-    """The headers that authenticate ``body`` with ``secret``."""
+    """The two headers that authenticate ``body`` with ``secret``."""
     stamp = str(int(time.time()) if timestamp is None else timestamp)
     mac = hmac.new(secret.encode("utf-8"), stamp.encode("ascii") + b"." + body, hashlib.sha256)
     return {TIMESTAMP_HEADER: stamp, SIGNATURE_HEADER: "sha256=" + mac.hexdigest()}
@@ -33,7 +33,11 @@ def verify(
     signature: str | None,
     now: float | None = None,
 ) -> None:
-    """Raise :class:`SignatureInvalid` (forged) or :class:`Conflict` (stale) unless valid."""
+    """Return if ``body`` is signed with ``secret`` and fresh.
+
+    Raises ``SignatureInvalid`` (code ``callback_disabled``, ``signature_missing`` or
+    ``signature_bad``) or ``SignatureStale`` (``callback_stale``).
+    """
     if not secret:
         raise SignatureInvalid("callback_disabled")
     if not timestamp or not signature or not timestamp.isdigit():
@@ -43,4 +47,4 @@ def verify(
         raise SignatureInvalid("signature_bad")
     current = time.time() if now is None else now
     if abs(current - int(timestamp)) > MAX_AGE_SECONDS:
-        raise Conflict("callback_stale")
+        raise SignatureStale("callback_stale")

@@ -1,0 +1,223 @@
+"""A submission's life after it is stored: the only module that moves it between states.
+
+The moves are the contract's (``sabaq_contract.states``): each is one conditional UPDATE
+that names the states it may start from and, for the grader's moves, the run's lease
+token, so a callback from a run that was superseded (queued again after it went silent)
+changes nothing. Only ``finish`` writes a final state, and only ``publish`` lets a score
+out of the block: it first claims the submission's ``published`` flag, so each graded
+submission is published exactly once, whoever finished it (the grader's callback or the
+reconciler) and however many processes race. ``reconcile`` is the one path that repairs
+what the queue lost: a result whose callback never came, a run whose worker died or hung,
+a score that was not published; run it periodically (``python -m sabaq_xblock.reconcile``).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sabaq_contract import report as reports
+from sabaq_contract import states
+from sabaq_contract.settings import VISIBILITY_MARGIN, Settings
+from sabaq_contract.states import State
+from sabaq_contract.tasks import GradeRequest
+
+from .assignments import Assignment, Assignments
+from .backend import GradingBackend
+from .errors import BackendUnavailable, Conflict, NotFound, SabaqBlockError
+from .submissions import Admission, Submission, SubmissionStore
+
+Publish = Callable[[Submission], None]
+log = logging.getLogger(__name__)
+
+
+def new_token() -> str:
+    """A fresh lease token (also the run's Celery task id)."""
+    return uuid.uuid4().hex
+
+
+@dataclass
+class Reconciled:
+    """What one ``reconcile`` pass did, by submission id."""
+
+    finished: list[str]
+    requeued: list[str]
+    given_up: list[str]
+    published: list[str]
+    unreachable: bool = False
+
+
+class Lifecycle:
+    """The moves of the submissions in ``store``, queued through ``backend``."""
+
+    def __init__(self, store: SubmissionStore, backend: GradingBackend, settings: Settings) -> None:
+        self.store = store
+        self.backend = backend
+        self.settings = settings
+        self.assignments = Assignments(store.engine)
+
+    # ---- none -> queued ------------------------------------------------------------
+
+    def submit(
+        self,
+        block_id: str,
+        learner_id: str,
+        notebook: str,
+        kind: str,
+        assignment: Assignment,
+        callback_url: str | None,
+        admission: Admission | None,
+    ) -> Submission:
+        """Store the submission (if ``admission`` lets it in; regrades pass none) and queue it.
+
+        The row is stored first, then the task; the row is removed again if the backend
+        refuses the task, so nothing waits for a task that does not exist.
+        """
+        checksum = self.assignments.save(assignment)
+        token = new_token()
+        sub = self.store.create(block_id, learner_id, notebook, kind, kind != "regrade", admission,
+                                token=token, assignment=checksum, callback_url=callback_url)
+        try:
+            self.backend.enqueue(self._request(sub, assignment, token))
+        except SabaqBlockError:
+            self.store.delete(sub.id)
+            raise
+        return sub
+
+    @staticmethod
+    def _request(sub: Submission, assignment: Assignment, token: str) -> GradeRequest:
+        return GradeRequest(assignment.instructor, sub.notebook, sub.id, token, sub.callback_url,
+                            dict(assignment.files), dict(assignment.limits))
+
+    # ---- the grader's moves ----------------------------------------------------------
+
+    def _move(self, submission_id: str, token: str, target: State, values: dict[str, Any]) -> bool:
+        t = self.store.table
+        where = [t.c.id == submission_id, t.c.state.in_(states.sources(target))]
+        if token:
+            where.append(t.c.task_id == token)
+        with self.store.engine.begin() as conn:
+            moved = conn.execute(t.update().where(*where).values(updated=time.time(), **values)).rowcount
+        return bool(moved == 1)
+
+    def _refusal(self, submission_id: str, token: str) -> SabaqBlockError:
+        sub = self.store.get(submission_id)
+        if sub is None:
+            return NotFound("no_submission")
+        if not sub.pending:
+            return Conflict("already_final")
+        return Conflict("callback_stale", f"run {token} was superseded by {sub.task_id}")
+
+    def start(self, submission_id: str, token: str) -> None:
+        """The worker of run ``token`` started grading: the submission is ``running``."""
+        if not self._move(submission_id, token, State.RUNNING, {"state": State.RUNNING.value,
+                                                                 "started": time.time()}):
+            raise self._refusal(submission_id, token)
+
+    def finish(self, submission_id: str, token: str, report: dict[str, Any], publish: Publish | None) -> Submission:
+        """Store run ``token``'s checked ``report``: the submission's final state; then publish.
+
+        A submission that could not be graded gives its attempt back.
+        """
+        graded = report.get("status") == "graded"
+        values: dict[str, Any] = {
+            "state": (State.GRADED if graded else State.ERROR).value,
+            "report": json.dumps(report),
+            "score": float(report.get("score", 0)) if graded else None,
+            "max_score": float(report.get("max_score", 0)) if graded else None,
+            "pending_slot": None,
+            "published": False if graded else None,
+        }
+        if not graded:
+            values["attempt"] = None
+        if not self._move(submission_id, token, State(values["state"]), values):
+            raise self._refusal(submission_id, token)
+        sub = self.store.get(submission_id)
+        assert sub is not None
+        if publish is not None:
+            self.publish(sub, publish)
+        return sub
+
+    def publish(self, sub: Submission, publish: Publish) -> bool:
+        """Let ``sub``'s score out through ``publish`` unless it has left already; True if now."""
+        t = self.store.table
+        claim = t.update().where(t.c.id == sub.id, t.c.state == State.GRADED.value, t.c.published.is_(False))
+        with self.store.engine.begin() as conn:
+            if conn.execute(claim.values(published=True)).rowcount != 1:
+                return False
+        try:
+            publish(sub)
+        except BaseException:
+            with self.store.engine.begin() as conn:
+                conn.execute(t.update().where(t.c.id == sub.id).values(published=False))
+            raise
+        return True
+
+    # ---- reconciling with the queue --------------------------------------------------
+
+    def overdue(self, sub: Submission, now: float) -> bool:
+        """Whether ``sub``'s run went silent for longer than any run may take."""
+        if sub.state == State.RUNNING and sub.started is not None:
+            return now - sub.started > self.settings.grade_timeout + VISIBILITY_MARGIN
+        return now - (sub.leased or sub.updated) > self.settings.queue_timeout
+
+    def requeue(self, sub: Submission) -> bool:
+        """Queue ``sub`` again under a new token (its old run's results are refused from now)."""
+        assignment = self.assignments.get(sub.assignment or "")
+        if assignment is None:
+            self.finish(sub.id, sub.task_id, reports.error_report(
+                "grader_failure", "the assignment this submission was made for is no longer stored"), None)
+            return False
+        token, now, t = new_token(), time.time(), self.store.table
+        lease = t.update().where(t.c.id == sub.id, t.c.task_id == sub.task_id, t.c.pending_slot.is_not(None))
+        with self.store.engine.begin() as conn:
+            won = conn.execute(lease.values(task_id=token, state=State.QUEUED.value, leased=now, started=None,
+                                            runs=sub.runs + 1, updated=now)).rowcount
+        if won != 1:
+            return False  # another reconciler, or a callback, moved it first
+        try:
+            self.backend.enqueue(self._request(sub, assignment, token))
+        except BackendUnavailable:
+            back = t.update().where(t.c.id == sub.id, t.c.task_id == token)
+            with self.store.engine.begin() as conn:
+                conn.execute(back.values(task_id=sub.task_id, state=sub.state, leased=sub.leased,
+                                         started=sub.started, runs=sub.runs))
+            raise
+        log.info("submission %s queued again as run %s (run %d)", sub.id, token, sub.runs + 1)
+        return True
+
+    def reconcile(self, publish: Publish | None, *, grace: float = 30.0, now: float | None = None) -> Reconciled:
+        """One idempotent pass over the pending submissions queued more than ``grace`` s ago.
+
+        A run whose task ended (its callback lost) is finished with the task's result; a
+        run silent for too long is queued again, until ``MAX_RUNS`` runs, after which the
+        submission is a ``grader_failure`` error (never a silent zero); graded submissions
+        whose score did not leave the block are published (when ``publish`` is given).
+        """
+        at = time.time() if now is None else now
+        done = Reconciled([], [], [], [])
+        for sub in self.store.waiting(before=at - grace):
+            try:
+                poll = self.backend.poll(sub.task_id)
+                if poll.report is not None:
+                    self.finish(sub.id, sub.task_id, poll.report, publish)
+                    done.finished.append(sub.id)
+                elif self.overdue(sub, at) and sub.runs >= self.settings.max_runs:
+                    message = f"no grader finished this submission in {sub.runs} runs"
+                    self.finish(sub.id, sub.task_id, reports.error_report("grader_failure", message), publish)
+                    done.given_up.append(sub.id)
+                elif self.overdue(sub, at) and self.requeue(sub):
+                    done.requeued.append(sub.id)
+            except Conflict:
+                continue  # a callback finished it meanwhile
+            except BackendUnavailable:
+                done.unreachable = True
+                break
+        if publish is not None:
+            done.published = [sub.id for sub in self.store.unpublished() if self.publish(sub, publish)]
+        return done

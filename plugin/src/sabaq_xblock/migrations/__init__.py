@@ -1,0 +1,102 @@
+"""The store's schema, made and changed by Alembic migrations shipped with the block.
+
+``upgrade(engine)`` brings a database to the newest revision: it runs when a store is
+first opened (``database.engine``) and as a command::
+
+    python -m sabaq_xblock.migrations [--url URL] [--show]
+
+(the URL defaults to the deployment's ``SUBMISSIONS_DB``). The revisions' version table
+is ``sabaq_alembic_version``, so the store can share a database (Open edX's MySQL) with
+other Alembic users. A database made before the migrations existed (by ``create_all``)
+is recognised by its columns and stamped with the revision it matches before upgrading.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+VERSION_TABLE = "sabaq_alembic_version"
+HERE = Path(__file__).parent
+
+
+def _config(connection: Any) -> Any:
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(HERE))
+    config.attributes["connection"] = connection
+    return config
+
+
+def head() -> str:
+    """The newest revision."""
+    from alembic.script import ScriptDirectory
+
+    return str(ScriptDirectory.from_config(_config(None)).get_current_head())
+
+
+def current(engine: Any) -> str | None:
+    """The revision the database at ``engine`` is at (None: not under migrations yet)."""
+    with engine.connect() as conn:
+        return current_on(conn)
+
+
+def current_on(connection: Any) -> str | None:
+    """The revision of the database on ``connection``."""
+    from alembic.runtime.migration import MigrationContext
+
+    context = MigrationContext.configure(connection, opts={"version_table": VERSION_TABLE})
+    revision: str | None = context.get_current_revision()
+    return revision
+
+
+def _before_migrations(connection: Any) -> str | None:
+    """The revision a schema made by ``create_all`` (before the migrations) matches, if any."""
+    import sqlalchemy as sa
+
+    inspector = sa.inspect(connection)
+    if not inspector.has_table("sabaq_submission"):
+        return None
+    columns = {c["name"] for c in inspector.get_columns("sabaq_submission")}
+    return "0002" if {"attempt", "pending_slot"} <= columns else "0001"
+
+
+def upgrade(engine: Any, revision: str = "head") -> None:
+    """Migrate the database at ``engine`` to ``revision``; safe when another process races."""
+    import sqlalchemy as sa
+    from alembic import command
+
+    if current(engine) == head() and revision == "head":
+        return
+    try:
+        with engine.begin() as conn:
+            config = _config(conn)
+            if current_on(conn) is None and (found := _before_migrations(conn)) is not None:
+                command.stamp(config, found)
+            command.upgrade(config, revision)
+    except sa.exc.DBAPIError:
+        if revision != "head" or current(engine) != head():
+            raise  # not a race another process won: a real failure
+
+
+def main(argv: list[str] | None = None) -> int:
+    """The command: upgrade the store (or ``--show`` its revision)."""
+    import argparse
+
+    from sabaq_contract import settings as deployment
+
+    from ..database import make_engine
+
+    parser = argparse.ArgumentParser(prog="python -m sabaq_xblock.migrations", description=main.__doc__)
+    parser.add_argument("--url", help="SQLAlchemy URL of the store (default: SABAQ_SUBMISSIONS_DB)")
+    parser.add_argument("--show", action="store_true", help="print the current and newest revisions only")
+    args = parser.parse_args(argv)
+    engine = make_engine(args.url or deployment.load().submissions_db)
+    try:
+        if not args.show:
+            upgrade(engine)
+        print(f"current: {current(engine)}  head: {head()}")
+    finally:
+        engine.dispose()
+    return 0

@@ -1,0 +1,47 @@
+"""The reconciler as a command, for a periodic job (cron, a Kubernetes CronJob, a loop)::
+
+    python -m sabaq_xblock.reconcile [--every SECONDS] [--grace SECONDS]
+
+It reads the deployment's settings (``SABAQ_*``, as the workers do), makes one pass of
+``Lifecycle.reconcile`` over every block's submissions (or one pass every ``--every``
+seconds) and prints what it did as one JSON line per pass. Inside the LMS (run through
+its Django settings) it also publishes scores that did not leave the block; elsewhere
+those wait for a run that can.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from dataclasses import asdict
+
+from sabaq_contract import settings as deployment
+
+from .backend import CeleryBackend
+from .compat import job_publisher
+from .lifecycle import Lifecycle
+from .submissions import SubmissionStore
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m sabaq_xblock.reconcile",
+                                     description="Repair what the grading queue lost.")
+    parser.add_argument("--every", type=float, default=0.0, help="repeat every SECONDS (default: once)")
+    parser.add_argument("--grace", type=float, default=30.0,
+                        help="leave submissions queued less than SECONDS ago to their callbacks")
+    args = parser.parse_args(argv)
+    settings = deployment.load()
+    lifecycle = Lifecycle(SubmissionStore(settings.submissions_db), CeleryBackend(settings), settings)
+    publish = job_publisher()
+    while True:
+        done = lifecycle.reconcile(publish, grace=args.grace)
+        print(json.dumps({"at": time.time(), **asdict(done)}), flush=True)
+        if args.every <= 0:
+            return 1 if done.unreachable else 0
+        time.sleep(args.every)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
