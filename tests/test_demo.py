@@ -272,3 +272,27 @@ def test_no_visitor_or_learner_can_reach_instructor_material(demo: tuple[str, st
         for probe in probes:  # the workbench's admin, user list, state reset and working directory
             assert crawler.seen[probe][0] == 404, probe
     assert not leaks, leaks[:20]
+
+
+def test_staff_pages_need_the_demo_staff_token(demo: tuple[str, str, Path]) -> None:
+    """The workbench takes its user from ``?student=``: a staff name alone opens nothing."""
+    base, log, _ = demo
+    scenario = "sabaq_notebook.0"
+    usage = Client(base, "student_1").usage_id(scenario)
+    intruder = Client(base, "staff_intruder")
+    for path in (f"/scenario/{scenario}/studio_view/", f"/view/{scenario}/author_view/",
+                 f"/view/{scenario}/"):
+        status, body = intruder._open(urllib.request.Request(f"{base}{path}?student=staff_intruder"))
+        assert status == 403 and b"staff token" in body, (path, status)
+    status, _ = intruder.post(usage, "regrade", {})
+    assert status == 403
+    status, _ = intruder._open(urllib.request.Request(f"{base}/staff/login/?token=guess"))
+    assert status == 403
+
+    token = re.search(r"/staff/login/\?token=(\S+)", log)
+    assert token, log[-2000:]
+    staff = Client(base, "staff_1")
+    status, _ = staff._open(urllib.request.Request(f"{base}/staff/login/?token={token.group(1)}"))
+    assert status == 200  # redirected to the index
+    status, body = staff._open(urllib.request.Request(f"{base}/scenario/{scenario}/studio_view/?student=staff_1"))
+    assert status == 200 and b"sabaq" in body.lower()

@@ -23,6 +23,9 @@ LANGUAGE_CODE = "en"
 MIDDLEWARE = [*MIDDLEWARE]
 MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.common.CommonMiddleware"),
                   "django.middleware.locale.LocaleMiddleware")
+# after the session: a ?student=staff... request needs a signed-in session (see devauth)
+MIDDLEWARE.insert(MIDDLEWARE.index("django.contrib.sessions.middleware.SessionMiddleware") + 1,
+                  "sabaq_xblock.devauth.StaffSignInMiddleware")
 ROOT_URLCONF = "sabaq_xblock.devurls"
 DEBUG = False  # Django's debug pages show settings and the locals of every frame
 XBLOCK_SETTINGS = {

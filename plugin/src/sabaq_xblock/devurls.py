@@ -6,7 +6,8 @@ its media pattern has an empty root and so serves every file below the working
 directory, and it adds the admin, a list of users and a CSRF-exempt "reset state".
 Here the index and scenario pages render ``devtemplates`` (no OLX), views other
 than ``student_view`` are for staff only, and CSRF protection covers every
-handler but the grader's callback, which its HMAC signature authenticates.
+handler but the grader's callback, which its HMAC signature authenticates. Acting as a
+staff user needs the demo's staff token (``devauth``).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.i18n import JavaScriptCatalog
 from workbench import views
 
+from .devauth import staff_login
 from .devservices import is_staff_name
 
 LEARNER_VIEWS = ("student_view",)
@@ -61,4 +63,5 @@ urlpatterns = [
             name="package_resource"),
     re_path(r"^static/(?P<path>.*)$", static_file),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
+    path("staff/login/", staff_login, name="sabaq_staff_login"),
 ]
