@@ -41,6 +41,7 @@ _BLOCKED_ALWAYS = frozenset({
     "gc.get_referrers", "gc.get_referents", "sys.addaudithook",
 })
 _FUNCTION_FIELDS = frozenset({"__code__", "__defaults__", "__kwdefaults__"})
+_QUIET = frozenset({"builtins.id", "exec", "object.__delattr__", "os.listdir", "os.scandir"})
 _FRAME_ATTRIBUTES = frozenset({"tb_frame", "gi_frame", "cr_frame", "ag_frame"})
 # library functions that ask for a frame and keep it to themselves (file tail, function)
 FRAME_CONSUMERS = frozenset({
@@ -69,11 +70,14 @@ def installation_roots() -> tuple[str, ...]:
 def install_audit_hook(snapshot: guard.Snapshot) -> None:
     """Install the (irremovable) audit hook; call once in the zygote after the snapshot."""
     protected_functions = frozenset(id(f) for f in snapshot.functions)
+    # the version tags of the watched dicts, which the runner reads around every test
+    version_tags = frozenset(id(d) + guard.VERSION_OFFSET for d in snapshot.watched)
     installation = installation_roots()
     roots = (*installation, RUNTIME_ROOT)  # library code: the installation and this runtime
     consumers = tuple(sorted(FRAME_CONSUMERS))
 
-    def hook(event: str, args: tuple[Any, ...], _getframe: Any = sys._getframe,
+    def hook(event: str, args: tuple[Any, ...], _quiet: frozenset[str] = _QUIET,
+             _getframe: Any = sys._getframe,
              _always: frozenset[str] = _BLOCKED_ALWAYS, _fields: frozenset[str] = _FUNCTION_FIELDS,
              _frames: frozenset[str] = _FRAME_ATTRIBUTES,
              _test: types.CodeType = guard._exec_test.__code__,
@@ -89,9 +93,14 @@ def install_audit_hook(snapshot: guard.Snapshot) -> None:
              _genuine: Callable[[Any, Any], bool] = _is_file_text,
              _allowed: Callable[..., bool] = frame_allowed,
              _is_hook: Callable[[Any], bool] = _is_hook_frame,
+             _tags: frozenset[int] = version_tags,
              _roots: tuple[str, ...] = roots, _installation: tuple[str, ...] = installation,
              _runtime: str = RUNTIME_ROOT,
              _consumers: tuple[tuple[str, str], ...] = consumers) -> None:
+        if event in _quiet:
+            return  # the most frequent events, which need nothing
+        if event == "ctypes.string_at" and args[1] == 8 and args[0] in _tags:
+            return  # reading a watched dict's version tag: a copy, changes nothing
         if event == "object.__getattr__":
             if args[1] in _frames:
                 me = _getframe(0)

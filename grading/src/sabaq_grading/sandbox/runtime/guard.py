@@ -39,6 +39,7 @@ TRANSPORT_MODULES = ("os", "posix", "json", "json.encoder", "json.decoder", "jso
                      "traceback", "linecache", "types", "operator", "functools", "threading")
 UNPROTECTED = frozenset({"_State"})  # per-cell mutable state of the runner itself
 _MISSING = object()
+VERSION_OFFSET = 3 * 8  # the version tag of a 3.11 dict: after the header and ma_used (64-bit)
 _HEAP_TYPE = 1 << 9  # Py_TPFLAGS_HEAPTYPE: classes written in Python, whose attributes can change
 
 
@@ -141,7 +142,8 @@ class Snapshot:
         self.read_version = _dict_version_reader()
         watched = [live for live, _ in dicts] + [_class_dict(cls) for cls, _ in classes]
         # the pristine tags; a dict whose tag differs is compared value by value (few are)
-        self.versions = tuple(self.read_version(d) if self.read_version else 0 for d in watched)
+        self.read_versions = _versions_reader(tuple(watched)) if self.read_version else None
+        self.versions = self.read_versions() if self.read_versions else tuple(0 for _ in watched)
         self.modules = tuple(modules.items())
         self.watched = tuple(watched)
         self.transport = tuple(_is_transport(name) for name in
@@ -174,12 +176,12 @@ class Snapshot:
         Comparing every value would touch (and so copy-on-write) thousands of objects the
         child shares with the zygote; a dict's version tag changes on every write to it.
         """
-        read = self.read_version
+        now = self.read_versions() if self.read_versions is not None else None
         modules = len(self.dicts)
-        for index, watched in enumerate(self.watched):
+        for index in range(len(self.watched)):
             if only_transport and not self.transport[index]:
                 continue
-            if read is not None and read(watched) == self.versions[index]:
+            if now is not None and now[index] == self.versions[index]:
                 continue
             if index < modules:
                 live, saved, values = self.dicts[index]
@@ -195,7 +197,7 @@ class Snapshot:
 
     def view(self) -> tuple[Any, ...]:
         """What a test's checks read, as one immutable tuple taken before the test runs."""
-        return (self.read_version, self.watched, self.dicts, self.classes, self.modules,
+        return (self.read_versions, self.watched, self.dicts, self.classes, self.modules,
                 self.cells, self.cell_values, self.signals)
 
     def note_namespace(self, namespace: dict[str, Any],
@@ -277,15 +279,17 @@ def _dict_version_reader() -> Callable[[dict[str, Any]], int] | None:
     The tag sits right after the object header and ``ma_used``; a self-test proves the
     reader works before it is trusted, otherwise every dict is compared value by value.
     """
-    if sys.implementation.name != "cpython" or sys.version_info[:2] != (3, 11):
+    if sys.implementation.name != "cpython" or sys.version_info[:2] != (3, 11) or sys.maxsize != 2**63 - 1:
         return None
     import ctypes
 
-    offset = 3 * ctypes.sizeof(ctypes.c_ssize_t)
-    from_address = ctypes.c_uint64.from_address
+    offset = VERSION_OFFSET
 
-    def read(d: dict[str, Any]) -> int:
-        return int(from_address(id(d) + offset).value)
+    # string_at copies the bytes out: a read-only view (``from_address`` would hand out a
+    # writable one), which the audit hook lets through cheaply for the watched dicts
+    def read(d: dict[str, Any], _at: Any = ctypes.string_at, _offset: int = offset,
+             _int: Any = int.from_bytes) -> int:
+        return int(_int(_at(id(d) + _offset, 8), "little"))
 
     probe: dict[str, Any] = {"a": 1}
     first = read(probe)
@@ -296,6 +300,22 @@ def _dict_version_reader() -> Callable[[dict[str, Any]], int] | None:
     if not (first != second != third != first and read(probe) == third):
         return None
     return read
+
+
+def _versions_reader(watched: tuple[dict[str, Any], ...]) -> Callable[[], tuple[int, ...]]:
+    """Read the version tags of all ``watched`` dicts at once (see :func:`_dict_version_reader`)."""
+    import ctypes
+    from itertools import repeat
+
+    addresses = tuple(id(d) + VERSION_OFFSET for d in watched)
+    string_at = getattr(ctypes, "_string_at")  # noqa: B009 - the C function, not its wrapper
+
+    def read_all(_at: Any = string_at, _addresses: tuple[int, ...] = addresses,
+                 _int: Any = int.from_bytes, _map: Any = map, _repeat: Any = repeat,
+                 _tuple: Any = tuple) -> tuple[int, ...]:
+        return cast(tuple[int, ...], _tuple(_map(_int, _map(_at, _addresses, _repeat(8)), _repeat("little"))))
+
+    return read_all
 
 
 def _methods(cls: type, seen: set[int]) -> list[types.FunctionType]:
@@ -410,7 +430,7 @@ def protected_state(view: View) -> tuple[tuple[int, ...], tuple[int, ...], froze
     module or class and putting it back before the test ended.
     """
     read, watched = view[0], view[1]
-    versions = tuple(map(read, watched)) if read is not None else ()
+    versions = read() if read is not None else ()
     return versions, tuple(map(len, watched)), frozenset(sys.modules)
 
 
