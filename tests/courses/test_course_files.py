@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import filecmp
 import re
 import tomllib
@@ -134,6 +135,30 @@ def test_assignment_uses_nbgrader_markup(assignment: Any) -> None:
     for cell in tests:
         visible = cell.source.split("### BEGIN HIDDEN TESTS")[0]
         assert "isinstance(" in visible, "visible tests check the type of the answer"
+
+
+def test_every_assert_says_what_is_wrong(assignment: Any) -> None:
+    for cell in _read(assignment.path).cells:
+        meta = _nbgrader(cell)
+        if not (meta.get("grade") and not meta.get("solution")):
+            continue
+        for node in ast.walk(ast.parse(cell.source)):
+            if isinstance(node, ast.Assert):
+                assert isinstance(node.msg, ast.Constant | ast.JoinedStr), (
+                    f"{meta['grade_id']}: an assert without a message: {ast.unparse(node)[:80]}"
+                )
+
+
+def test_visible_asserts_fit_on_one_line(assignment: Any) -> None:
+    """The grader shows a learner an assert's message only when the assert is on one line."""
+    for cell in _read(assignment.path).cells:
+        meta = _nbgrader(cell)
+        if not (meta.get("grade") and not meta.get("solution")):
+            continue
+        visible = cell.source.split("### BEGIN HIDDEN TESTS")[0]
+        for node in ast.walk(ast.parse(visible + "\n" if visible.strip() else "pass")):
+            if isinstance(node, ast.Assert):
+                assert node.lineno == node.end_lineno, f"{meta['grade_id']}: line {node.lineno} spans lines"
 
 
 def test_assignment_marks_add_up(assignment: Any) -> None:
