@@ -13,10 +13,13 @@ is recognised by its columns and stamped with the revision it matches before upg
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 VERSION_TABLE = "sabaq_alembic_version"
+LOCK_NAME = "sabaq_migrations"
 HERE = Path(__file__).parent
 
 
@@ -62,22 +65,60 @@ def _before_migrations(connection: Any) -> str | None:
     return "0002" if {"attempt", "pending_slot"} <= columns else "0001"
 
 
-def upgrade(engine: Any, revision: str = "head") -> None:
-    """Migrate the database at ``engine`` to ``revision``; safe when another process races."""
+@contextlib.contextmanager
+def _exclusive(engine: Any) -> Iterator[None]:
+    """Hold the store's migration lock: one process migrates at a time, whatever the database
+    (SQLite and MySQL commit each DDL statement at once, so a transaction alone cannot)."""
     import sqlalchemy as sa
+
+    dialect = engine.dialect.name
+    if dialect == "sqlite":
+        import fcntl
+
+        database = engine.url.database or ""
+        if not database or database == ":memory:":
+            yield
+            return
+        with open(f"{database}.migrating", "a+") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            yield
+        return
+    with engine.connect() as conn:
+        if dialect in ("mysql", "mariadb"):
+            conn.execute(sa.text("SELECT GET_LOCK(:name, 600)"), {"name": LOCK_NAME})
+            try:
+                yield
+            finally:
+                conn.execute(sa.text("SELECT RELEASE_LOCK(:name)"), {"name": LOCK_NAME})
+        elif dialect == "postgresql":
+            conn.execute(sa.text("SELECT pg_advisory_lock(hashtext(:name))"), {"name": LOCK_NAME})
+            try:
+                yield
+            finally:
+                conn.execute(sa.text("SELECT pg_advisory_unlock(hashtext(:name))"), {"name": LOCK_NAME})
+        else:
+            yield
+
+
+def upgrade(engine: Any, revision: str = "head") -> None:
+    """Migrate the database at ``engine`` to ``revision``, one process at a time."""
     from alembic import command
 
-    if current(engine) == head() and revision == "head":
+    if revision == "head" and current(engine) == head():
         return
-    try:
-        with engine.begin() as conn:
-            config = _config(conn)
-            if current_on(conn) is None and (found := _before_migrations(conn)) is not None:
-                command.stamp(config, found)
-            command.upgrade(config, revision)
-    except sa.exc.DBAPIError:
-        if revision != "head" or current(engine) != head():
-            raise  # not a race another process won: a real failure
+    with _exclusive(engine), engine.begin() as conn:
+        config = _config(conn)
+        if current_on(conn) is None and (found := _before_migrations(conn)) is not None:
+            command.stamp(config, found)
+        command.upgrade(config, revision)
+
+
+def downgrade(engine: Any, revision: str) -> None:
+    """Migrate the database at ``engine`` back to ``revision`` (``base``: no tables at all)."""
+    from alembic import command
+
+    with _exclusive(engine), engine.begin() as conn:
+        command.downgrade(_config(conn), revision)
 
 
 def main(argv: list[str] | None = None) -> int:
