@@ -23,7 +23,7 @@ def test_intact_submission_runs_answers_and_instructor_tests(
 ) -> None:
     plan = build_plan(instructor, release, answered(release, correct))
     kinds = [(step.kind, step.grade_id) for step in plan.steps]
-    assert kinds == [("code", None), ("code", None), ("test", "test-square"), ("code", None), ("test", "test-mean")]
+    assert kinds == [("locked", None), ("code", None), ("test", "test-square"), ("code", None), ("test", "test-mean")]
     test_sources = [step.source for step in plan.steps if step.kind == "test"]
     assert "BEGIN HIDDEN TESTS" in test_sources[0]  # the instructor's source, hidden tests included
     assert correct["square"] in sources(plan)

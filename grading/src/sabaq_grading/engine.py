@@ -32,6 +32,7 @@ from .notebook import (
     read_notebook,
 )
 from .plan import WrongAssignment, build_plan
+from .preload import HEAVY, imported_packages, notebook_sources, preload_for
 from .release import student_notebook, with_header_footer
 from .report import error_report, graded_report
 from .sandbox import Cell, Executor, Limits, RunResult
@@ -50,7 +51,7 @@ class GradingSettings:
     unsafe_no_sandbox: bool = False
     max_notebook_bytes: int = 16 * 1024 * 1024
     max_cells: int = 5000  # a submission with more cells is a too_large error and runs nothing
-    preload: tuple[str, ...] = ("numpy", "pandas", "matplotlib")
+    preload: tuple[str, ...] | None = None  # None: what each assignment imports (see preload.py)
     ignore_pattern: str = ""
 
     def __post_init__(self) -> None:
@@ -61,6 +62,7 @@ class GradingSettings:
 
 
 EXECUTION_ENVIRONMENT = {"NBGRADER_EXECUTION": "autograde"}  # as nbgrader autograde sets it
+MAX_PRELOAD_SETS = 3  # distinct sandbox preloads one grader keeps (each has its own zygotes)
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,7 @@ class Assignment:
     files: Mapping[str, bytes]
     max_score: float
     warnings: tuple[str, ...] = ()
+    preload: tuple[str, ...] = ()  # the heavy libraries the instructor notebook imports
 
     @classmethod
     def from_notebook(
@@ -122,6 +125,7 @@ class Assignment:
             dict(files or {}),
             max_score(notebook),
             tuple(warnings),
+            preload_for(imported_packages(notebook_sources(notebook))),
         )
 
     @property
@@ -172,22 +176,37 @@ class Grader:
 
     def __init__(self, settings: GradingSettings | None = None, executor: Executor | None = None) -> None:
         self.settings = settings or GradingSettings()
-        self._executor = executor
-        self._owns_executor = executor is None
+        self._given = executor
         self._lock = threading.Lock()
+        self._executors: dict[tuple[str, ...], Executor] = {}
         self._assignments: dict[str, Assignment] = {}
 
     @property
     def executor(self) -> Executor:
+        """The executor for assignments that preload nothing beyond the settings'."""
+        return self.executor_for(self.settings.preload or ())
+
+    def executor_for(self, preload: tuple[str, ...]) -> Executor:
+        """The executor whose sandboxes have ``preload`` imported (made on first use).
+
+        At most :data:`MAX_PRELOAD_SETS` are kept; an assignment beyond them shares the
+        executor that preloads every heavy library, so the number of zygotes stays bounded.
+        """
+        if self._given is not None:
+            return self._given
+        if self.settings.preload is not None:
+            preload = self.settings.preload
         with self._lock:
-            if self._executor is None:
-                self._executor = Executor(
+            if preload not in self._executors and len(self._executors) >= MAX_PRELOAD_SETS:
+                preload = preload_for(frozenset(HEAVY))
+            if preload not in self._executors:
+                self._executors[preload] = Executor(
                     self.settings.workers,
                     self.settings.limits,
                     unsafe_no_sandbox=self.settings.unsafe_no_sandbox,
-                    preload=self.settings.preload,
+                    preload=preload,
                 )
-            return self._executor
+            return self._executors[preload]
 
     def start(self) -> None:
         """Start the sandboxes now rather than on the first submission."""
@@ -245,7 +264,8 @@ class Grader:
             return failed("wrong_assignment", str(error))
         prepared = time.perf_counter()
         cells = [Cell(step.cell_id, step.source, step.kind) for step in plan.steps]
-        run = self.executor.run(cells, assignment.files, environment=EXECUTION_ENVIRONMENT)
+        executor = self.executor_for(assignment.preload)
+        run = executor.run(cells, assignment.files, environment=EXECUTION_ENVIRONMENT)
         if self.settings.ignore_pattern:
             run = ignore_output(run, self.settings.ignore_pattern)
         if run.ended == "crashed":
@@ -265,9 +285,9 @@ class Grader:
 
     def close(self) -> None:
         with self._lock:
-            if self._executor is not None and self._owns_executor:
-                self._executor.close()
-            self._executor = None
+            executors, self._executors = list(self._executors.values()), {}
+        for executor in executors:
+            executor.close()
 
     def __enter__(self) -> Grader:
         return self
