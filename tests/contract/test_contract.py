@@ -158,3 +158,18 @@ def test_callback_messages() -> None:
             callbacks.parse(bad)
     with pytest.raises(ReportInvalid):
         callbacks.parse({"submission_id": "s1", "report": {"status": "graded", "score": 9, "max_score": 1}})
+
+
+@pytest.mark.parametrize("url", ["redis://127.0.0.1:6379/13", "amqp://guest:guest@127.0.0.1:5672//"])
+def test_worker_and_block_configure_celery_alike(url: str, tmp_path: Path) -> None:
+    from sabaq_grading.worker.app import make_app
+    from sabaq_xblock.backend import _celery_app
+
+    settings = deployment.load({"DATA_DIR": str(tmp_path), "BROKER_URL": url, "GRADE_TIMEOUT": "240",
+                                "QUEUE": f"q-{tmp_path.name}"}, {})
+    worker, block = make_app(settings).conf, _celery_app(settings).conf
+    for key, value in broker.celery_config(settings).items():
+        assert worker[key] == block[key] == value, key
+    assert worker.broker_url == block.broker_url == url
+    if url.startswith("redis"):
+        assert worker.broker_transport_options == {"visibility_timeout": 300}

@@ -240,3 +240,21 @@ def test_a_real_worker_whose_callbacks_fail_is_finished_by_the_reconciler(tmp_pa
     assert final is not None and final.state == "graded" and final.score == 3.0
     assert published.scores == [(sub.id, 3.0)]
 
+
+
+def test_the_reconcile_command_makes_one_pass_and_says_what_it_did(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "SABAQ_DATA_DIR": str(tmp_path), "SABAQ_QUEUE_TIMEOUT": "0", "SABAQ_MAX_RUNS": "2"}
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    settings = deployment.load({}, env)
+    life = _lifecycle(settings)
+    sub = _submit(life)
+    command = [sys.executable, "-m", "sabaq_xblock.reconcile", "--grace", "0"]
+    passes = [json.loads(subprocess.run(command, env=env, capture_output=True, text=True, check=True).stdout)
+              for _ in range(3)]
+    assert [(p["requeued"], p["given_up"], p["unreachable"]) for p in passes] == [
+        ([sub.id], [], False), ([], [sub.id], False), ([], [], False)]
+    assert life.store.get(sub.id).state == "error"  # type: ignore[union-attr]
