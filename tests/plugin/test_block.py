@@ -244,14 +244,14 @@ def test_the_started_callback_shows_running(course: Course) -> None:
     token = store.get(sid).task_id  # type: ignore[union-attr]
     anon = course.block("anonymous")
     stale = Callback(STARTED, sid, "not-this-run").body()
-    assert call(anon, "grading_result", body=stale, headers=signing.sign(SECRET, stale))[0] == 409
+    assert call(anon, "grading_result", body=stale, headers=signing.sign(SECRET, stale))[0] == 410
     assert call(course.block(), "status", {})[1]["state"] == "queued"
     body = Callback(STARTED, sid, token).body()
     assert call(anon, "grading_result", body=body, headers=signing.sign(SECRET, body)) == (
         200, {"accepted": True, "event": "started"})
     assert call(course.block(), "status", {})[1]["state"] == "running"
     assert _callback(anon, sid, _report())[0] == 200
-    assert call(anon, "grading_result", body=body, headers=signing.sign(SECRET, body))[0] == 409
+    assert call(anon, "grading_result", body=body, headers=signing.sign(SECRET, body))[0] == 410
     assert call(course.block(), "status", {})[1]["state"] == "graded"
 
 

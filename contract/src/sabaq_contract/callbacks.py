@@ -5,6 +5,11 @@
 (``tasks.GradeRequest.token``). A body without ``event`` is a ``finished`` one, as graders
 before version 0.1 of this contract sent it; one without ``token`` is taken for the
 submission's current run.
+
+The block answers ``GONE`` (410) to a message from a run it no longer waits for (queued
+again under another token since, or its submission already final): a worker told so at
+``started`` grades nothing. Any other refusal (a stale signature: clocks apart) is not a
+reason to skip the grading, whose result the block can still read from the result backend.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from .report import check
 
 STARTED = "started"
 FINISHED = "finished"
+GONE = 410
 
 
 @dataclass(frozen=True)

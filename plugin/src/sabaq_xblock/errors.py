@@ -56,6 +56,13 @@ class Conflict(SabaqBlockError):
     status = 409
 
 
+class RunGone(Conflict):
+    """A grader's callback from a run the block no longer waits for: queued again under a newer
+    token, or its submission is final (``sabaq_contract.callbacks.GONE``)."""
+
+    status = 410
+
+
 class NotFound(SabaqBlockError):
     """The submission, widget or handler named in the request does not exist."""
 

@@ -29,7 +29,7 @@ from sabaq_contract.tasks import GradeRequest
 
 from .assignments import Assignment, Assignments
 from .backend import GradingBackend
-from .errors import BackendUnavailable, Conflict, NotFound, SabaqBlockError
+from .errors import BackendUnavailable, Conflict, NotFound, RunGone, SabaqBlockError
 from .submissions import Admission, Submission, SubmissionStore
 
 Publish = Callable[[Submission], None]
@@ -105,19 +105,22 @@ class Lifecycle:
             moved = conn.execute(t.update().where(*where).values(updated=time.time(), **values)).rowcount
         return bool(moved == 1)
 
-    def _refusal(self, submission_id: str, token: str) -> SabaqBlockError:
+    def _refusal(self, submission_id: str, token: str, starting: bool) -> SabaqBlockError:
+        """Why a move of run ``token`` did not happen. A report for a final submission is a
+        replay (409); a run that was superseded, or that starts when there is nothing left to
+        grade, is gone (410): its worker grades nothing."""
         sub = self.store.get(submission_id)
         if sub is None:
             return NotFound("no_submission")
         if not sub.pending:
-            return Conflict("already_final")
-        return Conflict("callback_stale", f"run {token} was superseded by {sub.task_id}")
+            return RunGone("already_final") if starting else Conflict("already_final")
+        return RunGone("callback_stale", f"run {token} was superseded by {sub.task_id}")
 
     def start(self, submission_id: str, token: str) -> None:
         """The worker of run ``token`` started grading: the submission is ``running``."""
         if not self._move(submission_id, token, State.RUNNING, {"state": State.RUNNING.value,
                                                                  "started": time.time()}):
-            raise self._refusal(submission_id, token)
+            raise self._refusal(submission_id, token, starting=True)
 
     def finish(self, submission_id: str, token: str, report: dict[str, Any], publish: Publish | None) -> Submission:
         """Store run ``token``'s checked ``report``: the submission's final state; then publish.
@@ -136,7 +139,7 @@ class Lifecycle:
         if not graded:
             values["attempt"] = None
         if not self._move(submission_id, token, State(values["state"]), values):
-            raise self._refusal(submission_id, token)
+            raise self._refusal(submission_id, token, starting=False)
         sub = self.store.get(submission_id)
         assert sub is not None
         if publish is not None:

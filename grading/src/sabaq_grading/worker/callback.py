@@ -23,8 +23,8 @@ RETRY_DELAYS = (0.5, 2.0)
 def post(url: str, secret: str, message: Callback, timeout: float) -> int:
     """POST ``message`` to ``url``; the block's HTTP status, 0 if it never answered.
 
-    Retries only when there was no answer or a 5xx one. The block answers 409 to a run it
-    no longer waits for (superseded by a newer one, or the submission already final).
+    Retries only when there was no answer or a 5xx one. The block answers 410
+    (``callbacks.GONE``) to a run it no longer waits for.
     """
     if not secret:
         log.warning("callback to %s skipped: SABAQ_CALLBACK_SECRET is not set", url)

@@ -11,7 +11,7 @@ from collections import OrderedDict
 from typing import Any
 
 from sabaq_contract import tasks as contract
-from sabaq_contract.callbacks import FINISHED, STARTED, Callback
+from sabaq_contract.callbacks import FINISHED, GONE, STARTED, Callback
 
 from . import callback as callbacks
 from .app import app, settings
@@ -81,14 +81,14 @@ def grade(
     """Grade ``submission`` against ``instructor``; return the grade report (schema v1).
 
     The arguments are ``sabaq_contract.tasks.GradeRequest``'s. With a callback URL, the
-    block is told first that this run started (it answers 409 to a run it no longer
+    block is told first that this run started (it answers 410 to a run it no longer
     waits for, which then grades nothing) and then gets the report, both signed with
     ``SABAQ_CALLBACK_SECRET``. The report is also the task's result, which the block's
     reconciler reads when a callback never arrived.
     """
     request = contract.GradeRequest.of(instructor, submission, name, token, callback, files, limits)
     url = request.callback_url
-    if url and _tell(url, Callback(STARTED, request.submission_id, request.token)) == 409:
+    if url and _tell(url, Callback(STARTED, request.submission_id, request.token)) == GONE:
         log.info("submission %s run %s: the block no longer waits for it", name, token)
         return _report(request, "grader_failure", "this run was superseded before it started")
     reason = over_limits(submission, request.limits)
