@@ -7,8 +7,10 @@ student's own code, never an interpreter start.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import dataclasses
+import json
 import re
 import tempfile
 import threading
@@ -208,9 +210,19 @@ class Grader:
                 )
             return self._executors[preload]
 
-    def start(self) -> None:
-        """Start the sandboxes now rather than on the first submission."""
-        _ = self.executor
+    def start(self, instructor: Path | None = None) -> None:
+        """Start the sandboxes now rather than on the first submission, in the background.
+
+        With ``instructor``, the ones its imports call for (read without nbgrader, so the
+        sandboxes warm up while the assignment is prepared).
+        """
+        preload = self.settings.preload or ()
+        if instructor is not None:
+            with contextlib.suppress(OSError, ValueError):
+                notebook = json.loads(instructor.read_text("utf-8"))
+                preload = preload_for(imported_packages(notebook_sources(notebook)))
+        threading.Thread(target=self.executor_for, args=(preload,), name="sabaq-sandbox-start",
+                         daemon=True).start()
 
     def assignment(self, instructor: Any, *, name: str = "", files: Mapping[str, bytes] | None = None) -> Assignment:
         if isinstance(instructor, Assignment):

@@ -1,0 +1,36 @@
+"""Sabaq's own processes start without what they never use (see sabaq_grading.startup)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).parents[2]
+SQUARES = ROOT / "tests" / "fixtures" / "course" / "source" / "squares" / "squares.ipynb"
+
+
+def test_nbgrader_works_without_its_server_extensions() -> None:
+    code = (
+        "import sys\n"
+        "from sabaq_grading.startup import light_nbgrader, skip_iri_grammar\n"
+        "skip_iri_grammar(); light_nbgrader()\n"
+        "from pathlib import Path\n"
+        "from sabaq_grading.engine import Assignment\n"
+        f"a = Assignment.from_notebook(Path({str(SQUARES)!r}))\n"
+        "assert a.max_score > 0 and 'BEGIN SOLUTION' not in str(a.release)\n"
+        "import nbgrader\n"
+        "assert nbgrader.__version__\n"
+        "loaded = [m for m in sys.modules if m.startswith(('nbgrader.server_extensions', 'rfc3987_syntax'))]\n"
+        "assert not [m for m in loaded if sys.modules[m] is not None], loaded\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
+
+
+def test_the_command_exits_with_mains_code_and_its_output_flushed(tmp_path: Path) -> None:
+    sabaq = Path(sys.executable).parent / "sabaq"
+    missing = subprocess.run([str(sabaq), "grade", str(SQUARES), str(tmp_path / "none.ipynb")],
+                             capture_output=True, text=True, timeout=120)
+    assert missing.returncode == 2 and "no such notebook file" in missing.stderr
+    version = subprocess.run([str(sabaq), "--version"], capture_output=True, text=True, timeout=120)
+    assert version.returncode == 0 and version.stdout.strip()
