@@ -85,14 +85,14 @@ def test_lesson_has_a_widget(lesson: Any) -> None:
     assert shown, "every lesson ends a cell with a quiz widget or an explorer"
 
 
-def test_one_lesson_is_in_urdu(courses_dir: Path) -> None:
+def test_each_course_has_a_lesson_in_urdu(courses_dir: Path) -> None:
     urdu = [
         (course, item)
         for course in map(load_course, _course_dirs(courses_dir))
         for item in course.items
         if item.language == "ur"
     ]
-    assert urdu, "at least one lesson has language = \"ur\""
+    assert {course.id for course, _ in urdu} == set(EXPECTED_SLUGS), "every course has a lesson with language = \"ur\""
     for _, item in urdu:
         assert item.kind == "lesson"
         notebook = _read(item.path)
@@ -107,6 +107,11 @@ def test_one_lesson_is_in_urdu(courses_dir: Path) -> None:
         assert english.is_file(), "the Urdu lesson translates an English lesson"
         code = [c.source for c in _read(english).cells if c.cell_type == "code"]
         assert len(code) == len([c for c in notebook.cells if c.cell_type == "code"])
+        assert "صرف انگریزی میں" in notebook.cells[0].source, "the Urdu lesson says which lessons are English only"
+        for cell in notebook.cells:
+            alt = cell.get("metadata", {}).get("sabaq", {}).get("alt", "")
+            if alt:
+                assert len(URDU_LETTERS.findall(alt)) > 0.6 * len([ch for ch in alt if ch.isalpha()]), alt[:60]
 
 
 def test_assignment_uses_nbgrader_markup(assignment: Any) -> None:

@@ -24,7 +24,7 @@ from sabaq_contract.widgets.keys import KINDS, VIEW_MIME, WIDGET_STATE_MIME
 
 from . import notebook as nbmod
 
-RENDERER_VERSION = "3"
+RENDERER_VERSION = "4"
 
 _TAGS = {
     "a", "abbr", "b", "blockquote", "br", "caption", "code", "dd", "del", "details", "div",
@@ -138,8 +138,27 @@ def _text(value: Any) -> str:
     return "".join(value) if isinstance(value, list) else str(value)
 
 
-def render_output(output: dict[str, Any]) -> str:
-    """One code-cell output as sanitized HTML (script-bearing MIME types are dropped)."""
+def figure_alt(cell: nbmod.Cell) -> str:
+    """The lecturer's text alternative for the figures a cell draws (``metadata.sabaq.alt``)."""
+    sabaq = (cell.get("metadata") or {}).get("sabaq")
+    alt = sabaq.get("alt") if isinstance(sabaq, dict) else None
+    return alt.strip() if isinstance(alt, str) else ""
+
+
+def _output_alt(output: dict[str, Any], mime: str, default: str) -> str:
+    """An image output's own ``alt`` (its metadata for ``mime``), else ``default``."""
+    metadata = output.get("metadata")
+    entry = metadata.get(mime) if isinstance(metadata, dict) else None
+    alt = entry.get("alt") if isinstance(entry, dict) else None
+    return alt.strip() if isinstance(alt, str) and alt.strip() else default
+
+
+def render_output(output: dict[str, Any], alt: str = "") -> str:
+    """One code-cell output as sanitized HTML (script-bearing MIME types are dropped).
+
+    An image gets its text alternative from the output's metadata, else ``alt`` (the
+    cell's, see ``figure_alt``); without either it is marked decorative (``alt=""``).
+    """
     kind = output.get("output_type")
     if kind == "stream":
         stream = "stderr" if output.get("name") == "stderr" else "stdout"
@@ -159,7 +178,8 @@ def render_output(output: dict[str, Any]) -> str:
     for mime in _IMAGE_MIME:
         if mime in data:
             uri = f"data:{mime};base64,{_b64(data[mime], mime)}"
-            return f'<div class="sabaq-output"><img src="{html.escape(uri)}" alt=""></div>'
+            text = html.escape(_output_alt(output, mime, alt))
+            return f'<div class="sabaq-output"><img src="{html.escape(uri)}" alt="{text}"></div>'
     if "text/html" in data:
         return f'<div class="sabaq-output sabaq-html">{sanitize(_text(data["text/html"]))}</div>'
     if "text/markdown" in data:
@@ -249,7 +269,8 @@ def render_notebook(nb: nbmod.Notebook) -> str:
             hidden = isinstance(jupyter, dict) and jupyter.get("source_hidden")
             if code.strip() and not hidden and not _shows_quiz(cell, keyless):
                 parts.append(f'<div class="sabaq-input">{highlight(code, language)}</div>')
-            outputs = [render_output(o) for o in cell.get("outputs", []) if isinstance(o, dict)]
+            alt = figure_alt(cell)
+            outputs = [render_output(o, alt) for o in cell.get("outputs", []) if isinstance(o, dict)]
             if any(outputs):
                 parts.append('<div class="sabaq-outputs">' + "".join(outputs) + "</div>")
         else:
