@@ -124,6 +124,10 @@ def main() -> int:
         sabaq_seconds, reports = run_sabaq(paths, args.jobs, args.cell_timeout)
         course = nbgrader_course(workdir, paths)
         nbgrader_seconds, nbgrader_scores = run_nbgrader(course, args.cell_timeout)
+        # each grader's fixed cost (process start, warm-up, one submission), to tell apart
+        # the throughput of a started grader from the start itself
+        sabaq_one, _ = run_sabaq(paths[:1], args.jobs, args.cell_timeout)
+        nbgrader_one, _ = run_nbgrader(nbgrader_course(workdir / "one", paths[:1]), args.cell_timeout)
 
     count = len(paths)
     ours = count / sabaq_seconds
@@ -150,6 +154,12 @@ def main() -> int:
     )
     print(f"nbgrader autograde:    {nbgrader_seconds:8.2f} s  {theirs:7.2f} submissions/s")
     print(f"throughput ratio: {ours / theirs:.1f}x")
+    print(
+        f"one submission, start to finish: sabaq {sabaq_one:.2f} s, nbgrader {nbgrader_one:.2f} s; "
+        f"the other {count - 1}, once started: sabaq {sabaq_seconds - sabaq_one:.2f} s, "
+        f"nbgrader {nbgrader_seconds - nbgrader_one:.2f} s, "
+        f"ratio {(nbgrader_seconds - nbgrader_one) / max(sabaq_seconds - sabaq_one, 1e-9):.1f}x"
+    )
     print(
         "our overhead beyond the students' own code, per submission: "
         f"median {statistics.median(overheads):.1f} ms, "
