@@ -258,3 +258,47 @@ def test_the_reconcile_command_makes_one_pass_and_says_what_it_did(tmp_path: Pat
     assert [(p["requeued"], p["given_up"], p["unreachable"]) for p in passes] == [
         ([sub.id], [], False), ([], [sub.id], False), ([], [], False)]
     assert life.store.get(sub.id).state == "error"  # type: ignore[union-attr]
+
+
+@pytest.mark.slow
+def test_a_worker_killed_mid_grade_loses_nothing(tmp_path: Path) -> None:
+    """SIGKILL a real worker while it grades; the reconciler queues the run again, a new worker
+    grades it, the dead run's token is refused, and the score is published once."""
+    import os
+    import signal
+
+    (tmp_path / "var").mkdir()
+    env = servers.environment(tmp_path, servers.free_port())
+    settings = deployment.load({}, env)
+    service = GradingService(settings, "block")
+    from sabaq_xblock import limits, notebook
+
+    slow = "import time\ndef add(a, b):\n    time.sleep(3)\n    return a + b"
+    text = limits.serialise(notebook.fill_answers(notebooks.student(), {"add": slow}))
+    sub = service.submit(ASSIGNMENT.instructor, text, "ali", "submit", None,
+                         limits=limits.SubmissionLimits.of(100, 100))
+    with servers.worker(tmp_path, env) as doomed:
+        deadline = time.monotonic() + 120
+        while service.backend.poll(sub.task_id).state != "running":
+            assert time.monotonic() < deadline, (tmp_path / "worker.log").read_text()
+            time.sleep(0.2)
+        os.killpg(doomed.pid, signal.SIGKILL)
+        doomed.wait(timeout=30)
+    published = Published()
+    assert service.reconcile(published, grace=0).requeued == []  # not overdue yet
+    later = time.time() + settings.queue_timeout + 1
+    assert service.reconcile(published, grace=0, now=later).requeued == [sub.id]
+    rerun = service.store.get(sub.id)
+    assert rerun is not None and rerun.runs == 2 and rerun.task_id != sub.task_id
+    with servers.worker(tmp_path, env):
+        deadline = time.monotonic() + 120
+        while service.backend.poll(rerun.task_id).report is None:
+            assert time.monotonic() < deadline, (tmp_path / "worker.log").read_text()
+            time.sleep(0.3)
+    with pytest.raises(Conflict):
+        service.lifecycle.finish(sub.id, sub.task_id, GRADED, published)  # the dead run, had it spoken
+    assert service.reconcile(published, grace=0).finished == [sub.id]
+    assert service.reconcile(published, grace=0).finished == []
+    final = service.store.get(sub.id)
+    assert final is not None and (final.state, final.score, final.runs) == ("graded", 3.0, 2)
+    assert published.scores == [(sub.id, 3.0)]
