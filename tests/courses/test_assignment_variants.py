@@ -66,13 +66,14 @@ def grader() -> Iterator[Grader]:
         yield shared
 
 
-_PREPARED: dict[str, Assignment] = {}
+# Prepared at collection, before conftest.py starts grading with nbgrader in background
+# threads: preparing imports nbgrader's preprocessors, and two threads importing nbgrader at
+# once can see a partially initialised module.
+PREPARED = {name: Assignment.from_notebook(_notebook(name)) for name in _assignments()}
 
 
 def _prepared(grader: Grader, assignment: str) -> Assignment:
-    if assignment not in _PREPARED:
-        _PREPARED[assignment] = grader.assignment(_notebook(assignment))
-    return _PREPARED[assignment]
+    return grader.assignment(PREPARED[assignment])
 
 
 def submission(prepared: Assignment, answers: dict[str, str]) -> nbformat.NotebookNode:

@@ -224,3 +224,28 @@ def test_toml_has_only_contract_fields(course_slug: str, courses_dir: Path) -> N
     for module in data["modules"]:
         for item in module["items"]:
             assert set(item) <= {"kind", "path", "language", "title"}, item
+
+
+def test_quizzes_explain_only_when_earned_and_hint_on_wrong_answers(lesson: Any) -> None:
+    """Every quiz limits its attempts (so its explanation shows after a right answer or the last
+    attempt), explains the idea, and a numeric question hints at the common wrong answers."""
+    quizzes = 0
+    for cell in _read(lesson.path).cells:
+        if cell.cell_type != "code":
+            continue
+        for node in ast.walk(ast.parse(cell.source)):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+                if node.func.id not in {"MultipleChoice", "NumericAnswer"}:
+                    continue
+                quizzes += 1
+                keywords = {keyword.arg: keyword.value for keyword in node.keywords}
+                where = f"{lesson.relpath} cell {cell.id}"
+                assert "max_attempts" in keywords, f"{where}: no max_attempts"
+                assert "explanation" in keywords, f"{where}: no explanation"
+                assert "reveal" not in keywords, f"{where}: keep the default reveal policy"
+                if node.func.id == "NumericAnswer":
+                    assert "hint" in keywords, f"{where}: a numeric question without a hint"
+                else:
+                    feedback = keywords.get("feedback")
+                    assert isinstance(feedback, ast.List), f"{where}: no feedback per option"
+    assert quizzes >= 2, f"{lesson.relpath}: fewer than two quiz questions"
