@@ -135,3 +135,34 @@ def test_data_science_marking_guide_numbers(courses_dir: Path) -> None:
     medians = visits.groupby("district")["wait_minutes"].median()
     assert "Central as the longest median wait (57.5 minutes) and East as the shortest (30 minutes)" in guide
     assert (medians.idxmax(), medians.max(), medians.idxmin(), medians.min()) == ("Central", 57.5, "East", 30.0)
+
+
+def _campaign_infected_and_vaccinated(rate: float, start_day: int) -> tuple[float, float]:
+    """Lesson 3's campaign model (dt = 0.25, 200 days): the infected and vaccinated shares at the end."""
+    s, i, r, v, dt = 0.999, 0.001, 0.0, 0.0, 0.25
+    for k in range(800):
+        vaccination = rate * s * dt if k * dt >= start_day else 0.0
+        infections, recoveries = 0.3 * s * i * dt, 0.1 * i * dt
+        s, i, r, v = s - infections - vaccination, i + infections - recoveries, r + recoveries, v + vaccination
+    return i + r, v
+
+
+def test_lesson_notes_numbers(courses_dir: Path) -> None:
+    notes = _pack(courses_dir, "epidemic-modelling", "lesson-notes.md")
+    early, late = _campaign_infected_and_vaccinated(0.01, 0), _campaign_infected_and_vaccinated(0.02, 40)
+    z = 0.55 * _final_size(3.0 * 0.55)
+    checks = {
+        "overshoots by about 27 percentage points for\n  R0 = 3 (94.0% against 66.7%)":
+            round((_final_size(3.0) - 2 / 3) * 100) == 27 and round(_final_size(3.0), 3) == 0.940,
+        "falls from 94.0% to 66.8%": round(1 - np.exp(-3.0 * z), 3) == 0.668,
+        "(about 90% infected for the late fast\n  campaign, 54% for the early slow one)":
+            (round(late[0], 2), round(early[0], 2)) == (0.90, 0.54),
+        "(about 44%\nof the population against 10%)": (round(early[1], 2), round(late[1], 2)) == (0.44, 0.10),
+    }
+    for phrase, holds in checks.items():
+        assert phrase in notes, f"lesson-notes.md no longer says {phrase!r}"
+        assert holds, f"lesson-notes.md: {phrase!r} is not what the model computes"
+    data_notes = _pack(courses_dir, "python-data-science", "lesson-notes.md")
+    temps = np.array([36.8, 38.4, 37.2, 39.1, 36.5, 38.0, 37.6, 40.2])
+    assert "(`ddof=0`: 1.16 °C for\n  the eight temperatures), pandas' by n − 1 (`ddof=1`: 1.24 °C)" in data_notes
+    assert (round(temps.std(), 2), round(temps.std(ddof=1), 2)) == (1.16, 1.24)
