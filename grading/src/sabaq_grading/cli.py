@@ -146,6 +146,21 @@ def cmd_worker_check(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_queue(args: argparse.Namespace) -> int:
+    try:
+        from sabaq_xblock.queue import main as queue_main
+    except ImportError as error:
+        raise UsageError("`sabaq queue` reads the block's submissions store and needs the block's package "
+                         f"(pip install sabaq-xblock) in this environment ({error})") from None
+    return queue_main(list(args.queue_args), prog="sabaq queue")
+
+
+def _queue_args(argv: Sequence[str] | None) -> argparse.Namespace | None:
+    """``sabaq queue ...``: every later argument is the block's command's own (even ``--help``)."""
+    given = list(sys.argv[1:] if argv is None else argv)
+    return argparse.Namespace(run=cmd_queue, queue_args=given[1:]) if given[:1] == ["queue"] else None
+
+
 def _add_sandbox_options(parser: argparse.ArgumentParser, jobs: int) -> None:
     parser.add_argument("--jobs", "-j", type=int, default=jobs, help="sandboxes run in parallel (default %(default)s)")
     parser.add_argument("--cell-timeout", type=float, default=30.0, help="seconds a cell may run (default 30)")
@@ -216,13 +231,23 @@ def parser() -> argparse.ArgumentParser:
     )
     check.add_argument("--timeout", type=float, default=30.0, help="seconds the probe may take (default 30)")
     check.set_defaults(run=cmd_worker_check)
+
+    queue = commands.add_parser(
+        "queue",
+        help="show the grading queue: states, pending, oldest waiting, failures, dead letters, workers",
+        description="Run `python -m sabaq_xblock.queue` with the deployment's SABAQ_* settings (it needs "
+        "sabaq-xblock installed). Its options (--json, --block, --no-workers, --timeout) follow.",
+        add_help=False,
+    )
+    queue.add_argument("queue_args", nargs=argparse.REMAINDER, metavar="...")
+    queue.set_defaults(run=cmd_queue)
     return root
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     skip_iri_grammar()
     light_nbgrader()
-    args = parser().parse_args(argv)
+    args = _queue_args(argv) or parser().parse_args(argv)
     if getattr(args, "jobs", 1) < 1:
         parser().error("--jobs must be at least 1")
     try:
