@@ -1,0 +1,533 @@
+"""A burst of submissions through the block's real HTTP handlers, graded by real Celery workers.
+
+N distinct learners (one submission each) submit at once over a real workbench (a thread pool
+of ``--threads``); ``--pollers`` threads poll each learner's ``status`` about every
+``--interval`` seconds until it is final; W real worker processes grade them through the chosen
+broker (Redis or RabbitMQ) and store (PostgreSQL, MariaDB or SQLite). It prints:
+
+- graded / errors / lost, the publishes counted from the workbench runtime's grade events
+  (each graded learner's score must leave the block exactly once) and the store's
+  ``published`` flags, and every poll that was not answered with a known state;
+- the drain time (first submit to the last grade stored) against the lower bound
+  ``sum(code_ms) / W + median(overhead_ms) * N / W`` from the grade reports' timings;
+- submit→graded latency p50/p95/p99 (from the submit's answer to the first poll that saw a
+  final state);
+- with ``--scaling``: the same with 1 and with 2 workers, and how throughput grows.
+
+Run: ``.venv/bin/python bench/bench_burst.py [--submissions 500] [--workers 2]
+[--broker redis|rabbitmq] [--store postgresql|mariadb|sqlite] [--scaling]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import heapq
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests" / "plugin"))
+
+import notebooks  # noqa: E402
+import servers  # noqa: E402
+
+REDIS = "redis://127.0.0.1:6379/14"
+RABBITMQ = "amqp://guest:guest@127.0.0.1:5672//"
+POSTGRESQL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+KNOWN_STATES = {"none", "queued", "running", "graded", "error"}
+FINAL_STATES = {"graded", "error"}
+ADD = "def add(a, b):\n    return a + b"
+# (answer, expected score): right, wrong, and right after some arithmetic of its own
+ANSWERS = [
+    (ADD, 3.0),
+    ("def add(a, b):\n    return a - b", 0.0),
+    (ADD, 3.0),
+    ("def add(a, b):\n    sum(i * i for i in range(100000))\n    return a + b", 3.0),
+]
+
+# The workbench's runtime only logs what a block publishes; this settings module (the demo's
+# own plus one log handler) writes each grade event as a JSON line, so publishes can be counted.
+# Django's development server listens with a backlog of 5 connections, and resets the rest
+# of a burst of 32 concurrent requests; an LMS behind gunicorn or uWSGI keeps a deep backlog.
+SETTINGS = '''
+import json, logging, threading
+from django.core.servers import basehttp
+from sabaq_xblock.devserver import *  # noqa
+from sabaq_xblock.devserver import LOGGING as _LOGGING
+
+basehttp.WSGIServer.request_queue_size = 1024
+
+
+class GradeRecords(logging.Handler):
+    """Each grade event ``workbench.runtime`` logs (a header record, then the event's dict)."""
+
+    def __init__(self, filename):
+        super().__init__()
+        self.out = open(filename, "a", buffering=1, encoding="utf-8")
+        self.local = threading.local()
+
+    def emit(self, record):
+        if isinstance(record.msg, dict):
+            header = getattr(self.local, "header", None)
+            if header and header[0] == "grade":
+                self.out.write(json.dumps({"usage": str(header[2]), **record.msg}, default=str) + "\\n")
+            self.local.header = None
+        elif record.args and len(record.args) == 3:
+            self.local.header = record.args
+
+
+LOGGING = {
+    **_LOGGING,
+    "handlers": {**_LOGGING["handlers"], "grades": {"()": "burst_settings.GradeRecords",
+                                                  "filename": %r}},
+    "loggers": {**_LOGGING["loggers"], "workbench.runtime": {"handlers": ["grades"], "level": "INFO",
+                                                             "propagate": False}},
+}
+'''
+
+
+@dataclass
+class Learner:
+    """One learner of the burst and what the benchmark saw of their submission."""
+
+    client: servers.Client
+    answer: str
+    expected: float
+    submitted_at: float = 0.0  # wall clock, before the submit request
+    returned_at: float = 0.0  # monotonic, when the submit answered
+    submission_id: str = ""
+    submit_error: str = ""
+    final_at: float = 0.0  # monotonic, first poll that saw a final state
+    final: dict[str, Any] = field(default_factory=dict)
+    polls: int = 0
+    states: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Burst:
+    """What one burst measured."""
+
+    submissions: int
+    workers: int
+    broker: str
+    store: str
+    graded: int
+    errors: int
+    lost: int
+    wrong_scores: int
+    submit_errors: list[str]
+    publishes: Counter[str]
+    published_flags: int
+    poll_errors: list[str]
+    polls: int
+    drain_s: float
+    code_ms: float
+    overhead_ms: float
+    latencies: list[float]
+    seen_running: int
+    runs: Counter[int]
+    service_ms: float  # median, 'started' callback to final state stored
+
+    @property
+    def cycle_ms(self) -> float:
+        """What one submission cost a worker, on average, over the drain."""
+        return 1000 * self.drain_s * self.workers / self.submissions if self.submissions else 0.0
+
+    @property
+    def published_once(self) -> int:
+        return sum(1 for n in self.publishes.values() if n == 1)
+
+    @property
+    def published_twice(self) -> int:
+        return sum(1 for n in self.publishes.values() if n > 1)
+
+    @property
+    def lower_bound_s(self) -> float:
+        return (self.code_ms / self.workers + self.overhead_ms * self.submissions / self.workers) / 1000
+
+    @property
+    def throughput(self) -> float:
+        return self.submissions / self.drain_s if self.drain_s else 0.0
+
+    def percentile(self, q: float) -> float:
+        """The nearest-rank ``q``-th percentile of the submit→graded latencies (seconds)."""
+        if not self.latencies:
+            return float("nan")
+        ordered = sorted(self.latencies)
+        return ordered[max(0, min(len(ordered) - 1, round(q / 100 * len(ordered) + 0.5) - 1))]
+
+
+# ---- servers ---------------------------------------------------------------------------
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    servers._stop(proc)
+
+
+@contextlib.contextmanager
+def _worker(root: Path, env: dict[str, str], queue: str, number: int) -> Iterator[subprocess.Popen[bytes]]:
+    """Celery worker process ``number`` (its own node name and log; stopped by its process group)."""
+    log = (root / f"worker-{number}.log").open("wb")
+    proc = subprocess.Popen(
+        [str(servers.BIN / "celery"), "-A", "sabaq_grading.worker", "worker", "--pool", "solo",
+         "-Q", queue, "-n", f"burst{number}-{queue}@%h", "--without-heartbeat", "--without-gossip",
+         "--without-mingle", "-l", "warning"],
+        cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )
+    try:
+        yield proc
+    finally:
+        _stop(proc)
+        log.close()
+
+
+def _clean_queue(broker_url: str, queue: str, delete: bool) -> None:
+    """Purge (or delete) only ``queue`` on the broker."""
+    from kombu import Connection
+    from kombu.exceptions import OperationalError
+
+    with Connection(broker_url) as conn:
+        channel = conn.default_channel
+        try:
+            if delete:
+                channel.queue_delete(queue)
+            else:
+                channel.queue_purge(queue)
+        except (OperationalError, conn.channel_errors):
+            pass  # no such queue yet
+    if broker_url.startswith("redis://") and delete:
+        import redis
+
+        client = redis.Redis.from_url(broker_url)
+        for key in client.scan_iter(match=f"*{queue}*"):
+            client.delete(key)
+
+
+@contextlib.contextmanager
+def _postgresql_schema() -> Iterator[str]:
+    import sqlalchemy as sa
+
+    schema = f"sabaq_burst_{uuid.uuid4().hex[:10]}"
+    server = sa.create_engine(POSTGRESQL)
+    with server.begin() as conn:
+        conn.execute(sa.text(f"CREATE SCHEMA {schema}"))
+    try:
+        yield f"{POSTGRESQL}?options=-csearch_path%3D{schema}"
+    finally:
+        with server.begin() as conn:
+            conn.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
+        server.dispose()
+
+
+@contextlib.contextmanager
+def _mariadb_database() -> Iterator[str]:
+    from stores import mariadb_database
+
+    with servers.mariadb() as server:
+        if server is None:
+            raise RuntimeError("MariaDB is not installed (Debian package mariadb-server; bash .ci/setup)")
+        url, drop = mariadb_database(server)
+        try:
+            yield url
+        finally:
+            drop()
+
+
+def _deployment(stack: contextlib.ExitStack, root: Path, broker: str, store: str, queue: str
+                ) -> dict[str, str]:
+    """The ``SABAQ_*`` settings of the chosen broker and store (made fresh, removed on exit)."""
+    if store == "postgresql":
+        db = stack.enter_context(_postgresql_schema())
+    elif store == "mariadb":
+        db = stack.enter_context(_mariadb_database())
+    elif store == "sqlite":
+        db = f"sqlite:///{root / 'submissions.sqlite'}"
+    else:
+        raise ValueError(f"unknown store {store!r}")
+    if broker == "redis":
+        broker_url, results = REDIS, REDIS
+    elif broker == "rabbitmq":
+        broker_url, results = RABBITMQ, "db+" + db
+    else:
+        raise ValueError(f"unknown broker {broker!r}")
+    _clean_queue(broker_url, queue, delete=False)
+    stack.callback(_clean_queue, broker_url, queue, True)
+    return {"SABAQ_BROKER_URL": broker_url, "SABAQ_RESULT_BACKEND": results, "SABAQ_SUBMISSIONS_DB": db,
+            "SABAQ_QUEUE": queue}
+
+
+# ---- the burst -------------------------------------------------------------------------
+
+
+class Pollers:
+    """``count`` threads that poll each pending learner's status every ``interval`` seconds."""
+
+    def __init__(self, usage: str, count: int, interval: float) -> None:
+        self.usage, self.interval = usage, interval
+        self.heap: list[tuple[float, int, Learner]] = []
+        self.cond = threading.Condition()
+        self.pending = 0
+        self.errors: list[str] = []
+        self.polls = 0
+        self.closed = False
+        self.serial = 0
+        self.threads = [threading.Thread(target=self._run, daemon=True) for _ in range(count)]
+        for thread in self.threads:
+            thread.start()
+
+    def add(self, learner: Learner, due: float) -> None:
+        with self.cond:
+            self.serial += 1
+            heapq.heappush(self.heap, (due, self.serial, learner))
+            self.pending += 1
+            self.cond.notify()
+
+    def _run(self) -> None:
+        while True:
+            with self.cond:
+                while not self.closed and (not self.heap or self.heap[0][0] > time.monotonic()):
+                    self.cond.wait(timeout=(self.heap[0][0] - time.monotonic()) if self.heap else None)
+                if self.closed:
+                    return
+                _, _, learner = heapq.heappop(self.heap)
+            final = self._poll(learner)
+            with self.cond:
+                if final:
+                    self.pending -= 1
+                    self.cond.notify_all()
+                else:
+                    self.serial += 1
+                    heapq.heappush(self.heap, (time.monotonic() + self.interval, self.serial, learner))
+                    self.cond.notify()
+
+    def _poll(self, learner: Learner) -> bool:
+        try:
+            status, data = learner.client.post(self.usage, "status", {"submission_id": learner.submission_id})
+        except OSError as error:
+            status, data = 0, repr(error)
+        now = time.monotonic()
+        with self.cond:
+            self.polls += 1
+            learner.polls += 1
+        state = data.get("state") if isinstance(data, dict) else None
+        if status != 200 or state not in KNOWN_STATES:
+            with self.cond:
+                self.errors.append(f"{learner.client.student}: HTTP {status} {str(data)[:200]}")
+            return False
+        if not learner.states or learner.states[-1] != state:
+            learner.states.append(state)
+        if state in FINAL_STATES:
+            learner.final_at, learner.final = now, dict(data)
+            return True
+        return False
+
+    def wait(self, stall: float) -> None:
+        """Until no learner is pending, or none became final for ``stall`` seconds."""
+        with self.cond:
+            last, left = time.monotonic(), self.pending
+            while self.pending:
+                self.cond.wait(timeout=1.0)
+                if self.pending != left:
+                    last, left = time.monotonic(), self.pending
+                elif time.monotonic() - last > stall:
+                    return
+
+    def close(self) -> None:
+        with self.cond:
+            self.closed = True
+            self.cond.notify_all()
+        for thread in self.threads:
+            thread.join(timeout=60)
+
+
+def _grade_records(path: Path) -> list[dict[str, Any]]:
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip()]
+
+
+def _store_rows(url: str) -> list[dict[str, Any]]:
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(sa.text("SELECT learner_id, state, score, published, runs, started, updated, report"
+                                        " FROM sabaq_submission")).mappings().all()
+        return [dict(r) for r in rows]
+    finally:
+        engine.dispose()
+
+
+def run_burst(submissions: int = 500, workers: int = 2, broker: str = "redis", store: str = "postgresql",
+              threads: int = 32, pollers: int = 8, interval: float = 0.5, stall: float = 120.0,
+              progress: bool = False) -> Burst:
+    """One burst of ``submissions`` learners' submissions to ``workers`` fresh worker processes."""
+    with tempfile.TemporaryDirectory(prefix="sabaq-burst-") as tmp, contextlib.ExitStack() as stack:
+        root = Path(tmp)
+        (root / "scenarios").mkdir()
+        (root / "scenarios" / "a.xml").write_text(notebooks.olx(), "utf-8")
+        records = root / "grades.jsonl"
+        (root / "burst_settings.py").write_text(SETTINGS % str(records), "utf-8")
+        port = servers.free_port()
+        env = servers.environment(root, port)
+        queue = f"sabaq-burst-{uuid.uuid4().hex[:8]}"
+        env.update(_deployment(stack, root, broker, store, queue))
+        env["DJANGO_SETTINGS_MODULE"] = "burst_settings"
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(root), env.get("PYTHONPATH", "")) if p)
+        base = stack.enter_context(servers.workbench(root, env, port))
+        for number in range(workers):
+            stack.enter_context(_worker(root, env, queue, number))
+
+        # every worker grades once before the burst (assignment prepared, sandboxes warm)
+        warm = [servers.Client(base, f"warmup-{i}") for i in range(workers)]
+        usage = warm[0].usage_id("sabaq_notebook.0")
+        for client in warm[1:]:
+            client.usage_id("sabaq_notebook.0")
+        ids = [client.post(usage, "submit", {"answers": {"add": ADD}})[1]["submission_id"] for client in warm]
+        for client, sid in zip(warm, ids, strict=True):
+            client.wait_final(usage, sid, limit=300)
+
+        learners = [Learner(servers.Client(base, f"burst-{i:05d}"), *ANSWERS[i % len(ANSWERS)])
+                    for i in range(submissions)]
+        with ThreadPoolExecutor(threads) as pool:  # session and CSRF cookies, before the clock starts
+            list(pool.map(lambda learner: learner.client.usage_id("sabaq_notebook.0"), learners))
+
+        poll = Pollers(usage, pollers, interval)
+
+        def submit(learner: Learner) -> None:
+            learner.submitted_at = time.time()
+            try:
+                status, data = learner.client.post(usage, "submit", {"answers": {"add": learner.answer}})
+            except OSError as error:
+                status, data = 0, repr(error)
+            learner.returned_at = time.monotonic()
+            if status != 200 or not isinstance(data, dict) or data.get("state") != "queued":
+                learner.submit_error = f"{learner.client.student}: HTTP {status} {str(data)[:200]}"
+                return
+            learner.submission_id = data["submission_id"]
+            poll.add(learner, learner.returned_at + interval)
+
+        started = time.time()
+        with ThreadPoolExecutor(threads) as pool:
+            list(pool.map(submit, learners))
+        if progress:
+            print(f"  {submissions} submits answered in {time.time() - started:.1f} s", flush=True)
+        poll.wait(stall)
+        poll.close()
+        deadline = time.monotonic() + 15  # the score is published just after the final state is stored
+        graded_learners = {learner.client.student for learner in learners if learner.final.get("state") == "graded"}
+        while time.monotonic() < deadline:
+            published = {r.get("user_id") for r in _grade_records(records)}
+            if graded_learners <= published:
+                break
+            time.sleep(0.2)
+        time.sleep(1.0)  # a second publish, were there one, would come right after the first
+        rows = {r["learner_id"]: r for r in _store_rows(env["SABAQ_SUBMISSIONS_DB"])}
+        events = _grade_records(records)
+
+    publishes: Counter[str] = Counter(str(r.get("user_id")) for r in events
+                                      if str(r.get("user_id", "")).startswith("burst-"))
+    ours = [rows[learner.client.student] for learner in learners if learner.client.student in rows]
+    reports = [json.loads(r["report"]) for r in ours if r["report"]]
+    timings = [rep.get("timings", {}) for rep in reports]
+    finished = [r["updated"] for r in ours if r["state"] in FINAL_STATES]
+    first = min((learner.submitted_at for learner in learners if learner.submitted_at), default=started)
+    seen = [learner for learner in learners if learner.final]
+    return Burst(
+        submissions=submissions, workers=workers, broker=broker, store=store,
+        graded=sum(1 for learner in seen if learner.final["state"] == "graded"),
+        errors=sum(1 for learner in seen if learner.final["state"] == "error"),
+        lost=sum(1 for learner in learners if learner.submission_id and not learner.final),
+        wrong_scores=sum(1 for learner in seen if learner.final["state"] == "graded"
+                         and learner.final.get("score") != learner.expected),
+        submit_errors=[learner.submit_error for learner in learners if learner.submit_error],
+        publishes=publishes,
+        published_flags=sum(1 for r in ours if r["published"]),
+        poll_errors=poll.errors,
+        polls=poll.polls,
+        drain_s=(max(finished) - first) if finished else float("nan"),
+        code_ms=sum(float(t.get("code_ms", 0.0)) for t in timings),
+        overhead_ms=statistics.median(float(t.get("overhead_ms", 0.0)) for t in timings) if timings else 0.0,
+        latencies=[learner.final_at - learner.returned_at for learner in seen],
+        seen_running=sum(1 for learner in learners if "running" in learner.states),
+        runs=Counter(int(r["runs"]) for r in ours),
+        service_ms=statistics.median(1000 * (r["updated"] - r["started"]) for r in ours
+                                     if r["started"] and r["state"] in FINAL_STATES) if ours else 0.0,
+    )
+
+
+# ---- report ----------------------------------------------------------------------------
+
+
+def describe(burst: Burst) -> str:
+    """The printed summary of one burst."""
+    n, b = burst.submissions, burst
+    lines = [
+        f"burst of {n} submissions, {b.workers} worker(s), {b.broker} + {b.store}",
+        f"  graded {b.graded}, errors {b.errors}, lost {b.lost}, submit refused {len(b.submit_errors)}, "
+        f"wrong scores {b.wrong_scores}",
+        f"  publishes: {sum(b.publishes.values())} grade events for {len(b.publishes)} learners; "
+        f"exactly once {b.published_once}, more than once {b.published_twice}, "
+        f"graded but never published {max(0, b.graded - len(b.publishes))}; published flags {b.published_flags}",
+        f"  status polls: {b.polls} ({b.polls / max(1, n):.1f} per learner), errors {len(b.poll_errors)}; "
+        f"'running' seen by {b.seen_running}; runs per submission {dict(sorted(b.runs.items()))}",
+        f"  drain (first submit -> last graded): {b.drain_s:.1f} s, {b.throughput:.2f} submissions/s",
+        f"  lower bound: code {b.code_ms / 1000:.2f} s / {b.workers} + overhead {b.overhead_ms:.1f} ms (median) "
+        f"x {n} / {b.workers} = {b.lower_bound_s:.1f} s",
+        f"  ratio drain / lower bound: {b.drain_s / b.lower_bound_s:.2f} (target <= 1.2)",
+        f"  per submission per worker: {b.cycle_ms:.0f} ms over the drain; started -> graded stored "
+        f"{b.service_ms:.0f} ms (median); report total {b.overhead_ms + b.code_ms / max(1, n):.0f} ms (mean)",
+        f"  submit -> graded latency: p50 {b.percentile(50):.2f} s, p95 {b.percentile(95):.2f} s, "
+        f"p99 {b.percentile(99):.2f} s (polled every ~0.5 s)",
+    ]
+    for error in (b.submit_errors + b.poll_errors)[:10]:
+        lines.append(f"    ! {error}")
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--submissions", type=int, default=None, help="learners (default 500; 100 with --scaling)")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--broker", choices=["redis", "rabbitmq"], default="redis")
+    parser.add_argument("--store", choices=["postgresql", "mariadb", "sqlite"], default="postgresql")
+    parser.add_argument("--threads", type=int, default=32, help="concurrent submits")
+    parser.add_argument("--pollers", type=int, default=8, help="threads polling status")
+    parser.add_argument("--interval", type=float, default=0.5, help="seconds between one learner's polls")
+    parser.add_argument("--scaling", action="store_true", help="run with 1 and with 2 workers")
+    args = parser.parse_args()
+    common = {"broker": args.broker, "store": args.store, "threads": args.threads, "pollers": args.pollers,
+              "interval": args.interval, "progress": True}
+    if not args.scaling:
+        burst = run_burst(args.submissions or 500, args.workers, **common)
+        print(describe(burst), flush=True)
+        return 0 if burst.graded + burst.errors == burst.submissions and not burst.lost else 1
+    results = []
+    for workers in (1, 2):
+        burst = run_burst(args.submissions or 100, workers, **common)
+        print(describe(burst), flush=True)
+        results.append(burst)
+    one, two = results
+    print("scaling")
+    print(f"  1 worker:  {one.throughput:.2f} submissions/s; 2 workers: {two.throughput:.2f} submissions/s")
+    print(f"  throughput ratio 2 / 1: {two.throughput / one.throughput:.2f}x")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
