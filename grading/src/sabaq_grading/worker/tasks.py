@@ -14,6 +14,7 @@ from sabaq_contract import tasks as contract
 from sabaq_contract.callbacks import FINISHED, GONE, STARTED, Callback
 
 from . import callback as callbacks
+from . import metrics
 from .app import app, settings
 
 log = logging.getLogger(__name__)
@@ -87,15 +88,20 @@ def grade(
     reconciler reads when a callback never arrived.
     """
     request = contract.GradeRequest.of(instructor, submission, name, token, callback, files, limits)
-    url = request.callback_url
+    with metrics.grading() as run:
+        return run.done(_grade(request))
+
+
+def _grade(request: contract.GradeRequest) -> dict[str, Any]:
+    url, name = request.callback_url, request.submission_id
     if url and _tell(url, Callback(STARTED, request.submission_id, request.token)) == GONE:
-        log.info("submission %s run %s: the block no longer waits for it", name, token)
+        log.info("submission %s run %s: the block no longer waits for it", name, request.token)
         return _report(request, "grader_failure", "this run was superseded before it started")
-    reason = over_limits(submission, request.limits)
+    reason = over_limits(request.submission, request.limits)
     if reason is not None:
         report = _report(request, "too_large", reason)
     else:
-        report = _grader().grade(_assignment(instructor, request.files), submission, name=name)
+        report = _grader().grade(_assignment(request.instructor, request.files), request.submission, name=name)
     if url:
         _tell(url, Callback(FINISHED, request.submission_id, request.token, report))
     return report
@@ -111,7 +117,9 @@ def _report(request: contract.GradeRequest, kind: str, message: str) -> dict[str
 
 
 def _tell(url: str, message: Callback) -> int:
-    return callbacks.post(url, settings.callback_secret, message, settings.callback_timeout)
+    status = callbacks.post(url, settings.callback_secret, message, settings.callback_timeout)
+    metrics.callback(message.event, status)
+    return status
 
 
 @app.task(name=contract.PREPARE_TASK)  # type: ignore[untyped-decorator]
