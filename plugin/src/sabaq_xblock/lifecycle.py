@@ -21,8 +21,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from sabaq_contract import logs, states
 from sabaq_contract import report as reports
-from sabaq_contract import states
 from sabaq_contract.settings import VISIBILITY_MARGIN, Settings
 from sabaq_contract.states import State
 from sabaq_contract.tasks import GradeRequest
@@ -87,6 +87,8 @@ class Lifecycle:
         except SabaqBlockError:
             self.store.delete(sub.id)
             raise
+        log.info("submission %s queued", sub.id, extra=logs.fields(
+            "queued", sub.id, block_id=block_id, state=sub.state, run=sub.runs, token=token))
         return sub
 
     @staticmethod
@@ -121,6 +123,8 @@ class Lifecycle:
         if not self._move(submission_id, token, State.RUNNING, {"state": State.RUNNING.value,
                                                                  "started": time.time()}):
             raise self._refusal(submission_id, token, starting=True)
+        log.info("submission %s started", submission_id, extra=logs.fields(
+            "started", submission_id, state=State.RUNNING.value, token=token or None))
 
     def finish(self, submission_id: str, token: str, report: dict[str, Any], publish: Publish | None) -> Submission:
         """Store run ``token``'s checked ``report``: the submission's final state; then publish.
@@ -142,6 +146,9 @@ class Lifecycle:
             raise self._refusal(submission_id, token, starting=False)
         sub = self.store.get(submission_id)
         assert sub is not None
+        log.info("submission %s finished: %s", sub.id, sub.state, extra=logs.fields(
+            "finished", sub.id, block_id=sub.block_id, state=sub.state, run=sub.runs, token=sub.task_id,
+            error_kind=None if graded else (report.get("error") or {}).get("kind")))
         if publish is not None:
             self.publish(sub, publish)
         return sub
@@ -159,6 +166,8 @@ class Lifecycle:
             with self.store.engine.begin() as conn:
                 conn.execute(t.update().where(t.c.id == sub.id).values(published=False))
             raise
+        log.info("submission %s published", sub.id, extra=logs.fields(
+            "published", sub.id, block_id=sub.block_id, state=sub.state, run=sub.runs, token=sub.task_id))
         return True
 
     # ---- reconciling with the queue --------------------------------------------------
@@ -191,7 +200,8 @@ class Lifecycle:
                 conn.execute(back.values(task_id=sub.task_id, state=sub.state, leased=sub.leased,
                                          started=sub.started, runs=sub.runs))
             raise
-        log.info("submission %s queued again as run %s (run %d)", sub.id, token, sub.runs + 1)
+        log.info("submission %s queued again as run %s (run %d)", sub.id, token, sub.runs + 1, extra=logs.fields(
+            "requeued", sub.id, block_id=sub.block_id, state=State.QUEUED.value, run=sub.runs + 1, token=token))
         return True
 
     def reconcile(self, publish: Publish | None, *, grace: float = 30.0, now: float | None = None) -> Reconciled:

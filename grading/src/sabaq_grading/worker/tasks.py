@@ -10,6 +10,9 @@ import threading
 from collections import OrderedDict
 from typing import Any
 
+from celery import signals
+
+from sabaq_contract import logs
 from sabaq_contract import tasks as contract
 from sabaq_contract.callbacks import FINISHED, GONE, STARTED, Callback
 
@@ -94,6 +97,7 @@ def grade(
 
 def _grade(request: contract.GradeRequest) -> dict[str, Any]:
     url, name = request.callback_url, request.submission_id
+    log.info("submission %s received", name, extra=logs.fields("received", name, token=request.token or None))
     if url and _tell(url, Callback(STARTED, request.submission_id, request.token)) == GONE:
         log.info("submission %s run %s: the block no longer waits for it", name, request.token)
         return _report(request, "grader_failure", "this run was superseded before it started")
@@ -102,6 +106,10 @@ def _grade(request: contract.GradeRequest) -> dict[str, Any]:
         report = _report(request, "too_large", reason)
     else:
         report = _grader().grade(_assignment(request.instructor, request.files), request.submission, name=name)
+    error = report.get("error") if report.get("status") != "graded" else None
+    log.info("submission %s graded: %s", name, report.get("status"), extra=logs.fields(
+        "graded", name, token=request.token or None, status=report.get("status"),
+        error_kind=error.get("kind") if isinstance(error, dict) else None))
     if url:
         _tell(url, Callback(FINISHED, request.submission_id, request.token, report))
     return report
@@ -118,8 +126,17 @@ def _report(request: contract.GradeRequest, kind: str, message: str) -> dict[str
 
 def _tell(url: str, message: Callback) -> int:
     status = callbacks.post(url, settings.callback_secret, message, settings.callback_timeout)
-    metrics.callback(message.event, status)
+    outcome = metrics.callback(message.event, status)
+    log.log(logging.INFO if outcome in ("sent", "gone") else logging.WARNING,
+            "submission %s %s callback %s", message.submission_id, message.event, outcome, extra=logs.fields(
+                "callback", message.submission_id, token=message.token or None, callback=message.event,
+                outcome=outcome, http_status=status))
     return status
+
+
+@signals.worker_init.connect  # type: ignore[untyped-decorator]
+def _json_logs(**_: Any) -> None:
+    logs.from_environment()
 
 
 @app.task(name=contract.PREPARE_TASK)  # type: ignore[untyped-decorator]
