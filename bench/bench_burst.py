@@ -24,6 +24,7 @@ import argparse
 import contextlib
 import heapq
 import json
+import math
 import os
 import statistics
 import subprocess
@@ -134,6 +135,7 @@ class Burst:
     published_flags: int
     poll_errors: list[str]
     polls: int
+    poll_answer_s: list[float]  # how long each status request took to answer
     drain_s: float
     code_ms: float
     overhead_ms: float
@@ -163,12 +165,12 @@ class Burst:
     def throughput(self) -> float:
         return self.submissions / self.drain_s if self.drain_s else 0.0
 
-    def percentile(self, q: float) -> float:
-        """The nearest-rank ``q``-th percentile of the submit→graded latencies (seconds)."""
-        if not self.latencies:
+    def percentile(self, q: float, values: list[float] | None = None) -> float:
+        """The nearest-rank ``q``-th percentile of ``values`` (the submit→graded latencies)."""
+        ordered = sorted(self.latencies if values is None else values)
+        if not ordered:
             return float("nan")
-        ordered = sorted(self.latencies)
-        return ordered[max(0, min(len(ordered) - 1, round(q / 100 * len(ordered) + 0.5) - 1))]
+        return ordered[max(0, min(len(ordered) - 1, math.ceil(q / 100 * len(ordered)) - 1))]
 
 
 # ---- servers ---------------------------------------------------------------------------
@@ -283,6 +285,7 @@ class Pollers:
         self.pending = 0
         self.errors: list[str] = []
         self.polls = 0
+        self.answer_times: list[float] = []
         self.closed = False
         self.serial = 0
         self.threads = [threading.Thread(target=self._run, daemon=True) for _ in range(count)]
@@ -315,6 +318,7 @@ class Pollers:
                     self.cond.notify()
 
     def _poll(self, learner: Learner) -> bool:
+        asked = time.monotonic()
         try:
             status, data = learner.client.post(self.usage, "status", {"submission_id": learner.submission_id})
         except OSError as error:
@@ -322,6 +326,7 @@ class Pollers:
         now = time.monotonic()
         with self.cond:
             self.polls += 1
+            self.answer_times.append(now - asked)
             learner.polls += 1
         state = data.get("state") if isinstance(data, dict) else None
         if status != 200 or state not in KNOWN_STATES:
@@ -460,6 +465,7 @@ def run_burst(submissions: int = 500, workers: int = 2, broker: str = "redis", s
         published_flags=sum(1 for r in ours if r["published"]),
         poll_errors=poll.errors,
         polls=poll.polls,
+        poll_answer_s=poll.answer_times,
         drain_s=(max(finished) - first) if finished else float("nan"),
         code_ms=sum(float(t.get("code_ms", 0.0)) for t in timings),
         overhead_ms=statistics.median(float(t.get("overhead_ms", 0.0)) for t in timings) if timings else 0.0,
@@ -486,6 +492,8 @@ def describe(burst: Burst) -> str:
         f"graded but never published {max(0, b.graded - len(b.publishes))}; published flags {b.published_flags}",
         f"  status polls: {b.polls} ({b.polls / max(1, n):.1f} per learner), errors {len(b.poll_errors)}; "
         f"'running' seen by {b.seen_running}; runs per submission {dict(sorted(b.runs.items()))}",
+        f"  status answered in p50 {1000 * b.percentile(50, b.poll_answer_s):.0f} ms, "
+        f"p95 {1000 * b.percentile(95, b.poll_answer_s):.0f} ms during the burst",
         f"  drain (first submit -> last graded): {b.drain_s:.1f} s, {b.throughput:.2f} submissions/s",
         f"  lower bound: code {b.code_ms / 1000:.2f} s / {b.workers} + overhead {b.overhead_ms:.1f} ms (median) "
         f"x {n} / {b.workers} = {b.lower_bound_s:.1f} s",
