@@ -13,13 +13,14 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Mapping
+from dataclasses import asdict
 from typing import Any
 
 from sabaq_contract import callbacks, signing
 from sabaq_contract.errors import ContractError
 from sabaq_contract.settings import Settings
 
-from . import feedback
+from . import feedback, queue
 from .assignments import Assignment
 from .backend import CeleryBackend, GradingBackend
 from .errors import Conflict, NotFound, from_contract
@@ -112,7 +113,7 @@ class GradingService:
         )
 
     def report(self, learner_id: str | None) -> dict[str, Any]:
-        """Staff view: per-learner summaries, or one learner's submissions in full."""
+        """Staff view: per-learner summaries and the block's queue, or one learner's submissions."""
         if learner_id is not None:
             subs = self.store.for_learner(self.block_id, str(learner_id))
             return {
@@ -130,4 +131,9 @@ class GradingService:
             )
             row["submissions"] += 1
         return {"learners": sorted(learners.values(), key=lambda r: r["learner_id"]),
-                "generated": time.time(), "feedback_policies": list(feedback.POLICIES)}
+                "generated": time.time(), "feedback_policies": list(feedback.POLICIES),
+                "queue": self.queue()}
+
+    def queue(self) -> dict[str, Any]:
+        """This block's figures of the grading queue (``queue.figures``), for its staff."""
+        return asdict(queue.figures(self.store.engine, self.settings.max_runs, self.block_id))

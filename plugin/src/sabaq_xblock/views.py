@@ -40,6 +40,8 @@ def student_html(
         toolbar += (
             '<details class="sabaq-staff">'
             f'<summary>{esc(t(ui["staff_report"]))}</summary>'
+            f'<section class="sabaq-queue" aria-label="{esc(t(ui["queue_title"]))}">'
+            f'<h3>{esc(t(ui["queue_title"]))}</h3><dl class="sabaq-queue-figures"></dl></section>'
             '<table class="sabaq-staff-table"><thead><tr>'
             f'<th scope="col">{esc(t(ui["learner"]))}</th>'
             f'<th scope="col">{esc(t(ui["state"]))}</th>'

@@ -168,8 +168,36 @@ function SabaqNotebookBlock(runtime, element, initArgs) {
   if (download) download.setAttribute("href", url("download"));
 
   var staffPanel = root.querySelector(":scope > .sabaq-staff");
+  function age(seconds) {
+    if (seconds === null || seconds === undefined) return strings.queue_nothing_waiting;
+    if (seconds < 120) return fmt(strings.queue_age_seconds, { seconds: Math.round(seconds) });
+    if (seconds < 7200) return fmt(strings.queue_age_minutes, { minutes: Math.round(seconds / 60) });
+    return fmt(strings.queue_age_hours, { hours: (seconds / 3600).toFixed(1) });
+  }
+  function counts(map, prefix) {
+    return Object.keys(map || {}).map(function (key) {
+      return (strings[prefix + key] || key) + ": " + map[key];
+    }).join(", ");
+  }
+  function showQueue(queue) {
+    var list = staffPanel.querySelector(".sabaq-queue-figures");
+    if (!list || !queue) return;
+    list.replaceChildren();
+    var failures = String(queue.failures_last_hour);
+    if (queue.failures_last_hour) failures += " (" + counts(queue.failure_kinds, "kind_") + ")";
+    [[strings.queue_states, counts(queue.states, "state_")],
+     [strings.queue_pending, fmt(strings.queue_pending_value, queue)],
+     [strings.queue_oldest, age(queue.oldest_waiting_seconds)],
+     [strings.queue_failures, failures],
+     [strings.queue_dead, String(queue.dead_letters)],
+     [strings.queue_unpublished, String(queue.unpublished)]].forEach(function (row) {
+      list.appendChild(el("dt", "", row[0]));
+      list.appendChild(el("dd", "", row[1]));
+    });
+  }
   function loadReport() {
     post("learner_report", {}).then(function (data) {
+      showQueue(data.queue);
       var body = staffPanel.querySelector("tbody");
       body.replaceChildren();
       (data.learners || []).forEach(function (row) {
