@@ -77,8 +77,10 @@ def test_the_formatter_writes_one_object_per_line_with_any_extra_field() -> None
             raise ValueError("boom")
         except ValueError:
             log.exception("failed", extra={"submission_id": "s-2"})
+        assert not log.propagate  # written once, not again by the root logger's handlers
     finally:
         logs.uninstall(handler, names=["sabaq_test_logs"])
+    assert log.propagate
     raw = stream.getvalue().splitlines()
     assert len(raw) == 2
     first, second = (json.loads(line) for line in raw)

@@ -64,7 +64,11 @@ class _Handler(logging.StreamHandler):  # type: ignore[type-arg]
 
 def install(stream: IO[str] | None = None, names: Iterable[str] = LOGGERS,
             level: int = logging.INFO) -> logging.Handler:
-    """Write the ``names`` loggers' records of ``level`` and above to ``stream`` as JSON lines."""
+    """Write the ``names`` loggers' records of ``level`` and above to ``stream`` as JSON lines.
+
+    Their records stop there (no propagation to the root logger's handlers, such as Celery's
+    plain-text one), so each is written once.
+    """
     handler = _Handler(stream or sys.stderr)
     handler.setFormatter(JsonFormatter())
     for name in names:
@@ -72,6 +76,7 @@ def install(stream: IO[str] | None = None, names: Iterable[str] = LOGGERS,
         for old in [h for h in logger.handlers if isinstance(h, _Handler)]:
             logger.removeHandler(old)
         logger.addHandler(handler)
+        logger.propagate = False
         logger.setLevel(min(logger.level or level, level))
     return handler
 
@@ -79,7 +84,9 @@ def install(stream: IO[str] | None = None, names: Iterable[str] = LOGGERS,
 def uninstall(handler: logging.Handler, names: Iterable[str] = LOGGERS) -> None:
     """Remove what ``install`` added."""
     for name in names:
-        logging.getLogger(name).removeHandler(handler)
+        logger = logging.getLogger(name)
+        logger.removeHandler(handler)
+        logger.propagate = True
 
 
 def from_environment(environ: Mapping[str, str] | None = None) -> logging.Handler | None:
