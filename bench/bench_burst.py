@@ -378,6 +378,19 @@ def _store_rows(url: str) -> list[dict[str, Any]]:
         engine.dispose()
 
 
+def _open_page(learner: Learner) -> None:
+    """Open the learner's page (their session and CSRF cookies); the workbench keeps its users
+    and sessions in SQLite, which refuses some concurrent first visits: those are tried again."""
+    for delay in (0.5, 1.0, 2.0, 4.0, 0.0):
+        try:
+            learner.client.usage_id("sabaq_notebook.0")
+            return
+        except (AssertionError, OSError):
+            if not delay:
+                raise
+            time.sleep(delay)
+
+
 def run_burst(submissions: int = 500, workers: int = 2, broker: str = "redis", store: str = "postgresql",
               threads: int = 32, pollers: int = 8, interval: float = 0.5, stall: float = 120.0,
               progress: bool = False) -> Burst:
@@ -409,8 +422,8 @@ def run_burst(submissions: int = 500, workers: int = 2, broker: str = "redis", s
 
         learners = [Learner(servers.Client(base, f"burst-{i:05d}"), *ANSWERS[i % len(ANSWERS)])
                     for i in range(submissions)]
-        with ThreadPoolExecutor(threads) as pool:  # session and CSRF cookies, before the clock starts
-            list(pool.map(lambda learner: learner.client.usage_id("sabaq_notebook.0"), learners))
+        with ThreadPoolExecutor(8) as pool:  # session and CSRF cookies, before the clock starts
+            list(pool.map(_open_page, learners))
 
         poll = Pollers(usage, pollers, interval)
 
