@@ -552,7 +552,7 @@ def test_the_frame_probe_is_refused_while_a_test_runs(grader: Grader, feedback: 
     report = grade(grader, feedback, submit(feedback, {"f": LEAK}))
     visible = entries(report)["test-visible"]
     assert visible["message"] == ('This check failed: assert f(5) == 25, "f(5) should be 25"\n'
-                                  "TamperBlocked: reaching a frame while a test runs is not allowed "
+                                  "TamperBlocked: reaching a frame from this code is not allowed "
                                   "in a graded submission")
     hidden = entries(report)["test-f"]
     assert hidden["message"] == 'This check failed: assert f(2) == 4, "f(2) should be 4"\nan error'

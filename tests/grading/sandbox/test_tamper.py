@@ -310,10 +310,11 @@ def test_a_frame_kept_from_a_cell_cannot_forge_a_pass(sbx: Runner) -> None:
 
 WALK = ("import sys\n"
         "def runner_locals():\n"
-        "    frame = sys._getframe()\n"
+        "    found, frame = [], sys._getframe()\n"
         "    while frame is not None:\n"
-        "        yield frame.f_locals\n"
-        "        frame = frame.f_back\n")
+        "        found.append(frame.f_locals)\n"
+        "        frame = frame.f_back\n"
+        "    return found\n")
 
 
 def test_reaching_the_runner_cannot_skip_the_isolation_before_a_test(sbx: Runner) -> None:

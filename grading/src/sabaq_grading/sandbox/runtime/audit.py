@@ -25,6 +25,7 @@ exception it raises): everything it uses is an immutable default argument.
 
 from __future__ import annotations
 
+import functools
 import importlib._bootstrap_external as _external
 import os
 import sys
@@ -60,6 +61,9 @@ _UNMARSHALLERS = (getattr(_external, "_compile_bytecode").__code__,  # noqa: B00
 
 
 RUNTIME_ROOT = os.path.dirname(os.path.abspath(__file__)) + "/"
+CTYPES_ROOT = os.path.dirname(os.path.abspath(os.__file__)) + "/ctypes/"
+_FRAME_TOKENS = ("_getframe", "currentframe", "tb_frame", "gi_frame", "frame_gen")
+_GENERATOR_FLAGS = 0x20 | 0x80 | 0x100 | 0x200  # generator, coroutine, iterable coroutine, async generator
 
 
 def installation_roots() -> tuple[str, ...]:
@@ -75,13 +79,18 @@ def install_audit_hook(snapshot: guard.Snapshot) -> None:
     installation = installation_roots()
     roots = (*installation, RUNTIME_ROOT)  # library code: the installation and this runtime
     consumers = tuple(sorted(FRAME_CONSUMERS))
+    from . import child
+
+    # from the start of a test until its answer is ready (its error and value described)
+    zone = frozenset({guard._exec_test.__code__, guard.run_test.__code__, child._run_test.__code__})
+    ctypes_callers = frozenset({child._drop_privileges.__code__})
 
     def hook(event: str, args: tuple[Any, ...], _quiet: frozenset[str] = _QUIET,
              _getframe: Any = sys._getframe,
              _always: frozenset[str] = _BLOCKED_ALWAYS, _fields: frozenset[str] = _FUNCTION_FIELDS,
              _frames: frozenset[str] = _FRAME_ATTRIBUTES,
-             _test: types.CodeType = guard._exec_test.__code__,
-             _cell: types.CodeType = guard.run_cell.__code__,
+             _zone: frozenset[types.CodeType] = zone,
+             _ctypes_callers: frozenset[types.CodeType] = ctypes_callers,
              _compiler: types.CodeType = guard.compile_test.__code__,
              _unmarshallers: tuple[types.CodeType, ...] = _UNMARSHALLERS,
              _protected: frozenset[int] = protected_functions,
@@ -93,7 +102,7 @@ def install_audit_hook(snapshot: guard.Snapshot) -> None:
              _genuine: Callable[[Any, Any], bool] = _is_file_text,
              _allowed: Callable[..., bool] = frame_allowed,
              _is_hook: Callable[[Any], bool] = _is_hook_frame,
-             _tags: frozenset[int] = version_tags,
+             _tags: frozenset[int] = version_tags, _ctypes_library: str = CTYPES_ROOT,
              _roots: tuple[str, ...] = roots, _installation: tuple[str, ...] = installation,
              _runtime: str = RUNTIME_ROOT,
              _consumers: tuple[tuple[str, str], ...] = consumers) -> None:
@@ -103,18 +112,21 @@ def install_audit_hook(snapshot: guard.Snapshot) -> None:
             return  # reading a watched dict's version tag: a copy, changes nothing
         if event == "object.__getattr__":
             if args[1] in _frames:
-                me = _getframe(0)
-                if not _allowed(me.f_back, _test, _roots, _runtime, _consumers):
-                    raise _error("reaching a frame while a test runs is not allowed in a graded submission")
+                caller = _getframe(0).f_back
+                if not _is_hook(caller) and not _allowed(caller, args[0], args[1], _zone, _roots, _runtime,
+                                                         _consumers):
+                    raise _error("reaching a frame from this code is not allowed in a graded submission")
             return
         if event == "sys._getframe":
             if _is_hook(args[0]):
                 return  # the hook finding its own caller
             caller = _getframe(0).f_back
-            if not _is_hook(caller) and not _allowed(caller, _test, _roots, _runtime, _consumers):
-                raise _error("reaching a frame while a test runs is not allowed in a graded submission")
+            if not _is_hook(caller) and not _allowed(caller, None, "", _zone, _roots, _runtime, _consumers):
+                raise _error("reaching a frame from this code is not allowed in a graded submission")
             return
         if event == "object.__setattr__":
+            if args[1] == "__class__" and isinstance(args[0], types.ModuleType):
+                raise _error("changing the class of a module is not allowed in a graded submission")
             if args[1] in _fields and id(args[0]) in _protected:
                 raise _error(f"changing {args[1]} of {getattr(args[0], '__qualname__', '?')} "
                              f"is not allowed in a graded submission")
@@ -148,19 +160,20 @@ def install_audit_hook(snapshot: guard.Snapshot) -> None:
                 raise _error("unmarshalling code is not allowed in a graded submission")
             return
         if event == "function.__new__":
-            if not _allowed(_getframe(0).f_back, _test, _roots, _runtime, _consumers):
+            if not _allowed(_getframe(0).f_back, None, "", _zone, _roots, _runtime, _consumers):
                 raise _error("building a function while a test runs is not allowed in a graded submission")
             return
         if not event.startswith("ctypes."):
             return
-        if _ident() != _main:
-            raise _error(f"{event} is not allowed in a thread of a graded submission")
-        frame = _getframe(1)
-        while frame is not None:
-            code = frame.f_code  # compared by identity: hashing a code object is slow
-            if code is _test or code is _cell:
+        # ctypes only for the runner's own privilege drop: never student code, whether in a
+        # cell, a test, a thread, or a finalizer that runs between them
+        frame = _getframe(0).f_back
+        while frame is not None and frame.f_code not in _ctypes_callers:
+            if not frame.f_code.co_filename.startswith(_ctypes_library):
                 raise _error(f"{event} is not allowed in a graded submission")
             frame = frame.f_back
+        if frame is None:
+            raise _error(f"{event} is not allowed in a graded submission")
 
     sys.addaudithook(hook)
 
@@ -172,37 +185,74 @@ def _is_hook_frame(frame: Any, _here: str = __file__) -> bool:
             and code.co_filename == _here)
 
 
-def frame_allowed(caller: Any, test: types.CodeType, roots: tuple[str, ...], runtime: str,
-                  consumers: tuple[tuple[str, str], ...]) -> bool:
-    """Whether the code running in ``caller`` may have a frame: always unless a test runs.
+def frame_allowed(caller: Any, owner: Any, attribute: str, zone: frozenset[types.CodeType],
+                  roots: tuple[str, ...], runtime: str, consumers: tuple[tuple[str, str], ...]) -> bool:
+    """Whether the code running in ``caller`` may have the frame it asks for.
 
-    While a test runs, only the test's own code, and library code on whose way up from
-    ``caller`` a known frame consumer (or this runtime) sits, may have one; library code
-    called straight from student code (``inspect.stack()``, ``traceback.walk_tb(tb)``)
-    would hand the frame on to it.
+    A known consumer may, always: library code that keeps the frame to itself, reached from
+    ``caller`` through library frames each at a line that takes a frame (so a chain of C
+    callables that a student object starts inside library code cannot pass for it). While a
+    test runs (from its start until its answer is ready), nothing else may. Between tests,
+    code may, except for frames that can come alive again during a later test: those of
+    student generators and coroutines (a frame's ``f_back`` raises no audit event).
     """
+    if _consumer_chain(caller, roots, runtime, consumers):
+        return True
     frame = caller
-    while frame is not None and frame.f_code is not test:
+    while frame is not None:
+        if frame.f_code in zone:
+            return False
         frame = frame.f_back
-    if frame is None:
-        return True  # no test is running
+    frame = caller
+    while frame is not None:  # asked from inside a running student generator or coroutine
+        if frame.f_code.co_flags & _GENERATOR_FLAGS and not _is_library(frame.f_code.co_filename, roots):
+            return False
+        frame = frame.f_back
+    if attribute in ("gi_frame", "cr_frame", "ag_frame"):
+        code = getattr(owner, attribute[:2] + "_code", None)
+        if code is not None and not _is_library(code.co_filename, roots):
+            return False  # a student generator's frame: it may run again during a test
+    return True
+
+
+def _consumer_chain(caller: Any, roots: tuple[str, ...], runtime: str,
+                    consumers: tuple[tuple[str, str], ...]) -> bool:
     frame = caller
     while frame is not None:
         code = frame.f_code
         filename = code.co_filename
-        if not (isinstance(filename, str) and filename.startswith(roots)):
-            # the first code that is not library code: the test itself, or a student's
-            return isinstance(filename, str) and filename.startswith("<test ")
+        if not _is_library(filename, roots) or not _takes_frame(filename, frame.f_lineno):
+            return False
+        name = code.co_name
         if filename.startswith(runtime) or any(
-                code.co_name == function and filename.endswith("/" + tail) for tail, function in consumers):
-            return True
+                name == function and filename.endswith("/" + tail) for tail, function in consumers):
+            # traceback's extractor hands back the locals of every frame when asked to
+            return not (name == "_extract_from_extended_frame_gen" and frame.f_locals.get("capture_locals"))
         frame = frame.f_back
     return False
 
 
+def _is_library(filename: Any, roots: tuple[str, ...]) -> bool:
+    """Whether ``filename`` lies under one of ``roots``, with no ``..`` climbing out."""
+    return isinstance(filename, str) and filename.startswith(roots) and ".." not in filename.split("/")
+
+
+@functools.lru_cache(maxsize=256)
+def _takes_frame(filename: str, lineno: int) -> bool:
+    """Whether line ``lineno`` of the library file ``filename`` takes a frame (read from the file
+    itself: ``linecache`` holds whatever student code puts in it)."""
+    try:
+        with open(filename, "rb") as handle:
+            lines = handle.read().split(b"\n")
+    except OSError:
+        return False
+    line = lines[lineno - 1].decode("utf-8", "replace") if 0 < lineno <= len(lines) else ""
+    return any(token in line for token in _FRAME_TOKENS)
+
+
 def claims_library_name(filename: Any, roots: tuple[str, ...]) -> bool:
     """Whether code under ``filename`` would pass for library code."""
-    return isinstance(filename, str) and (filename.startswith(roots) or filename.startswith("<frozen "))
+    return isinstance(filename, str) and (_is_library(filename, roots) or filename.startswith("<frozen "))
 
 
 def _is_file_text(source: Any, filename: str) -> bool:

@@ -166,7 +166,7 @@ def _serve(shell: Any, snapshot: guard.Snapshot, budget: int, sandboxed: bool) -
     bool_, reseat_ = bool, _reseat
     gc_enable, graveyard = gc.enable, snapshot.graveyard
     armed, note, run_code = _ARMED, guard.Snapshot.note_namespace, guard.run_cell
-    show, as_output = capture.show_result, guard.error_output
+    as_output = guard.error_output
     after_student, after_instructor = names.after_student_cell, names.after_instructor_cell
     user_ns, copy = shell.user_ns, dict
     noted: tuple[tuple[str, Any], ...] = ()
@@ -197,11 +197,6 @@ def _serve(shell: Any, snapshot: guard.Snapshot, budget: int, sandboxed: bool) -
                                                 box, values, owned, noted)
                 if error is not None:
                     sink.rich(as_output(error))
-                elif len(values) != 1:  # code the test called reached into the runner
-                    passed, error = False, describe(RuntimeError("the test's result was tampered with"))
-                    sink.rich(as_output(error))
-                elif values[0] is not None:
-                    show(shell, values.pop())
             else:
                 before = copy(user_ns) if role == "locked" else None
                 result = run_code(shell, source)
@@ -234,18 +229,25 @@ def _serve(shell: Any, snapshot: guard.Snapshot, budget: int, sandboxed: bool) -
 def _run_test(snapshot: guard.Snapshot, source: str, cell_id: str, proof: str, box: list[Any],
               values: list[Any], owned: names.Owned, noted: tuple[tuple[str, Any], ...],
               _begin: Any = names.begin, _finish: Any = names.finish, _seal: Any = guard.seal,
-              _exec: Any = guard.run_test, _class: Any = names.TestNamespace) -> \
+              _exec: Any = guard.run_test, _class: Any = names.TestNamespace,
+              _show: Any = capture.show_result, _describe: Any = guard.describe) -> \
         tuple[bool, dict[str, Any] | None, names.Owned]:
     """Run one test in its own namespace; return (passed, error, what the instructor owns now).
 
-    Its own function, not the runner's loop: a frame student code kept from an earlier cell
-    reaches the loop's variables, never this frame's (it did not exist then), and frames
-    are refused while the test runs.
+    Everything student code can run during (its functions, the ``__str__`` of an error it
+    raised, the ``__repr__`` of the test's last value) happens inside this function, which the
+    audit hook counts as the test: no frame, no ctypes. The proof is handed to the sealed
+    chain and dropped from this frame before the test starts.
     """
     user_ns = snapshot.shell.user_ns
     test_ns = _begin(_class, (*owned, *noted))
     sealed, codes = _seal(proof, test_ns, box, values)
+    del proof
     passed, error = _exec(snapshot, source, cell_id, user_ns, sealed, codes, noted, test_ns)
+    if error is None and len(values) != 1:  # code the test called reached into the runner
+        passed, error = False, _describe(RuntimeError("the test's result was tampered with"))
+    elif error is None and values[0] is not None:
+        _show(snapshot.shell, values.pop())
     return passed, error, _finish(test_ns)
 
 

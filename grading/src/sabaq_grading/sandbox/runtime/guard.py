@@ -198,7 +198,7 @@ class Snapshot:
     def view(self) -> tuple[Any, ...]:
         """What a test's checks read, as one immutable tuple taken before the test runs."""
         return (self.read_versions, self.watched, self.dicts, self.classes, self.modules,
-                self.cells, self.cell_values, self.signals)
+                self.cells, self.cell_values, self.signals, self.meta_path, self.path_hooks)
 
     def note_namespace(self, namespace: dict[str, Any],
                        noted: tuple[tuple[str, types.ModuleType], ...]) -> \
@@ -442,7 +442,7 @@ def changed_during(view: View,
     during the test (``numpy.polynomial`` becoming an attribute of ``numpy``). Closures of
     protected functions and signal handlers are compared by identity.
     """
-    _, watched_dicts, dicts, classes, modules, cells, cell_values, signals = view
+    _, watched_dicts, dicts, classes, modules, cells, cell_values, signals, meta_path, path_hooks = view
     versions, sizes, loaded = before
     count = len(dicts)
     now = protected_state(view)[0] if versions else ()
@@ -468,6 +468,8 @@ def changed_during(view: View,
             return f"sys.modules[{name!r}]"
     if not all(map(is_, map(_cell_or_missing, cells), cell_values)):
         return "a closure of a protected function"
+    if tuple(sys.meta_path) != meta_path or tuple(sys.path_hooks) != path_hooks:
+        return "the import system (sys.meta_path or sys.path_hooks)"
     for sig, handler in signals:
         if handler is not None and signal.getsignal(sig) is not handler:
             return f"the handler of signal {int(sig)}"

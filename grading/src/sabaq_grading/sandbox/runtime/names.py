@@ -84,8 +84,9 @@ def finish(namespace: dict[str, Any]) -> Owned:
 
 
 def after_student_cell(owned: Owned, user_ns: dict[str, Any]) -> Owned:
-    """Names a student cell rebound (or deleted) are the student's from now on."""
-    kept = tuple(pair for pair in owned if user_ns.get(pair[0], _MISSING) is pair[1])
+    """Names a student cell rebound are the student's from now on (a name only a test bound
+    is not in the notebook's namespace, and stays the instructor's)."""
+    kept = tuple(pair for pair in owned if user_ns.get(pair[0], pair[1]) is pair[1])
     return owned if len(kept) == len(owned) else kept
 
 
