@@ -250,3 +250,21 @@ def test_library_frame_users_still_work_from_a_test(sbx: Runner) -> None:
         ("test", "import inspect\nassert list(inspect.signature(double).parameters) == ['x']"),
     )
     assert [c.status for c in result.cells] == ["ok"] * 3, [c.error for c in result.cells]
+
+
+def test_tests_that_patch_with_unittest_mock_pass(sbx: Runner) -> None:
+    """A test may patch modules itself (mock.patch puts them back); left changed, it fails."""
+    result = sbx(
+        ("code", "def ask():\n    return int(input()) * 2\ndef shout(x):\n    print(x)\n    return x"),
+        ("test", "from unittest import mock\nwith mock.patch('builtins.input', return_value='3'):\n"
+                 "    assert ask() == 6"),
+        ("test", "from unittest import mock\nwith mock.patch('builtins.print') as p:\n    shout(2)\n"
+                 "p.assert_called_once()"),
+        ("test", "import math\nfrom unittest import mock\n"
+                 "with mock.patch.object(math, 'sqrt', wraps=math.sqrt) as s:\n    math.sqrt(4)\nassert s.called"),
+        ("code", "import math\ndef mean(values):\n    math.isclose = lambda *a, **k: True\n    return 1"),
+        ("test", "from unittest import mock\nimport math\nwith mock.patch('builtins.input', return_value='1'):\n"
+                 "    m = mean([1, 2, 3])\nassert math.isclose(m, 2.0)"),
+    )
+    assert [c.status for c in result.cells] == ["ok", "ok", "ok", "ok", "ok", "error"], \
+        [c.error for c in result.cells]

@@ -413,13 +413,26 @@ def run_test(snapshot: Snapshot, source: str, cell_id: str, namespace: dict[str,
         sys.setswitchinterval(interval)
         return False, describe(exc)
     sys.setswitchinterval(interval)
-    where = changed(view, before)
+    where = changed(view, before, _patches(code))
     if where is not None:  # the test passed against a patched module: it does not count
         return False, describe(TamperBlocked(f"code run by the test changed {where} while the test ran"))
     return True, None
 
 
 View = tuple[Any, ...]
+
+
+def _patches(code: Any) -> bool:
+    """Whether a test's code uses ``patch`` (``unittest.mock.patch``, ``monkeypatch``-style
+    helpers): such a test changes protected modules itself and puts them back, so only a
+    module left changed when it ends counts against it (code it calls could do the same)."""
+    stack = list(code) if isinstance(code, tuple) else [code]
+    while stack:
+        current = stack.pop()
+        if any("patch" in name for name in current.co_names):
+            return True
+        stack.extend(const for const in current.co_consts if isinstance(const, types.CodeType))
+    return False
 
 
 def protected_state(view: View) -> tuple[tuple[int, ...], tuple[int, ...], frozenset[str]]:
@@ -434,8 +447,8 @@ def protected_state(view: View) -> tuple[tuple[int, ...], tuple[int, ...], froze
     return versions, tuple(map(len, watched)), frozenset(sys.modules)
 
 
-def changed_during(view: View,
-                   before: tuple[tuple[int, ...], tuple[int, ...], frozenset[str]]) -> str | None:
+def changed_during(view: View, before: tuple[tuple[int, ...], tuple[int, ...], frozenset[str]],
+                   patching: bool = False) -> str | None:
     """The protected state written while a test ran, or None.
 
     The one change allowed is the import system adding a submodule that was first imported
@@ -461,6 +474,8 @@ def changed_during(view: View,
                  if isinstance(value, types.ModuleType) and value.__name__ == f"{name}.{key}"
                  and value.__name__ not in loaded]
         same = len(live) >= len(saved) and all(live.get(key, _MISSING) is value for key, value in saved)
+        if patching and same and len(live) == sizes[index] + len(added):
+            continue  # a test that patches (unittest.mock) and has put everything back
         if not (same and added and len(live) == sizes[index] + len(added)):
             return f"the module {name}"
     for name, module in modules:
