@@ -94,16 +94,21 @@ def test_the_grade_task_is_counted_timed_and_served(
 def test_callbacks_are_counted_by_outcome(served: int, instructor: NotebookNode, release: NotebookNode) -> None:
     port = _free_port()  # nobody listens: the block "never answers"
     url = f"http://127.0.0.1:{port}/handler/grading_result"
-    tasks.settings = deployment.load({"CALLBACK_SECRET": "s", "CALLBACK_TIMEOUT": "0.5"}, {})
+    source, blank, kept = nbformat.writes(instructor), nbformat.writes(release), tasks.settings
     try:
-        report = tasks.grade(nbformat.writes(instructor), nbformat.writes(release), name="s-4", token="t-4",
-                             callback={"url": url}, limits={"max_cells": 1})
+        tasks.settings = deployment.load({"CALLBACK_SECRET": "s", "CALLBACK_TIMEOUT": "0.5"}, {})
+        report = tasks.grade(source, blank, name="s-4", token="t-4", callback={"url": url}, limits={"max_cells": 1})
+        assert report["error"]["kind"] == "too_large"
+        seen = _scrape(served)
+        assert _value(seen, "sabaq_grading_callbacks_total", event="started", outcome="failed") == 1
+        assert _value(seen, "sabaq_grading_callbacks_total", event="finished", outcome="failed") == 1
+        tasks.settings = deployment.load({}, {})  # no secret: nothing is sent
+        tasks.grade(source, blank, name="s-5", token="t-5", callback={"url": url}, limits={"max_cells": 1})
     finally:
-        tasks.settings = deployment.load()
-    assert report["error"]["kind"] == "too_large"
+        tasks.settings = kept
     seen = _scrape(served)
-    assert _value(seen, "sabaq_grading_callbacks_total", event="started", outcome="failed") == 1
-    assert _value(seen, "sabaq_grading_callbacks_total", event="finished", outcome="failed") == 1
+    assert _value(seen, "sabaq_grading_callbacks_total", event="started", outcome="skipped") == 1
+    assert _value(seen, "sabaq_grading_callbacks_total", event="finished", outcome="skipped") == 1
 
 
 @contextlib.contextmanager

@@ -149,11 +149,12 @@ def grading() -> Iterator[Run]:
                 made.overhead.observe(max(0.0, took - code_ms / 1000))
 
 
-def callback(event: str, status: int) -> str:
-    """Count a callback that the block answered with HTTP ``status`` (0: no answer); its outcome."""
+def callback(event: str, status: int, tried: bool = True) -> str:
+    """Count a callback that the block answered with HTTP ``status`` (0: no answer), or that was
+    not ``tried`` (no callback secret); its outcome."""
     from sabaq_contract.callbacks import GONE
 
-    outcome = ("sent" if 200 <= status < 300 else "gone" if status == GONE else
+    outcome = ("skipped" if not tried else "sent" if 200 <= status < 300 else "gone" if status == GONE else
                "failed" if status == 0 or status >= 500 else "refused")
     made = current()
     if made is not None:

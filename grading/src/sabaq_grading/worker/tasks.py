@@ -126,8 +126,8 @@ def _report(request: contract.GradeRequest, kind: str, message: str) -> dict[str
 
 def _tell(url: str, message: Callback) -> int:
     status = callbacks.post(url, settings.callback_secret, message, settings.callback_timeout)
-    outcome = metrics.callback(message.event, status)
-    log.log(logging.INFO if outcome in ("sent", "gone") else logging.WARNING,
+    outcome = metrics.callback(message.event, status, tried=bool(settings.callback_secret))
+    log.log(logging.INFO if outcome in ("sent", "gone", "skipped") else logging.WARNING,
             "submission %s %s callback %s", message.submission_id, message.event, outcome, extra=logs.fields(
                 "callback", message.submission_id, token=message.token or None, callback=message.event,
                 outcome=outcome, http_status=status))
