@@ -139,6 +139,20 @@ def _json_logs(**_: Any) -> None:
     logs.from_environment()
 
 
+@signals.worker_init.connect  # type: ignore[untyped-decorator]
+def _warm_up(**_: Any) -> None:
+    """Import the engine before the pool forks (or the first task), without what it never
+    uses (see sabaq_grading.startup): a child's first task no longer waits seconds for it."""
+    from sabaq_grading.startup import light_nbgrader, skip_iri_grammar
+
+    skip_iri_grammar()
+    light_nbgrader()
+    import nbgrader.preprocessors  # noqa: F401 - the student versions and header/footer
+
+    import sabaq_grading.engine
+    import sabaq_grading.report  # noqa: F401
+
+
 @app.task(name=contract.PREPARE_TASK)  # type: ignore[untyped-decorator]
 def prepare(instructor: str, files: dict[str, str] | None = None) -> dict[str, Any]:
     """Validate an instructor notebook and, when sound, make its student version.
