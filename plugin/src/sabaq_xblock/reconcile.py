@@ -17,6 +17,7 @@ import sys
 import time
 from dataclasses import asdict
 
+from sabaq_contract import logs
 from sabaq_contract import settings as deployment
 
 from .backend import CeleryBackend
@@ -32,6 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--grace", type=float, default=30.0,
                         help="leave submissions queued less than SECONDS ago to their callbacks")
     args = parser.parse_args(argv)
+    logs.from_environment()  # SABAQ_LOG_FORMAT=json: one JSON object per line
     settings = deployment.load()
     lifecycle = Lifecycle(SubmissionStore(settings.submissions_db), CeleryBackend(settings), settings)
     publish = job_publisher()
