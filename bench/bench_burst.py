@@ -212,7 +212,7 @@ def _clean_queue(broker_url: str, queue: str, delete: bool) -> None:
                 channel.queue_delete(queue)
             else:
                 channel.queue_purge(queue)
-        except (OperationalError, conn.channel_errors):
+        except (OperationalError, *conn.channel_errors):
             pass  # no such queue yet
     if broker_url.startswith("redis://") and delete:
         import redis
