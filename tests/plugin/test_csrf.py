@@ -9,7 +9,6 @@ authentication.
 from __future__ import annotations
 
 import json
-import re
 import time
 import urllib.request
 import uuid
@@ -93,20 +92,10 @@ def test_the_signed_callback_needs_no_csrf_token(live: dict[str, Any]) -> None:
                                  headers=signing.sign(SECRET, body, int(time.time())))
     assert status in (400, 404) and isinstance(answer, dict) and answer["error"], answer
 
-    def request_log() -> str:
-        return "".join(f.read_text(errors="replace")  # the workbench's request log
-                       for f in sorted((live["root"] / "var").glob("workbench.log*")))
-
-    earlier = len(request_log())  # what tests before this one logged (forged callbacks among them)
     learner = Client(live["base"], f"cb-{uuid.uuid4().hex[:8]}")
     usage = learner.usage_id(live["scenario"])
     _, queued = learner.post(usage, "submit", {"answers": {"add": RIGHT}})
-    learner.wait_final(usage, queued["submission_id"])
-    deadline = time.monotonic() + 30  # the worker calls back after it stores the report
-    while True:
-        log = request_log()[earlier:]
-        callbacks = re.findall(r'"POST /unauth_handler/[^ ]+/grading_result/ HTTP/1\.1" (\d+)', log)
-        if callbacks or time.monotonic() > deadline:
-            break
-        time.sleep(0.5)
-    assert callbacks and "403" not in callbacks, callbacks  # 200, or 409 once status got it first
+    final = learner.wait_final(usage, queued["submission_id"])
+    # the status handler only reads and no reconciler runs here: only the worker's signed
+    # callbacks (started, finished), posted without a CSRF token, can have finished it
+    assert final["state"] == "graded", final
