@@ -27,7 +27,6 @@ import json
 import math
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -177,27 +176,6 @@ class Burst:
 
 
 # ---- servers ---------------------------------------------------------------------------
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    servers._stop(proc)
-
-
-@contextlib.contextmanager
-def _worker(root: Path, env: dict[str, str], queue: str, number: int) -> Iterator[subprocess.Popen[bytes]]:
-    """Celery worker process ``number`` (its own node name and log; stopped by its process group)."""
-    log = (root / f"worker-{number}.log").open("wb")
-    proc = subprocess.Popen(
-        [str(servers.BIN / "celery"), "-A", "sabaq_grading.worker", "worker", "--pool", "solo",
-         "-Q", queue, "-n", f"burst{number}-{queue}@%h", "--without-heartbeat", "--without-gossip",
-         "--without-mingle", "-l", "warning"],
-        cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-    )
-    try:
-        yield proc
-    finally:
-        _stop(proc)
-        log.close()
 
 
 def _clean_queue(broker_url: str, queue: str, delete: bool) -> None:
@@ -412,7 +390,7 @@ def run_burst(submissions: int = 500, workers: int = 2, broker: str = "redis", s
         env["PYTHONPATH"] = os.pathsep.join(p for p in (str(root), env.get("PYTHONPATH", "")) if p)
         base = stack.enter_context(servers.workbench(root, env, port))
         for number in range(workers):
-            stack.enter_context(_worker(root, env, queue, number))
+            stack.enter_context(servers.worker(root, env, queue, number))
 
         # every worker grades once before the burst (assignment prepared, sandboxes warm)
         warm = [servers.Client(base, f"warmup-{i}") for i in range(workers)]

@@ -97,13 +97,15 @@ def mariadb() -> Iterator[str | None]:
 
 
 @contextlib.contextmanager
-def worker(root: Path, env: dict[str, str], queue: str = "sabaq"
+def worker(root: Path, env: dict[str, str], queue: str = "sabaq", number: int | None = None
            ) -> Iterator[subprocess.Popen[bytes]]:
-    """A Celery worker process for ``sabaq_grading.worker`` (stopped on exit)."""
-    log = (root / "worker.log").open("wb")
+    """A Celery worker process for ``sabaq_grading.worker`` (stopped on exit); with ``number``,
+    one of several, with its own node name and log."""
+    log = (root / ("worker.log" if number is None else f"worker-{number}.log")).open("wb")
+    node = [] if number is None else ["-n", f"worker{number}-{queue}@%h"]
     proc = subprocess.Popen(
         [str(BIN / "celery"), "-A", "sabaq_grading.worker", "worker", "--pool", "solo",
-         "-Q", queue, "--without-heartbeat", "--without-gossip", "--without-mingle",
+         "-Q", queue, *node, "--without-heartbeat", "--without-gossip", "--without-mingle",
          "-l", "warning"],
         cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )
