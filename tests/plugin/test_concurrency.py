@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from legacy_schema import first_columns
 from servers import Client
 
 from sabaq_contract import settings as deployment
@@ -136,19 +137,7 @@ def _old_table(url: str) -> None:
     meta = sa.MetaData()
     old = sa.Table(
         "sabaq_submission", meta,
-        sa.Column("id", sa.String(32), primary_key=True),
-        sa.Column("block_id", sa.String(255), nullable=False, index=True),
-        sa.Column("learner_id", sa.String(255), nullable=False),
-        sa.Column("kind", sa.String(16), nullable=False),
-        sa.Column("state", sa.String(16), nullable=False),
-        sa.Column("task_id", sa.String(64), nullable=False, default=""),
-        sa.Column("created", sa.Float, nullable=False),
-        sa.Column("updated", sa.Float, nullable=False),
-        sa.Column("notebook", sa.Text, nullable=False),
-        sa.Column("report", sa.Text, nullable=True),
-        sa.Column("score", sa.Float, nullable=True),
-        sa.Column("max_score", sa.Float, nullable=True),
-        sa.Column("counts_attempt", sa.Boolean, nullable=False),
+        *first_columns(),
         sa.Index("ix_sabaq_submission_learner", "block_id", "learner_id"),
     )
     meta.create_all(engine)

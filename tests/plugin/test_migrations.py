@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import sqlalchemy as sa
+from legacy_schema import first_columns
 
 from sabaq_contract import settings as deployment
 from sabaq_xblock import migrations
@@ -48,19 +49,7 @@ def _previous_schema(url: str) -> None:
     meta = sa.MetaData()
     table = sa.Table(
         "sabaq_submission", meta,
-        sa.Column("id", sa.String(32), primary_key=True),
-        sa.Column("block_id", sa.String(255), nullable=False, index=True),
-        sa.Column("learner_id", sa.String(255), nullable=False),
-        sa.Column("kind", sa.String(16), nullable=False),
-        sa.Column("state", sa.String(16), nullable=False),
-        sa.Column("task_id", sa.String(64), nullable=False, default=""),
-        sa.Column("created", sa.Float, nullable=False),
-        sa.Column("updated", sa.Float, nullable=False),
-        sa.Column("notebook", sa.Text, nullable=False),
-        sa.Column("report", sa.Text, nullable=True),
-        sa.Column("score", sa.Float, nullable=True),
-        sa.Column("max_score", sa.Float, nullable=True),
-        sa.Column("counts_attempt", sa.Boolean, nullable=False),
+        *first_columns(),
         sa.Column("attempt", sa.Integer, nullable=True),
         sa.Column("pending_slot", sa.Integer, nullable=True),
         sa.Index("ix_sabaq_submission_learner", "block_id", "learner_id"),
