@@ -535,9 +535,16 @@ def _write_files(directory: Path, files: Files) -> None:
         _write(directory / name, content)
 
 
+# How long nbgrader waits for a kernel to start (nbclient's 60 s by default). Not a grading setting:
+# with several courses at once on a busy machine a kernel once took longer, and nbgrader then
+# refused a submission that its own test grades.
+KERNEL_STARTUP = "c.Execute.startup_timeout = 600"
+
+
 def _lay_out(root: Path, scenario: Scenario, assignment: str) -> None:
     """The lecturer's side of a course: config, autotests.yml and source/<assignment>/."""
-    (root / "nbgrader_config.py").write_text("\n".join(["c = get_config()", *scenario.config, ""]), "utf-8")
+    config = ["c = get_config()", KERNEL_STARTUP, *scenario.config, ""]
+    (root / "nbgrader_config.py").write_text("\n".join(config), "utf-8")
     source = root / "source" / assignment
     _write(source / f"{scenario.notebook}.ipynb", scenario.source)
     _write_files(source, scenario.files)
