@@ -1,5 +1,6 @@
-"""The worker's side of the callbacks: signed with the contract, and a run the block answers
-410 (``GONE``) at ``started`` grades nothing."""
+"""The worker's side of the callbacks: signed with the contract, sent in order by the process's
+outbox without the task waiting for the block, and a run the block answers 410 (``GONE``) at
+``started`` reports nothing."""
 
 from __future__ import annotations
 
@@ -23,6 +24,8 @@ class Block:
     def __init__(self, answer_started: int) -> None:
         self.answer_started = answer_started
         self.messages: list[callbacks.Callback] = []
+        self.open = threading.Event()  # the block answers nothing until it is set
+        self.open.set()
         block = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -31,6 +34,7 @@ class Block:
                 signing.verify(SECRET, body, self.headers[signing.TIMESTAMP_HEADER],
                                self.headers[signing.SIGNATURE_HEADER])
                 message = callbacks.parse(json.loads(body))
+                block.open.wait(timeout=60)
                 block.messages.append(message)
                 self.send_response(block.answer_started if message.event == callbacks.STARTED else 200)
                 self.end_headers()
@@ -55,16 +59,34 @@ def gone_block(monkeypatch: pytest.MonkeyPatch) -> Iterator[Block]:
     block.server.server_close()
 
 
-def test_a_run_the_block_no_longer_waits_for_grades_nothing(gone_block: Block) -> None:
+def test_a_run_the_block_no_longer_waits_for_reports_nothing(gone_block: Block) -> None:
     from sabaq_grading.worker import tasks
 
-    graders = list(tasks._GRADER)
-    result = tasks.grade("{}", "{}", name="s1", token="old-run", callback={"url": gone_block.url})
+    result = tasks.grade("{}", "x" * 100, name="s1", token="old-run", callback={"url": gone_block.url},
+                         limits={"max_notebook_bytes": 10})
+    assert tasks.OUTBOX.drain(timeout=30)
     assert [(m.event, m.submission_id, m.token) for m in gone_block.messages] == [
         (callbacks.STARTED, "s1", "old-run")]
-    assert result["status"] == "error" and result["error"]["kind"] == "grader_failure"
-    assert "superseded" in result["error"]["message"] and result["submission"] == "s1"
-    assert graders == tasks._GRADER  # no engine, no sandbox was started
+    assert result["status"] == "error" and result["submission"] == "s1"  # kept in the result backend only
+
+
+def test_a_task_does_not_wait_for_the_block_to_answer(gone_block: Block) -> None:
+    """The block holds every callback; the task still returns, and the outbox delivers both,
+    in order, once the block answers."""
+    from sabaq_grading.worker import tasks
+
+    gone_block.answer_started = 200
+    gone_block.open.clear()
+    try:
+        results = [tasks.grade("{}", "x" * 100, name=f"s{i}", token=f"run-{i}", callback={"url": gone_block.url},
+                               limits={"max_notebook_bytes": 10}) for i in range(3)]
+        assert gone_block.messages == []  # nothing was answered while the tasks ran
+    finally:
+        gone_block.open.set()
+    assert tasks.OUTBOX.drain(timeout=30)
+    assert [(m.event, m.token) for m in gone_block.messages] == [
+        (event, f"run-{i}") for i in range(3) for event in (callbacks.STARTED, callbacks.FINISHED)]
+    assert [m.report for m in gone_block.messages[1::2]] == results
 
 
 def test_a_run_over_the_limits_reports_both_events(gone_block: Block) -> None:
@@ -73,6 +95,7 @@ def test_a_run_over_the_limits_reports_both_events(gone_block: Block) -> None:
     gone_block.answer_started = 200
     result = tasks.grade("{}", "x" * 100, name="s2", token="run-1", callback={"url": gone_block.url},
                          limits={"max_notebook_bytes": 10, "max_cells": 5})
+    assert tasks.OUTBOX.drain(timeout=30)
     assert [(m.event, m.token) for m in gone_block.messages] == [
         (callbacks.STARTED, "run-1"), (callbacks.FINISHED, "run-1")]
     assert gone_block.messages[1].report == result and result["error"]["kind"] == "too_large"

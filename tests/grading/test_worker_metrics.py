@@ -99,11 +99,13 @@ def test_callbacks_are_counted_by_outcome(served: int, instructor: NotebookNode,
         tasks.settings = deployment.load({"CALLBACK_SECRET": "s", "CALLBACK_TIMEOUT": "0.5"}, {})
         report = tasks.grade(source, blank, name="s-4", token="t-4", callback={"url": url}, limits={"max_cells": 1})
         assert report["error"]["kind"] == "too_large"
+        assert tasks.OUTBOX.drain(timeout=30)  # the callbacks leave after the task, from the outbox
         seen = _scrape(served)
         assert _value(seen, "sabaq_grading_callbacks_total", event="started", outcome="failed") == 1
         assert _value(seen, "sabaq_grading_callbacks_total", event="finished", outcome="failed") == 1
         tasks.settings = deployment.load({}, {})  # no secret: nothing is sent
         tasks.grade(source, blank, name="s-5", token="t-5", callback={"url": url}, limits={"max_cells": 1})
+        assert tasks.OUTBOX.drain(timeout=30)
     finally:
         tasks.settings = kept
     seen = _scrape(served)

@@ -1,23 +1,36 @@
 """Telling the block about a grading: signed ``started`` and ``finished`` callbacks.
 
 The message format and its signature are the contract's (``sabaq_contract.callbacks`` and
-``signing``). A callback that fails is logged and does not fail the task: the block's
-reconciler reads the result backend for a submission whose callback never arrived.
+``signing``). Callbacks leave through an :class:`Outbox`, one sender thread per worker
+process, so a task never waits for the LMS: the worker grades the next submission while
+the last one's report is on its way. A callback that fails, or that was still in the
+outbox when its process died, is logged and does not fail the task: the task's result is
+stored in the result backend before the task is acknowledged, and the block's reconciler
+reads it there for a submission whose callback never arrived.
 """
 
 from __future__ import annotations
 
+import atexit
 import logging
+import os
+import queue
+import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass
 
 from sabaq_contract import signing
-from sabaq_contract.callbacks import Callback
+from sabaq_contract.callbacks import GONE, Callback
 
 log = logging.getLogger(__name__)
 RETRY_DELAYS = (0.5, 2.0)
 """Pauses before the second and third try of a callback the block did not answer."""
+OUTBOX_SIZE = 256
+"""Callbacks a process may have waiting; a task that would add one more waits for room."""
 
 
 def post(url: str, secret: str, message: Callback, timeout: float) -> int:
@@ -47,3 +60,81 @@ def post(url: str, secret: str, message: Callback, timeout: float) -> int:
             answer, reason = 0, str(error)
         log.warning("%s callback for %s to %s failed: %s", message.event, message.submission_id, url, reason)
     return answer
+
+
+Send = Callable[[str, Callback], int]
+
+
+@dataclass
+class _Letter:
+    url: str
+    message: Callback | None  # None: a mark that everything before it was sent
+    answer: Future[int]
+    after: Future[int] | None  # sent only if this one was not answered GONE
+
+
+class Outbox:
+    """Callbacks sent in order by one thread of this process; each send's answer is a future.
+
+    A message sent ``after`` another is dropped (answered ``GONE``) when that one was
+    answered ``GONE``: a run the block no longer waits for reports nothing. The thread is
+    started on first use in the process that uses it (a forked pool child gets its own),
+    and a process that exits lets it finish what is waiting, up to ``drain_timeout``.
+    """
+
+    def __init__(self, send: Send, drain_timeout: float = 30.0) -> None:
+        self._send = send
+        self._drain_timeout = drain_timeout
+        self._letters: queue.Queue[_Letter | None] = queue.Queue(OUTBOX_SIZE)
+        self._thread: threading.Thread | None = None
+        self._pid = 0
+        self._lock = threading.Lock()
+
+    def send(self, url: str, message: Callback, after: Future[int] | None = None) -> Future[int]:
+        """Queue ``message`` for ``url``; the future of the block's HTTP status."""
+        self._running()
+        answer: Future[int] = Future()
+        self._letters.put(_Letter(url, message, answer, after))
+        return answer
+
+    def drain(self, timeout: float | None = None) -> bool:
+        """Wait until everything queued so far was sent (at most ``timeout`` s); whether it was."""
+        if self._thread is None or self._pid != os.getpid():
+            return True
+        mark: Future[int] = Future()
+        deadline = time.monotonic() + (self._drain_timeout if timeout is None else timeout)
+        try:
+            self._letters.put(_Letter("", None, mark, None), timeout=max(0.0, deadline - time.monotonic()))
+            mark.result(timeout=max(0.0, deadline - time.monotonic()))
+        except Exception:
+            log.warning("%d callbacks were not sent before the process ended; the reconciler "
+                        "finishes their submissions from the result backend", self._letters.qsize())
+            return False
+        return True
+
+    def _running(self) -> None:
+        with self._lock:
+            if self._thread is not None and self._pid == os.getpid():
+                return
+            if self._pid != os.getpid():  # a forked child: the parent's thread and queue are not ours
+                self._letters = queue.Queue(OUTBOX_SIZE)
+            self._pid = os.getpid()
+            self._thread = threading.Thread(target=self._run, name="sabaq-callbacks", daemon=True)
+            self._thread.start()
+            atexit.register(self.drain)
+
+    def _run(self) -> None:
+        while True:
+            letter = self._letters.get()
+            if letter is None:
+                return
+            if letter.message is None:
+                letter.answer.set_result(0)
+                continue
+            try:
+                gone = letter.after is not None and letter.after.result() == GONE
+                letter.answer.set_result(GONE if gone else self._send(letter.url, letter.message))
+            except BaseException as error:  # never let one letter stop the others
+                log.exception("%s callback for %s could not be sent", letter.message.event,
+                              letter.message.submission_id)
+                letter.answer.set_exception(error)

@@ -14,7 +14,7 @@ from celery import signals
 
 from sabaq_contract import logs
 from sabaq_contract import tasks as contract
-from sabaq_contract.callbacks import FINISHED, GONE, STARTED, Callback
+from sabaq_contract.callbacks import FINISHED, STARTED, Callback
 
 from . import callback as callbacks
 from . import metrics
@@ -86,9 +86,10 @@ def grade(
 
     The arguments are ``sabaq_contract.tasks.GradeRequest``'s. With a callback URL, the
     block is told first that this run started (it answers 410 to a run it no longer
-    waits for, which then grades nothing) and then gets the report, both signed with
-    ``SABAQ_CALLBACK_SECRET``. The report is also the task's result, which the block's
-    reconciler reads when a callback never arrived.
+    waits for, which then reports nothing) and then gets the report, both signed with
+    ``SABAQ_CALLBACK_SECRET``, through this process's outbox: the task does not wait
+    for them. The report is also the task's result, which the block's reconciler reads
+    when a callback never arrived.
     """
     request = contract.GradeRequest.of(instructor, submission, name, token, callback, files, limits)
     with metrics.grading() as run:
@@ -98,9 +99,7 @@ def grade(
 def _grade(request: contract.GradeRequest) -> dict[str, Any]:
     url, name = request.callback_url, request.submission_id
     log.info("submission %s received", name, extra=logs.fields("received", name, token=request.token or None))
-    if url and _tell(url, Callback(STARTED, request.submission_id, request.token)) == GONE:
-        log.info("submission %s run %s: the block no longer waits for it", name, request.token)
-        return _report(request, "grader_failure", "this run was superseded before it started")
+    started = OUTBOX.send(url, Callback(STARTED, request.submission_id, request.token)) if url else None
     reason = over_limits(request.submission, request.limits)
     if reason is not None:
         report = _report(request, "too_large", reason)
@@ -110,8 +109,8 @@ def _grade(request: contract.GradeRequest) -> dict[str, Any]:
     log.info("submission %s graded: %s", name, report.get("status"), extra=logs.fields(
         "graded", name, token=request.token or None, status=report.get("status"),
         error_kind=error.get("kind") if isinstance(error, dict) else None))
-    if url:
-        _tell(url, Callback(FINISHED, request.submission_id, request.token, report))
+    if url:  # not sent if the block answered ``started`` with GONE
+        OUTBOX.send(url, Callback(FINISHED, request.submission_id, request.token, report), after=started)
     return report
 
 
@@ -132,6 +131,16 @@ def _tell(url: str, message: Callback) -> int:
                 "callback", message.submission_id, token=message.token or None, callback=message.event,
                 outcome=outcome, http_status=status))
     return status
+
+
+OUTBOX = callbacks.Outbox(_tell)
+
+
+@signals.worker_process_shutdown.connect  # type: ignore[untyped-decorator]
+@signals.worker_shutdown.connect  # type: ignore[untyped-decorator]
+def _send_what_is_waiting(**_: Any) -> None:
+    """A pool child or worker that stops lets its outbox send what the tasks left there."""
+    OUTBOX.drain()
 
 
 @signals.worker_init.connect  # type: ignore[untyped-decorator]
