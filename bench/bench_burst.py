@@ -26,14 +26,16 @@ import heapq
 import json
 import math
 import os
+import signal
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -145,6 +147,10 @@ class Burst:
     seen_running: int
     runs: Counter[int]
     service_ms: float  # median, 'started' callback to final state stored
+    outage_poll_errors: int = 0  # polls not answered while the LMS was down on purpose
+    workers_killed: int = 0
+    machine_cpu_s: float = 0.0  # every core's busy time over the drain, all processes
+    worker_cpu_s: float = 0.0  # the workers' share of it (with their descendants: the sandboxes)
 
     @property
     def cycle_ms(self) -> float:
@@ -230,10 +236,13 @@ def _mariadb_database() -> Iterator[str]:
             drop()
 
 
-def _deployment(stack: contextlib.ExitStack, root: Path, broker: str, store: str, queue: str
-                ) -> dict[str, str]:
-    """The ``SABAQ_*`` settings of the chosen broker and store (made fresh, removed on exit)."""
-    if store == "postgresql":
+def _deployment(stack: contextlib.ExitStack, root: Path, broker: str, store: str, queue: str,
+                broker_url: str = "", store_url: str = "") -> dict[str, str]:
+    """The ``SABAQ_*`` settings of the chosen broker and store (made fresh, removed on exit);
+    ``broker_url`` and ``store_url`` name servers of the caller's own instead."""
+    if store_url:
+        db = store_url
+    elif store == "postgresql":
         db = stack.enter_context(_postgresql_schema())
     elif store == "mariadb":
         db = stack.enter_context(_mariadb_database())
@@ -242,15 +251,50 @@ def _deployment(stack: contextlib.ExitStack, root: Path, broker: str, store: str
     else:
         raise ValueError(f"unknown store {store!r}")
     if broker == "redis":
-        broker_url, results = REDIS, REDIS
+        broker_url = broker_url or REDIS
+        results = broker_url
     elif broker == "rabbitmq":
-        broker_url, results = RABBITMQ, "db+" + db
+        broker_url, results = broker_url or RABBITMQ, "db+" + db
     else:
         raise ValueError(f"unknown broker {broker!r}")
     _clean_queue(broker_url, queue, delete=False)
     stack.callback(_clean_queue, broker_url, queue, True)
     return {"SABAQ_BROKER_URL": broker_url, "SABAQ_RESULT_BACKEND": results, "SABAQ_SUBMISSIONS_DB": db,
             "SABAQ_QUEUE": queue}
+
+
+# ---- CPU accounting --------------------------------------------------------------------
+
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _machine_busy_s() -> float:
+    """Core-seconds all cores have been busy since boot (``/proc/stat``: all but idle and iowait)."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:8]]
+    return (sum(fields) - fields[3] - fields[4]) / TICK
+
+
+def _tree_cpu_s(roots: set[int]) -> float:
+    """CPU seconds of the live processes ``roots`` and all their descendants (sandboxes run in
+    sessions of their own), with what their reaped children used."""
+    parents, used = {}, {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        pid = int(stat.parent.name)
+        parents[pid] = int(fields[1])  # ppid; then utime, stime, cutime, cstime at 11..14
+        used[pid] = sum(int(x) for x in fields[11:15])
+
+    def ours(pid: int) -> bool:
+        while pid > 1:
+            if pid in roots:
+                return True
+            pid = parents.get(pid, 0)
+        return False
+
+    return sum(ticks for pid, ticks in used.items() if ours(pid)) / TICK
 
 
 # ---- the burst -------------------------------------------------------------------------
@@ -264,7 +308,7 @@ class Pollers:
         self.heap: list[tuple[float, int, Learner]] = []
         self.cond = threading.Condition()
         self.pending = 0
-        self.errors: list[str] = []
+        self.errors: list[tuple[float, str]] = []  # (monotonic, what went wrong)
         self.polls = 0
         self.answer_times: list[float] = []
         self.closed = False
@@ -312,7 +356,7 @@ class Pollers:
         state = data.get("state") if isinstance(data, dict) else None
         if status != 200 or state not in KNOWN_STATES:
             with self.cond:
-                self.errors.append(f"{learner.client.student}: HTTP {status} {str(data)[:200]}")
+                self.errors.append((now, f"{learner.client.student}: HTTP {status} {str(data)[:200]}"))
             return False
         if not learner.states or learner.states[-1] != state:
             learner.states.append(state)
@@ -372,10 +416,94 @@ def _open_page(learner: Learner) -> None:
             time.sleep(delay)
 
 
+class Faults:
+    """What a fault may do to a burst's own processes while it drains: kill a worker mid-grade
+    (and start another in its place), take the LMS down for a while. The broker and the store
+    are the caller's (``tests/plugin/private_servers.py``), which it restarts itself."""
+
+    def __init__(self, root: Path, env: dict[str, str], queue: str, port: int) -> None:
+        self.root, self.env, self.queue, self.port = root, env, queue, port
+        self.workers: dict[int, tuple[contextlib.ExitStack, int]] = {}
+        self.lms = contextlib.ExitStack()
+        self.outages: list[tuple[float, float]] = []  # monotonic: the LMS was down
+        self.killed: list[int] = []  # pids of the workers killed
+        self.pids: set[int] = set()
+        self._next = 0
+
+    def start_worker(self) -> int:
+        number, self._next = self._next, self._next + 1
+        stack = contextlib.ExitStack()
+        pid = stack.enter_context(servers.worker(self.root, self.env, self.queue, number)).pid
+        self.workers[number], _ = (stack, pid), self.pids.add(pid)
+        return number
+
+    def start_lms(self) -> str:
+        return self.lms.enter_context(servers.workbench(self.root, self.env, self.port))
+
+    def kill_worker(self, number: int | None = None) -> int:
+        """SIGKILL a live worker's process group (the oldest unless ``number``); a new worker
+        takes its place. The number of the new worker."""
+        number = min(self.workers) if number is None else number
+        stack, pid = self.workers.pop(number)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(pid, signal.SIGKILL)
+        stack.close()  # reaps it
+        self.killed.append(pid)
+        return self.start_worker()
+
+    def lms_down(self, seconds: float) -> None:
+        """Stop the LMS (the workbench), leave it down ``seconds``, start it again on its port."""
+        began = time.monotonic()
+        self.lms.close()
+        time.sleep(seconds)
+        self.start_lms()
+        self.outages.append((began, time.monotonic()))
+
+    def during_outage(self, at: float) -> bool:
+        return any(began - 0.5 <= at <= ended + 0.5 for began, ended in self.outages)
+
+    def close(self) -> None:
+        for stack, _ in self.workers.values():
+            stack.close()
+        self.workers.clear()
+        self.lms.close()
+
+
+def _reconciler(stack: contextlib.ExitStack, root: Path, env: dict[str, str], every: float) -> None:
+    """``python -m sabaq_xblock.reconcile --every`` with the LMS's settings (it publishes the
+    scores it finishes through the workbench), stopped on exit by its process group."""
+    log = (root / "reconcile.log").open("wb")
+    proc = subprocess.Popen([sys.executable, "-m", "sabaq_xblock.reconcile", "--every", str(every),
+                             "--grace", str(max(2.0, 3 * every))], cwd=root, env=env, stdout=log,
+                            stderr=subprocess.STDOUT, start_new_session=True)
+
+    def stop() -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=10)
+        log.close()
+
+    stack.callback(stop)
+
+
+Fault = Callable[[Faults], None]
+
+
 def run_burst(submissions: int = 500, workers: int = 2, broker: str = "redis", store: str = "postgresql",
               threads: int = 32, pollers: int = 8, interval: float = 0.5, stall: float = 120.0,
-              progress: bool = False) -> Burst:
-    """One burst of ``submissions`` learners' submissions to ``workers`` fresh worker processes."""
+              progress: bool = False, *, broker_url: str = "", store_url: str = "",
+              settings: dict[str, str] | None = None, reconcile_every: float = 0.0,
+              fault: Fault | None = None) -> Burst:
+    """One burst of ``submissions`` learners' submissions to ``workers`` fresh worker processes.
+
+    With ``fault``, it runs in a thread of its own once every submit was answered, given the
+    burst's :class:`Faults`; ``settings`` are more ``SABAQ_*`` variables for every process, and
+    ``reconcile_every`` runs the reconciler every that many seconds.
+    """
     with tempfile.TemporaryDirectory(prefix="sabaq-burst-") as tmp, contextlib.ExitStack() as stack:
         root = Path(tmp)
         (root / "scenarios").mkdir()
@@ -385,12 +513,17 @@ def run_burst(submissions: int = 500, workers: int = 2, broker: str = "redis", s
         port = servers.free_port()
         env = servers.environment(root, port)
         queue = f"sabaq-burst-{uuid.uuid4().hex[:8]}"
-        env.update(_deployment(stack, root, broker, store, queue))
+        env.update(_deployment(stack, root, broker, store, queue, broker_url, store_url))
+        env.update(settings or {})
         env["DJANGO_SETTINGS_MODULE"] = "burst_settings"
         env["PYTHONPATH"] = os.pathsep.join(p for p in (str(root), env.get("PYTHONPATH", "")) if p)
-        base = stack.enter_context(servers.workbench(root, env, port))
-        for number in range(workers):
-            stack.enter_context(servers.worker(root, env, queue, number))
+        faults = Faults(root, env, queue, port)
+        stack.callback(faults.close)
+        base = faults.start_lms()
+        for _ in range(workers):
+            faults.start_worker()
+        if reconcile_every:
+            _reconciler(stack, root, env, reconcile_every)
 
         # every worker grades once before the burst (assignment prepared, sandboxes warm)
         warm = [servers.Client(base, f"warmup-{i}") for i in range(workers)]
@@ -421,12 +554,20 @@ def run_burst(submissions: int = 500, workers: int = 2, broker: str = "redis", s
             learner.submission_id = data["submission_id"]
             poll.add(learner, learner.returned_at + interval)
 
+        cpu_before = (_machine_busy_s(), _tree_cpu_s(faults.pids))
         started = time.time()
         with ThreadPoolExecutor(threads) as pool:
             list(pool.map(submit, learners))
         if progress:
             print(f"  {submissions} submits answered in {time.time() - started:.1f} s", flush=True)
+        faulting = threading.Thread(target=fault, args=(faults,), daemon=True) if fault else None
+        if faulting:
+            faulting.start()
         poll.wait(stall)
+        if faulting:
+            faulting.join()
+            poll.wait(stall)
+        cpu_after = (_machine_busy_s(), _tree_cpu_s(faults.pids))
         poll.close()
         deadline = time.monotonic() + 15  # the score is published just after the final state is stored
         graded_learners = {learner.client.student for learner in learners if learner.final.get("state") == "graded"}
@@ -457,7 +598,9 @@ def run_burst(submissions: int = 500, workers: int = 2, broker: str = "redis", s
         submit_errors=[learner.submit_error for learner in learners if learner.submit_error],
         publishes=publishes,
         published_flags=sum(1 for r in ours if r["published"]),
-        poll_errors=poll.errors,
+        poll_errors=[m for t, m in poll.errors if not faults.during_outage(t)],
+        outage_poll_errors=sum(1 for t, _ in poll.errors if faults.during_outage(t)),
+        workers_killed=len(faults.killed),
         polls=poll.polls,
         poll_answer_s=poll.answer_times,
         drain_s=(max(finished) - first) if finished else float("nan"),
@@ -468,8 +611,11 @@ def run_burst(submissions: int = 500, workers: int = 2, broker: str = "redis", s
                           if learner.client.student in rows],
         seen_running=sum(1 for learner in learners if "running" in learner.states),
         runs=Counter(int(r["runs"]) for r in ours),
-        service_ms=statistics.median(1000 * (r["updated"] - r["started"]) for r in ours
-                                     if r["started"] and r["state"] in FINAL_STATES) if ours else 0.0,
+        service_ms=statistics.median(served) if (served := [
+            1000 * (r["updated"] - r["started"]) for r in ours if r["started"] and r["state"] in FINAL_STATES
+        ]) else 0.0,
+        machine_cpu_s=cpu_after[0] - cpu_before[0],
+        worker_cpu_s=cpu_after[1] - cpu_before[1],
     )
 
 
@@ -488,6 +634,8 @@ def describe(burst: Burst) -> str:
         f"graded but never published {max(0, b.graded - len(b.publishes))}; published flags {b.published_flags}",
         f"  status polls: {b.polls} ({b.polls / max(1, n):.1f} per learner), errors {len(b.poll_errors)}; "
         f"'running' seen by {b.seen_running}; runs per submission {dict(sorted(b.runs.items()))}",
+        *([f"  faults: {b.workers_killed} worker(s) killed, {b.outage_poll_errors} polls unanswered while the "
+             f"LMS was down"] if b.workers_killed or b.outage_poll_errors else []),
         f"  status answered in p50 {1000 * b.percentile(50, b.poll_answer_s):.0f} ms, "
         f"p95 {1000 * b.percentile(95, b.poll_answer_s):.0f} ms during the burst",
         f"  drain (first submit -> last graded): {b.drain_s:.1f} s, {b.throughput:.2f} submissions/s",
@@ -499,6 +647,11 @@ def describe(burst: Burst) -> str:
         f"  submit -> graded latency: p50 {b.percentile(50):.2f} s, p95 {b.percentile(95):.2f} s, "
         f"p99 {b.percentile(99):.2f} s (first poll that saw it; each learner polled at most every "
         f"{b.interval:.1f} s, {n / max(1e-9, b.polls / b.drain_s):.1f} s apart at the start of the drain)",
+        f"  CPU while it drained: {b.machine_cpu_s:.1f} core-s busy of {os.cpu_count() or 1} cores x "
+        f"{b.drain_s:.1f} s; workers and their sandboxes {b.worker_cpu_s:.1f} core-s "
+        f"({1000 * b.worker_cpu_s / max(1, n):.0f} ms per submission), "
+        f"everything else (LMS, database, broker, this benchmark) "
+        f"{b.machine_cpu_s - b.worker_cpu_s:.1f} core-s",
         f"  submit -> graded stored:  p50 {b.percentile(50, b.stored_latencies):.2f} s, "
         f"p95 {b.percentile(95, b.stored_latencies):.2f} s, p99 {b.percentile(99, b.stored_latencies):.2f} s",
     ]

@@ -16,8 +16,10 @@ under one data directory, so an embedded laptop setup needs no configuration at 
 ``CALLBACK_TIMEOUT``         10 s: how long a worker waits for the block to answer
 ``GRADE_TIMEOUT``            600 s: the longest one grading may take from start to report;
                              the task's hard time limit, the broker's visibility timeout
-                             (plus a margin), and how long a running submission may stay
-                             silent before the reconciler queues it again
+                             (plus ``VISIBILITY_MARGIN``), and how long a running submission
+                             may stay silent (plus the margin) before the reconciler queues
+                             it again
+``VISIBILITY_MARGIN``        60 s: that margin
 ``QUEUE_TIMEOUT``            3600 s: how long a submission may wait unstarted in the queue
                              before the reconciler queues it again
 ``MAX_RUNS``                 3: gradings of one submission before it is an error
@@ -39,8 +41,9 @@ from typing import Any
 from .errors import SettingsInvalid
 
 VISIBILITY_MARGIN = 60.0
-"""Seconds the broker waits beyond ``grade_timeout`` before it hands an unacknowledged task
-to another worker: time for the report's callback after the grading itself."""
+"""The default ``visibility_margin``: seconds the broker waits beyond ``grade_timeout`` before
+it hands an unacknowledged task to another worker (time for the worker to store the result and
+acknowledge after the grading itself), and the reconciler before it queues a silent run again."""
 
 
 @dataclass(frozen=True)
@@ -62,11 +65,12 @@ class Settings:
     submit_rate_limit: int
     submit_rate_window: float
     max_pending_per_learner: int
+    visibility_margin: float = VISIBILITY_MARGIN
 
     @property
     def visibility_timeout(self) -> float:
         """The broker's visibility timeout (Redis): no running grading outlives it."""
-        return self.grade_timeout + VISIBILITY_MARGIN
+        return self.grade_timeout + self.visibility_margin
 
     @property
     def broker_kind(self) -> str:
@@ -116,4 +120,5 @@ def load(overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] 
         submit_rate_limit=_number("SUBMIT_RATE_LIMIT", int, pick("SUBMIT_RATE_LIMIT", "10"), 0),
         submit_rate_window=_number("SUBMIT_RATE_WINDOW", float, pick("SUBMIT_RATE_WINDOW", "60"), 1.0),
         max_pending_per_learner=_number("MAX_PENDING_PER_LEARNER", int, pick("MAX_PENDING_PER_LEARNER", "2"), 0),
+        visibility_margin=_number("VISIBILITY_MARGIN", float, pick("VISIBILITY_MARGIN", str(VISIBILITY_MARGIN)), 1.0),
     )

@@ -12,6 +12,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+BLOCK_TYPE = "sabaq_notebook"
+"""The block's entry point name (``xblock.v1`` in the plugin's ``pyproject.toml``)."""
+
 
 def publish_for_learner(block: Any, learner_id: str, event: dict[str, Any]) -> None:
     """Publish the grade ``event`` of ``learner_id`` from outside their request."""
@@ -35,16 +38,17 @@ def publish_for_learner(block: Any, learner_id: str, event: dict[str, Any]) -> N
 
 
 def job_publisher() -> Callable[[Any], None] | None:
-    """In the LMS, how a job outside any request (the reconciler) publishes a submission's
-    score: it loads the block by usage key and sends ``SCORE_PUBLISHED``. None elsewhere,
-    where graded submissions wait, unpublished, for a reconciler that can publish them."""
+    """How a job outside any request (the reconciler) publishes a submission's score: in the
+    LMS it loads the block by usage key and sends ``SCORE_PUBLISHED``; in the XBlock SDK
+    workbench (the demo) it loads the block from the workbench and publishes through it. None
+    elsewhere, where graded submissions wait, unpublished, for a reconciler that can publish."""
     try:
         from django.contrib.auth import get_user_model
         from lms.djangoapps.grades.api import signals as grades_signals
         from opaque_keys.edx.keys import UsageKey
         from xmodule.modulestore.django import modulestore
     except ImportError:
-        return None
+        return _workbench_publisher()
 
     def publish(sub: Any) -> None:
         block = modulestore().get_item(UsageKey.from_string(sub.block_id))
@@ -53,5 +57,31 @@ def job_publisher() -> Callable[[Any], None] | None:
             sender=None, block=block, user=user, raw_earned=sub.score or 0.0,
             raw_possible=sub.max_score or 0.0, only_if_higher=None, score_deleted=False,
         )
+
+    return publish
+
+
+def _workbench_publisher() -> Callable[[Any], None] | None:
+    try:
+        from django.conf import settings
+
+        if not settings.configured or "workbench" not in settings.INSTALLED_APPS:
+            return None
+        from workbench.runtime import WorkbenchRuntime
+    except ImportError:
+        return None
+
+    from workbench.runtime import ID_MANAGER
+
+    def publish(sub: Any) -> None:
+        # The workbench keeps its ids in memory, made when its server loads the scenarios; they
+        # are deterministic ("{scenario}.{block type}.d{n}.u{n}"), so this process makes the same
+        # entries for the usage instead of loading the scenarios again (which rewrites the
+        # server's stored children while it serves).
+        definition = sub.block_id.rsplit(".u", 1)[0]
+        ID_MANAGER._usages.setdefault(sub.block_id, definition)
+        ID_MANAGER._definitions.setdefault(definition, BLOCK_TYPE)
+        block = WorkbenchRuntime().get_block(sub.block_id)
+        block._publish_submission(sub)  # the block's own way out for a learner not in the request
 
     return publish

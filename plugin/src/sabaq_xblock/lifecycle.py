@@ -23,7 +23,7 @@ from typing import Any
 
 from sabaq_contract import logs, states
 from sabaq_contract import report as reports
-from sabaq_contract.settings import VISIBILITY_MARGIN, Settings
+from sabaq_contract.settings import Settings
 from sabaq_contract.states import State
 from sabaq_contract.tasks import GradeRequest
 
@@ -175,7 +175,7 @@ class Lifecycle:
     def overdue(self, sub: Submission, now: float) -> bool:
         """Whether ``sub``'s run went silent for longer than any run may take."""
         if sub.state == State.RUNNING and sub.started is not None:
-            return now - sub.started > self.settings.grade_timeout + VISIBILITY_MARGIN
+            return now - sub.started > self.settings.visibility_timeout
         return now - (sub.leased or sub.updated) > self.settings.queue_timeout
 
     def requeue(self, sub: Submission) -> bool:
@@ -231,6 +231,13 @@ class Lifecycle:
             except BackendUnavailable:
                 done.unreachable = True
                 break
+            except Exception:  # one submission's trouble (its publish, say) is not the others'
+                log.exception("reconciling submission %s failed; the next pass tries again", sub.id)
         if publish is not None:
-            done.published = [sub.id for sub in self.store.unpublished() if self.publish(sub, publish)]
+            for sub in self.store.unpublished():
+                try:
+                    if self.publish(sub, publish):
+                        done.published.append(sub.id)
+                except Exception:
+                    log.exception("publishing submission %s failed; the next pass tries again", sub.id)
         return done

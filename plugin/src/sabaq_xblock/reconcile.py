@@ -4,15 +4,16 @@
 
 It reads the deployment's settings (``SABAQ_*``, as the workers do), makes one pass of
 ``Lifecycle.reconcile`` over every block's submissions (or one pass every ``--every``
-seconds) and prints what it did as one JSON line per pass. Inside the LMS (run through
-its Django settings) it also publishes scores that did not leave the block; elsewhere
-those wait for a run that can.
+seconds) and prints what it did as one JSON line per pass. Run with the LMS's Django
+settings (``DJANGO_SETTINGS_MODULE``), or the workbench's, it also publishes scores that
+did not leave the block; elsewhere those wait for a run that can.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from dataclasses import asdict
@@ -34,6 +35,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="leave submissions queued less than SECONDS ago to their callbacks")
     args = parser.parse_args(argv)
     logs.from_environment()  # SABAQ_LOG_FORMAT=json: one JSON object per line
+    if os.environ.get("DJANGO_SETTINGS_MODULE"):
+        import django
+
+        django.setup()
     settings = deployment.load()
     lifecycle = Lifecycle(SubmissionStore(settings.submissions_db), CeleryBackend(settings), settings)
     publish = job_publisher()

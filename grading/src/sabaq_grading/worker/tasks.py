@@ -133,13 +133,14 @@ def _tell(url: str, message: Callback) -> int:
     return status
 
 
-OUTBOX = callbacks.Outbox(_tell)
+OUTBOX = callbacks.Outbox(_tell, drain_timeout=2 * settings.callback_timeout)
 
 
 @signals.worker_process_shutdown.connect  # type: ignore[untyped-decorator]
 @signals.worker_shutdown.connect  # type: ignore[untyped-decorator]
 def _send_what_is_waiting(**_: Any) -> None:
-    """A pool child or worker that stops lets its outbox send what the tasks left there."""
+    """A pool child or worker that stops lets its outbox send what the tasks left there, for at
+    most two callback time-outs (what is left, the reconciler finishes from the result backend)."""
     OUTBOX.drain()
 
 

@@ -1,0 +1,168 @@
+"""Faults during a burst, on Redis and on RabbitMQ: workers killed mid-grade again and again, the
+broker restarted, the LMS's callbacks failing (errors, time-outs, the LMS down), the database
+restarted. Every submission is graded with its right score and published exactly once, with no
+one's help but the reconciler's periodic job (``python -m sabaq_xblock.reconcile --every``).
+
+Each runs the burst benchmark's core (``bench/bench_burst.py``) over the real workbench, real
+Celery workers and real servers; the servers a fault restarts are the test's own
+(``private_servers``), never the machine's.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import socket
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import private_servers
+import pytest
+
+pytestmark = [pytest.mark.services, pytest.mark.slow]
+BENCH = Path(__file__).resolve().parents[2] / "bench" / "bench_burst.py"
+SUBMISSIONS = 10
+# Short limits, so that a fault heals within the test: a silent run is queued again 25 s after it
+# started (grading limit 20 s plus a 5 s margin), an unstarted one after 30 s; callbacks give up
+# after 2 s per try. The reconciler runs every second.
+SETTINGS = {"SABAQ_GRADE_TIMEOUT": "20", "SABAQ_VISIBILITY_MARGIN": "5", "SABAQ_QUEUE_TIMEOUT": "30",
+            "SABAQ_CALLBACK_TIMEOUT": "2"}
+BROKERS = ["redis", "rabbitmq"]
+
+
+def _bench() -> Any:
+    if "bench_burst" in sys.modules:
+        return sys.modules["bench_burst"]
+    spec = importlib.util.spec_from_file_location("bench_burst", BENCH)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["bench_burst"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def _reachable(port: int, name: str) -> None:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=3).close()
+    except OSError as error:
+        pytest.skip(f"{name} at 127.0.0.1:{port} is unreachable: {error}")
+
+
+def _needs(broker: str, *private: str) -> None:
+    _reachable(5432, "PostgreSQL")
+    _reachable(6379 if broker == "redis" else 5672, "Redis" if broker == "redis" else "RabbitMQ")
+    for kind in private:
+        reason = private_servers.missing(kind)
+        if reason:
+            pytest.skip(reason)
+
+
+def _burst(broker: str, fault: Callable[[Any], None] | None, **options: Any) -> Any:
+    settings = {**SETTINGS, **options.pop("settings", {})}
+    return _bench().run_burst(submissions=SUBMISSIONS, workers=2, broker=broker, threads=6, pollers=3,
+                              stall=150.0, settings=settings, reconcile_every=1.0, fault=fault, **options)
+
+
+def _after(delay: float, action: Callable[[], None]) -> Callable[[Any], None]:
+    """A fault that waits ``delay`` seconds into the drain, then does ``action``."""
+    def fault(_: Any) -> None:
+        time.sleep(delay)
+        action()
+    return fault
+
+
+def _nothing_lost(burst: Any) -> None:
+    """0 lost, 0 graded twice, 0 published twice, every score right, status answered throughout."""
+    assert burst.submit_errors == []
+    assert (burst.graded, burst.errors, burst.lost, burst.wrong_scores) == (SUBMISSIONS, 0, 0, 0)
+    assert sorted(burst.publishes.values()) == [1] * SUBMISSIONS and burst.published_flags == SUBMISSIONS
+    assert burst.poll_errors == []
+
+
+@pytest.mark.parametrize("broker", BROKERS)
+def test_workers_killed_mid_grade_again_and_again_lose_nothing(broker: str) -> None:
+    _needs(broker)
+
+    def kill_three(faults: Any) -> None:
+        for _ in range(3):
+            time.sleep(1.0)
+            faults.kill_worker()
+
+    burst = _burst(broker, kill_three)
+    _nothing_lost(burst)
+    assert burst.workers_killed == 3
+    assert max(burst.runs) <= 3  # MAX_RUNS: a run was repeated only for a kill
+
+
+@pytest.mark.parametrize("broker", BROKERS)
+def test_the_broker_restarted_mid_burst_loses_nothing(broker: str, tmp_path: Path) -> None:
+    _needs(broker, broker)
+    with private_servers.running(broker, tmp_path / broker) as server:
+        burst = _burst(broker, _after(1.0, lambda: server.restart(down=2.0)), broker_url=server.url)
+        assert server.restarts == 1
+    _nothing_lost(burst)
+
+
+@pytest.mark.parametrize("broker", BROKERS)
+def test_the_database_restarted_mid_burst_loses_nothing(broker: str, tmp_path: Path) -> None:
+    _needs(broker, "mariadb")
+    with private_servers.running("mariadb", tmp_path / "mariadb") as server:
+        burst = _burst(broker, _after(1.0, lambda: server.restart(down=2.0)), store_url=server.url)
+        assert server.restarts == 1
+    _nothing_lost(burst)
+
+
+@pytest.mark.parametrize("broker", BROKERS)
+def test_the_lms_down_for_a_while_loses_nothing(broker: str) -> None:
+    _needs(broker)
+    def down(faults: Any) -> None:
+        time.sleep(0.5)
+        faults.lms_down(20.0)  # bench/bench_burst.py --fault lms-down takes it down for a minute
+
+    burst = _burst(broker, down)
+    _nothing_lost(burst)
+    assert burst.outage_poll_errors > 0  # the learners' pages did see it down
+
+
+@contextlib.contextmanager
+def _failing_lms(how: str) -> Iterator[str]:
+    """Where the block's callbacks go instead of the LMS: a server that answers every request with
+    500 (``errors``), or one that takes the connection and never answers (``timeouts``)."""
+    if how == "errors":
+        class Failing(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                self.send_response(500)
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        server = ThreadingHTTPServer(("127.0.0.1", 0), Failing)
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        try:
+            yield f"http://127.0.0.1:{server.server_address[1]}"
+        finally:
+            server.shutdown()
+            server.server_close()
+        return
+    with socket.socket() as silent:  # the kernel accepts into the backlog; nobody ever reads
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(256)
+        yield f"http://127.0.0.1:{silent.getsockname()[1]}"
+
+
+@pytest.mark.parametrize("how", ["errors", "timeouts"])
+@pytest.mark.parametrize("broker", BROKERS)
+def test_callbacks_that_fail_lose_nothing(broker: str, how: str) -> None:
+    _needs(broker)
+    with _failing_lms(how) as elsewhere:
+        burst = _burst(broker, None, settings={"SABAQ_CALLBACK_BASE_URL": elsewhere})
+    _nothing_lost(burst)
+    assert burst.seen_running == 0  # no 'started' callback arrived: the reconciler finished them all
