@@ -149,6 +149,7 @@ class Burst:
     service_ms: float  # median, 'started' callback to final state stored
     outage_poll_errors: int = 0  # polls not answered while the LMS was down on purpose
     workers_killed: int = 0
+    killed_mid_grade: int = 0
     machine_cpu_s: float = 0.0  # every core's busy time over the drain, all processes
     worker_cpu_s: float = 0.0  # the workers' share of it (with their descendants: the sandboxes)
 
@@ -427,6 +428,8 @@ class Faults:
         self.lms = contextlib.ExitStack()
         self.outages: list[tuple[float, float]] = []  # monotonic: the LMS was down
         self.killed: list[int] = []  # pids of the workers killed
+        self.killed_mid_grade = 0  # of those, killed while both workers' submissions were running
+        self.dead_cpu_s = 0.0  # what the killed workers had used
         self.pids: set[int] = set()
         self._next = 0
 
@@ -440,11 +443,30 @@ class Faults:
     def start_lms(self) -> str:
         return self.lms.enter_context(servers.workbench(self.root, self.env, self.port))
 
-    def kill_worker(self, number: int | None = None) -> int:
+    def running(self) -> int:
+        """How many submissions the store says are being graded now."""
+        import sqlalchemy as sa
+
+        engine = sa.create_engine(self.env["SABAQ_SUBMISSIONS_DB"])
+        try:
+            with engine.connect() as conn:
+                return int(conn.execute(sa.text("SELECT count(*) FROM sabaq_submission WHERE state = 'running'"))
+                           .scalar_one())
+        finally:
+            engine.dispose()
+
+    def kill_worker(self, number: int | None = None, mid_grade: float = 0.0) -> int:
         """SIGKILL a live worker's process group (the oldest unless ``number``); a new worker
-        takes its place. The number of the new worker."""
+        takes its place. With ``mid_grade``, first wait (at most that many seconds) until every
+        worker's submission is running, so the one killed is grading. The number of the new worker."""
+        deadline = time.monotonic() + mid_grade
+        while mid_grade and self.running() < len(self.workers) and time.monotonic() < deadline:
+            time.sleep(0.05)
         number = min(self.workers) if number is None else number
         stack, pid = self.workers.pop(number)
+        if mid_grade and self.running() >= len(self.workers) + 1:
+            self.killed_mid_grade += 1
+        self.dead_cpu_s += _tree_cpu_s({pid})
         with contextlib.suppress(ProcessLookupError):
             os.killpg(pid, signal.SIGKILL)
         stack.close()  # reaps it
@@ -497,13 +519,15 @@ def run_burst(submissions: int = 500, workers: int = 2, broker: str = "redis", s
               threads: int = 32, pollers: int = 8, interval: float = 0.5, stall: float = 120.0,
               progress: bool = False, *, broker_url: str = "", store_url: str = "",
               settings: dict[str, str] | None = None, reconcile_every: float = 0.0,
-              fault: Fault | None = None) -> Burst:
+              fault: Fault | None = None, answers: list[tuple[str, float]] | None = None) -> Burst:
     """One burst of ``submissions`` learners' submissions to ``workers`` fresh worker processes.
 
     With ``fault``, it runs in a thread of its own once every submit was answered, given the
     burst's :class:`Faults`; ``settings`` are more ``SABAQ_*`` variables for every process, and
-    ``reconcile_every`` runs the reconciler every that many seconds.
+    ``reconcile_every`` runs the reconciler every that many seconds. ``answers`` are the
+    (answer, right score) pairs the learners take turns with (default ``ANSWERS``).
     """
+    answers = answers or ANSWERS
     with tempfile.TemporaryDirectory(prefix="sabaq-burst-") as tmp, contextlib.ExitStack() as stack:
         root = Path(tmp)
         (root / "scenarios").mkdir()
@@ -534,7 +558,7 @@ def run_burst(submissions: int = 500, workers: int = 2, broker: str = "redis", s
         for client, sid in zip(warm, ids, strict=True):
             client.wait_final(usage, sid, limit=300)
 
-        learners = [Learner(servers.Client(base, f"burst-{i:05d}"), *ANSWERS[i % len(ANSWERS)])
+        learners = [Learner(servers.Client(base, f"burst-{i:05d}"), *answers[i % len(answers)])
                     for i in range(submissions)]
         with ThreadPoolExecutor(8) as pool:  # session and CSRF cookies, before the clock starts
             list(pool.map(_open_page, learners))
@@ -567,7 +591,7 @@ def run_burst(submissions: int = 500, workers: int = 2, broker: str = "redis", s
         if faulting:
             faulting.join()
             poll.wait(stall)
-        cpu_after = (_machine_busy_s(), _tree_cpu_s(faults.pids))
+        cpu_after = (_machine_busy_s(), _tree_cpu_s(faults.pids) + faults.dead_cpu_s)
         poll.close()
         deadline = time.monotonic() + 15  # the score is published just after the final state is stored
         graded_learners = {learner.client.student for learner in learners if learner.final.get("state") == "graded"}
@@ -601,6 +625,7 @@ def run_burst(submissions: int = 500, workers: int = 2, broker: str = "redis", s
         poll_errors=[m for t, m in poll.errors if not faults.during_outage(t)],
         outage_poll_errors=sum(1 for t, _ in poll.errors if faults.during_outage(t)),
         workers_killed=len(faults.killed),
+        killed_mid_grade=faults.killed_mid_grade,
         polls=poll.polls,
         poll_answer_s=poll.answer_times,
         drain_s=(max(finished) - first) if finished else float("nan"),
@@ -634,8 +659,9 @@ def describe(burst: Burst) -> str:
         f"graded but never published {max(0, b.graded - len(b.publishes))}; published flags {b.published_flags}",
         f"  status polls: {b.polls} ({b.polls / max(1, n):.1f} per learner), errors {len(b.poll_errors)}; "
         f"'running' seen by {b.seen_running}; runs per submission {dict(sorted(b.runs.items()))}",
-        *([f"  faults: {b.workers_killed} worker(s) killed, {b.outage_poll_errors} polls unanswered while the "
-             f"LMS was down"] if b.workers_killed or b.outage_poll_errors else []),
+        *([f"  faults: {b.workers_killed} worker(s) killed ({b.killed_mid_grade} while grading), "
+             f"{b.outage_poll_errors} polls unanswered while the LMS was down"]
+          if b.workers_killed or b.outage_poll_errors else []),
         f"  status answered in p50 {1000 * b.percentile(50, b.poll_answer_s):.0f} ms, "
         f"p95 {1000 * b.percentile(95, b.poll_answer_s):.0f} ms during the burst",
         f"  drain (first submit -> last graded): {b.drain_s:.1f} s, {b.throughput:.2f} submissions/s",
@@ -660,6 +686,92 @@ def describe(burst: Burst) -> str:
     return "\n".join(lines)
 
 
+# ---- faults (as tests/plugin/test_faults.py runs them, larger) ------------------------------
+
+SLOW = "import time\ndef add(a, b):\n    time.sleep(1)\n    return a + b"
+SLOW_ANSWERS = [(SLOW, 3.0), ("import time\ndef add(a, b):\n    time.sleep(1)\n    return a - b", 0.0)]
+"""Answers that take a second each, so that a fault lands while submissions are being graded."""
+FAULT_SETTINGS = {"SABAQ_GRADE_TIMEOUT": "20", "SABAQ_VISIBILITY_MARGIN": "5", "SABAQ_QUEUE_TIMEOUT": "30",
+                  "SABAQ_CALLBACK_TIMEOUT": "2"}
+
+
+def _fault_run(fault: Fault | None, n: int, workers: int, common: dict[str, Any], **more: Any) -> Burst:
+    settings = {**FAULT_SETTINGS, **more.pop("settings", {})}
+    return run_burst(n, workers, **common, settings=settings, reconcile_every=1.0, fault=fault, stall=300.0,
+                     answers=SLOW_ANSWERS, **more)
+
+
+def _kill_workers(tmp: Path, n: int, workers: int, common: dict[str, Any]) -> Burst:
+    def kill(faults: Faults) -> None:
+        for _ in range(5):
+            time.sleep(2.0)
+            faults.kill_worker(mid_grade=30.0)
+    return _fault_run(kill, n, workers, common)
+
+
+def _restart(kind: str) -> Callable[[Path, int, int, dict[str, Any]], Burst]:
+    import private_servers
+
+    def run(tmp: Path, n: int, workers: int, common: dict[str, Any]) -> Burst:
+        server_kind = common["broker"] if kind == "broker" else "mariadb"
+        with private_servers.running(server_kind, tmp / server_kind) as server:
+            def restart(_: Faults) -> None:
+                time.sleep(2.0)
+                server.restart(down=5.0)
+            where = {"broker_url": server.url} if kind == "broker" else {"store_url": server.url}
+            return _fault_run(restart, n, workers, common, **where)
+    return run
+
+
+def _lms_down(tmp: Path, n: int, workers: int, common: dict[str, Any]) -> Burst:
+    def down(faults: Faults) -> None:
+        time.sleep(1.0)
+        faults.lms_down(60.0)
+    return _fault_run(down, n, workers, common)
+
+
+def _callbacks_to(answer: int | None) -> Callable[[Path, int, int, dict[str, Any]], Burst]:
+    """Callbacks go to a server that answers ``answer`` to everything, or (None) never answers."""
+    def run(tmp: Path, n: int, workers: int, common: dict[str, Any]) -> Burst:
+        import socket
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        class Failing(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                self.send_response(answer or 500)
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        if answer is None:
+            with socket.socket() as silent:
+                silent.bind(("127.0.0.1", 0))
+                silent.listen(1024)
+                url = f"http://127.0.0.1:{silent.getsockname()[1]}"
+                return _fault_run(None, n, workers, common, settings={"SABAQ_CALLBACK_BASE_URL": url})
+        server = ThreadingHTTPServer(("127.0.0.1", 0), Failing)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        try:
+            url = f"http://127.0.0.1:{server.server_address[1]}"
+            return _fault_run(None, n, workers, common, settings={"SABAQ_CALLBACK_BASE_URL": url})
+        finally:
+            server.shutdown()
+            server.server_close()
+    return run
+
+
+FAULTS: dict[str, Callable[[Path, int, int, dict[str, Any]], Burst]] = {
+    "kill-workers": _kill_workers,
+    "broker-restart": _restart("broker"),
+    "db-restart": _restart("db"),
+    "lms-down": _lms_down,
+    "callback-errors": _callbacks_to(500),
+    "callback-timeouts": _callbacks_to(None),
+}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--submissions", type=int, default=None, help="learners (default 500; 100 with --scaling)")
@@ -670,9 +782,15 @@ def main() -> int:
     parser.add_argument("--pollers", type=int, default=8, help="threads polling status")
     parser.add_argument("--interval", type=float, default=0.5, help="seconds between one learner's polls")
     parser.add_argument("--scaling", action="store_true", help="run with 1 and with 2 workers")
+    parser.add_argument("--fault", choices=sorted(FAULTS), help="do this to the burst while it drains")
     args = parser.parse_args()
     common = {"broker": args.broker, "store": args.store, "threads": args.threads, "pollers": args.pollers,
               "interval": args.interval, "progress": True}
+    if args.fault:
+        with tempfile.TemporaryDirectory(prefix="sabaq-fault-") as tmp:
+            burst = FAULTS[args.fault](Path(tmp), args.submissions or 100, args.workers, common)
+        print(describe(burst), flush=True)
+        return 0 if burst.graded + burst.errors == burst.submissions and not burst.lost else 1
     if not args.scaling:
         burst = run_burst(args.submissions or 500, args.workers, **common)
         print(describe(burst), flush=True)

@@ -24,7 +24,7 @@ from sabaq_xblock.assignments import Assignment
 from sabaq_xblock.backend import CeleryBackend, _celery_app
 from sabaq_xblock.errors import Conflict
 from sabaq_xblock.grading import GradingService
-from sabaq_xblock.lifecycle import Lifecycle
+from sabaq_xblock.lifecycle import Lifecycle, Reconciled
 from sabaq_xblock.submissions import Submission, SubmissionStore
 
 GRADED = {"schema_version": 1, "status": "graded", "score": 2.0, "max_score": 3.0, "tests": []}
@@ -141,6 +141,54 @@ def test_a_submission_no_grader_finishes_is_an_error_after_max_runs(tmp_path: Pa
     assert final.report is not None and final.report["error"] == {
         "kind": "grader_failure", "message": "no grader finished this submission in 2 runs"}
     assert life.store.pending("block", "ali") is False
+
+
+def _queued_at(life: Lifecycle, sub: Submission, leased: float) -> None:
+    t = life.store.table
+    with life.store.engine.begin() as conn:
+        conn.execute(t.update().where(t.c.id == sub.id).values(leased=leased, updated=leased))
+
+
+def test_a_long_queue_that_moves_is_not_mistaken_for_lost_runs(tmp_path: Path, db_url: str) -> None:
+    """Waiting longer than QUEUE_TIMEOUT is no evidence while the workers are still getting
+    through what was queued before: nothing is queued again, nobody's attempt runs out."""
+    settings = _settings(tmp_path, db_url, QUEUE_TIMEOUT="100", VISIBILITY_MARGIN="10", MAX_RUNS="1")
+    life, published = _lifecycle(settings), Published()
+    ahead, waiting = _submit(life, "ahead"), _submit(life, "waiting")
+    t0 = time.time()
+    _queued_at(life, ahead, t0 - 500)
+    _queued_at(life, waiting, t0 - 400)
+    life.start(ahead.id, ahead.task_id)  # started just now: the queue moves, and has not reached it
+    assert life.reconcile(published, grace=0) == Reconciled([], [], [], [])
+    assert life.store.get(waiting.id).state == "queued"  # type: ignore[union-attr]
+
+
+def test_a_run_queued_before_one_that_started_is_lost(tmp_path: Path, db_url: str) -> None:
+    """The queue is first in, first out: a run still unstarted when one queued after it (by more
+    than VISIBILITY_MARGIN) has reached a worker was lost, and is queued again at once, long
+    before QUEUE_TIMEOUT."""
+    settings = _settings(tmp_path, db_url, QUEUE_TIMEOUT="3600", VISIBILITY_MARGIN="10")
+    life, published = _lifecycle(settings), Published()
+    lost, later = _submit(life, "lost"), _submit(life, "later")
+    t0 = time.time()
+    _queued_at(life, lost, t0 - 60)
+    _queued_at(life, later, t0 - 55)
+    life.start(later.id, later.task_id)
+    assert life.reconcile(published, grace=0).requeued == []  # 5 s apart: within the margin
+    _queued_at(life, later, t0 - 30)
+    assert life.reconcile(published, grace=0).requeued == [lost.id]
+    again = life.store.get(lost.id)
+    assert again is not None and (again.state, again.runs) == ("queued", 2)
+
+
+def test_a_queue_where_nothing_starts_is_queued_again_after_the_timeout(tmp_path: Path, db_url: str) -> None:
+    settings = _settings(tmp_path, db_url, QUEUE_TIMEOUT="100")
+    life, published = _lifecycle(settings), Published()
+    sub = _submit(life)
+    _queued_at(life, sub, time.time() - 99)
+    assert life.reconcile(published, grace=0).requeued == []
+    _queued_at(life, sub, time.time() - 101)
+    assert life.reconcile(published, grace=0).requeued == [sub.id]
 
 
 def test_a_running_submission_is_queued_again_only_after_the_grading_limit(tmp_path: Path, db_url: str) -> None:

@@ -30,7 +30,7 @@ from sabaq_contract.tasks import GradeRequest
 from .assignments import Assignment, Assignments
 from .backend import GradingBackend
 from .errors import BackendUnavailable, Conflict, NotFound, RunGone, SabaqBlockError
-from .submissions import Admission, Submission, SubmissionStore
+from .submissions import Admission, Progress, Submission, SubmissionStore
 
 Publish = Callable[[Submission], None]
 log = logging.getLogger(__name__)
@@ -172,11 +172,20 @@ class Lifecycle:
 
     # ---- reconciling with the queue --------------------------------------------------
 
-    def overdue(self, sub: Submission, now: float) -> bool:
-        """Whether ``sub``'s run went silent for longer than any run may take."""
+    def overdue(self, sub: Submission, now: float, progress: Progress | None = None) -> bool:
+        """Whether ``sub``'s run is lost: it started longer ago than any run may take; or it was
+        never started, though the queue (first in, first out) has started a run queued more than
+        ``visibility_margin`` after it; or it has waited ``queue_timeout`` while no run at all
+        started (``progress`` from ``store.progress()``; without it, the wait alone decides).
+        A long queue that is moving is not evidence of a lost run."""
         if sub.state == State.RUNNING and sub.started is not None:
             return now - sub.started > self.settings.visibility_timeout
-        return now - (sub.leased or sub.updated) > self.settings.queue_timeout
+        queued = sub.leased or sub.updated
+        if progress is None:
+            return now - queued > self.settings.queue_timeout
+        if progress.reached_lease > queued + self.settings.visibility_margin:
+            return True
+        return now - queued > self.settings.queue_timeout and now - progress.last_start > self.settings.queue_timeout
 
     def requeue(self, sub: Submission) -> bool:
         """Queue ``sub`` again under a new token (its old run's results are refused from now)."""
@@ -208,23 +217,25 @@ class Lifecycle:
         """One idempotent pass over the pending submissions queued more than ``grace`` s ago.
 
         A run whose task ended (its callback lost) is finished with the task's result; a
-        run silent for too long is queued again, until ``MAX_RUNS`` runs, after which the
+        run that is lost (``overdue``) is queued again, until ``MAX_RUNS`` runs, after which the
         submission is a ``grader_failure`` error (never a silent zero); graded submissions
         whose score did not leave the block are published (when ``publish`` is given).
         """
         at = time.time() if now is None else now
         done = Reconciled([], [], [], [])
+        progress = self.store.progress()
         for sub in self.store.waiting(before=at - grace):
             try:
                 poll = self.backend.poll(sub.task_id)
+                lost = poll.report is None and self.overdue(sub, at, progress)
                 if poll.report is not None:
                     self.finish(sub.id, sub.task_id, poll.report, publish)
                     done.finished.append(sub.id)
-                elif self.overdue(sub, at) and sub.runs >= self.settings.max_runs:
+                elif lost and sub.runs >= self.settings.max_runs:
                     message = f"no grader finished this submission in {sub.runs} runs"
                     self.finish(sub.id, sub.task_id, reports.error_report("grader_failure", message), publish)
                     done.given_up.append(sub.id)
-                elif self.overdue(sub, at) and self.requeue(sub):
+                elif lost and self.requeue(sub):
                     done.requeued.append(sub.id)
             except Conflict:
                 continue  # a callback finished it meanwhile

@@ -121,6 +121,15 @@ def _row(row: Any) -> Submission:
     )
 
 
+@dataclass(frozen=True)
+class Progress:
+    """How far grading has got: the latest time a run that reached a worker was queued, and the
+    latest time a run started (0.0: never)."""
+
+    reached_lease: float
+    last_start: float
+
+
 class SubmissionStore:
     """Submissions in the database at ``url`` (an SQLAlchemy URL)."""
 
@@ -318,6 +327,17 @@ class SubmissionStore:
                 .order_by(t.c.leased).limit(limit)
             ).all()
         return [_row(r) for r in rows]
+
+    def progress(self) -> Progress:
+        """How far the workers have got through the queue, for the reconciler (one query)."""
+        import sqlalchemy as sa
+
+        t = self.table
+        reached = sa.or_(t.c.started.is_not(None), t.c.state == State.GRADED.value)
+        with self.engine.connect() as conn:
+            lease, start = conn.execute(
+                sa.select(sa.func.max(sa.case((reached, t.c.leased))), sa.func.max(t.c.started))).one()
+        return Progress(float(lease or 0.0), float(start or 0.0))
 
     def unpublished(self, limit: int = 500) -> list[Submission]:
         """Graded submissions whose score has not left the block yet."""
