@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import socket
 import uuid
 from typing import Any
 
@@ -335,3 +336,23 @@ def test_bad_input_over_http(live: dict[str, Any]) -> None:
     _, page = staff.post(usage, "studio_submit", {"weight": "2"})
     assert page == {"saved": ["weight"]}
     assert staff.post(usage, "studio_submit", {"weight": 1})[0] == 200
+
+
+@pytest.mark.parametrize("handler", ["status", "submit", "learner_report"])
+def test_an_unreachable_store_is_a_503_the_page_tries_again(busy: Course, handler: str) -> None:
+    """The submissions database down (restarting, failing over): 503 with Retry-After and a
+    translated message, not a 500; nothing is stored anywhere meanwhile."""
+    before = state(busy)
+    with socket.socket() as closed:  # a port nobody listens on
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    busy.bucket["SUBMISSIONS_DB"] = f"postgresql+psycopg://postgres@127.0.0.1:{port}/test?connect_timeout=2"
+    try:
+        data = {"answers": {"add": "def add(a, b):\n    return a + b"}} if handler == "submit" else {}
+        block = busy.block("staff1", staff=True) if handler == "learner_report" else busy.block()
+        got, body, response = send(block, handler, json.dumps(data).encode())
+    finally:
+        del busy.bucket["SUBMISSIONS_DB"]
+    assert got == 503 and response.headers["Retry-After"] == "5", body
+    assert body["error"] == i18n.error_message("store_down")
+    assert state(busy) == before

@@ -96,6 +96,24 @@ class BackendUnavailable(SabaqBlockError):
     status = 503
 
 
+class StoreUnavailable(SabaqBlockError):
+    """The submissions store cannot be reached (restarting, failing over); nothing was changed."""
+
+    status = 503
+    retry_after = 5
+
+
+def store_down(error: BaseException) -> bool:
+    """Whether ``error`` is the store's database being unreachable (not a bug in a query)."""
+    module = type(error).__module__
+    if not module.startswith("sqlalchemy"):
+        return False
+    from sqlalchemy import exc
+
+    return isinstance(error, exc.OperationalError | exc.InterfaceError) or bool(
+        getattr(error, "connection_invalidated", False))
+
+
 class SignatureInvalid(SabaqBlockError):
     """A grader callback is unsigned or its signature does not match."""
 

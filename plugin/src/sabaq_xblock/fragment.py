@@ -15,6 +15,7 @@ from typing import Any
 
 from web_fragments.fragment import Fragment
 
+from sabaq_contract import polling
 from sabaq_contract.widgets.assets import widget_module
 
 from . import i18n, render, views, widgets
@@ -69,6 +70,7 @@ def student_fragment(block: Any) -> Fragment:
             "widget_kinds": {k: list(v) for k, v in kinds.items()},
             "language": language,
             "staff": staff,
+            "poll": polling.schedule(),
         }),
     )
     return frag

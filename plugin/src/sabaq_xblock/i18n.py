@@ -40,6 +40,7 @@ ERROR_MESSAGES = {
     "no_submission": _("There is no such submission."),
     "no_notebook": _("This unit has no notebook yet."),
     "backend_down": _("The grading service cannot be reached. Try again in a minute."),
+    "store_down": _("Submissions cannot be read or saved right now. Try again in a minute."),
     "signature_missing": _("The callback is not signed."),
     "signature_bad": _("The callback signature does not match."),
     "callback_disabled": _("Callbacks are not enabled for this block."),

@@ -21,7 +21,15 @@ from xblock.core import XBlock
 from xblock.exceptions import JsonHandlerError
 
 from . import i18n
-from .errors import MethodNotAllowed, RateLimited, RequestInvalid, SabaqBlockError, TooLarge
+from .errors import (
+    MethodNotAllowed,
+    RateLimited,
+    RequestInvalid,
+    SabaqBlockError,
+    StoreUnavailable,
+    TooLarge,
+    store_down,
+)
 
 MAX_JSON_BYTES = 2 * 1024 * 1024  # learner handlers: answers are at most 1 MiB of text
 MAX_STUDIO_BYTES = 16 * 1024 * 1024  # an instructor notebook travels as one JSON string
@@ -121,7 +129,7 @@ def error_response(error: SabaqBlockError) -> Response:
     if problems is not None:
         body["problems"] = list(problems)
     response = json_response(body, error.status)
-    if isinstance(error, RateLimited):
+    if isinstance(error, RateLimited | StoreUnavailable):
         response.headers["Retry-After"] = str(error.retry_after)
     if isinstance(error, MethodNotAllowed):
         response.allow = list(error.allowed)
@@ -135,6 +143,10 @@ def _answer(call: Callable[[], Any]) -> Response:
         return error_response(error)
     except JsonHandlerError as error:
         return error.get_response()
+    except Exception as error:
+        if store_down(error):  # a 503 the page tries again, not a 500
+            return error_response(StoreUnavailable("store_down", str(error)[:200]))
+        raise
     return answer if isinstance(answer, Response) else json_response(answer)
 
 

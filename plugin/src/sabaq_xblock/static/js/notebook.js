@@ -13,6 +13,8 @@ function SabaqNotebookBlock(runtime, element, initArgs) {
   var strings = args.strings || {};
   var editors = {};
   var pollTimer = null;
+  var POLL = args.poll || { first: 700, growth: 1.5, most: 5000 };
+  var pollDelay = POLL.first, pollState = null;
 
   function cookie(name) {
     var m = document.cookie.match(new RegExp("(?:^|; )" + name + "=([^;]*)"));
@@ -29,7 +31,11 @@ function SabaqNotebookBlock(runtime, element, initArgs) {
   }
   function answer(response) {
     return response.json().catch(function () { return {}; }).then(function (data) {
-      if (!response.ok) throw new Error(data.error || strings.network_error);
+      if (!response.ok) {
+        var failure = new Error(data.error || strings.network_error);
+        failure.status = response.status;
+        throw failure;
+      }
       return data;
     });
   }
@@ -129,14 +135,31 @@ function SabaqNotebookBlock(runtime, element, initArgs) {
     root.setAttribute("data-request-error", "true");
     if (submitButton) submitButton.disabled = false;
   }
+  // How often a waiting page asks for its submission's state (the same schedule as
+  // sabaq_contract.polling): soon at first, then less and less often while the state stays the
+  // same (a deadline's burst is thousands of pages waiting in one queue), soon again when it
+  // changes. A request that got no answer, or a 5xx one (the LMS restarting), is tried again.
+  function nextDelay(state) {
+    pollDelay = state === pollState ? Math.min(POLL.most, pollDelay * POLL.growth) : POLL.first;
+    pollState = state;
+    return pollDelay;
+  }
   function poll(submissionId) {
     clearTimeout(pollTimer);
     post("status", submissionId ? { submission_id: submissionId } : {}).then(function (data) {
+      root.removeAttribute("data-request-error");
       showStatus(data);
       if (data.state === "queued" || data.state === "running") {
-        pollTimer = setTimeout(function () { poll(data.submission_id); }, 700);
+        pollTimer = setTimeout(function () { poll(data.submission_id); }, nextDelay(data.state));
+      } else {
+        pollState = null;
       }
-    }).catch(function (err) { showError(err.message); });
+    }).catch(function (err) {
+      showError(err.message);
+      if (submissionId && (!err.status || err.status >= 500)) {
+        pollTimer = setTimeout(function () { poll(submissionId); }, nextDelay("unanswered"));
+      }
+    });
   }
   function queued(data) {
     showStatus({ state: "queued", attempts_used: "…", feedback: [] });
