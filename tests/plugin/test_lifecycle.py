@@ -116,17 +116,28 @@ def test_the_reconciler_finishes_a_run_whose_callback_was_lost(tmp_path: Path, d
 
 
 def test_a_task_that_failed_or_returned_garbage_is_a_grading_error(tmp_path: Path, db_url: str) -> None:
-    settings = _settings(tmp_path, db_url)
+    """A run past the grading limit, or one that returned garbage, is a final error at once; a task
+    that failed around its grading (the worker could not store its result, say) is graded again,
+    and is an error, with the failure's words, once MAX_RUNS runs have failed."""
+    from celery.exceptions import TimeLimitExceeded
+
+    settings = _settings(tmp_path, db_url, MAX_RUNS="2")
     life, published = _lifecycle(settings), Published()
-    crashed, garbage = _submit(life, "ali"), _submit(life, "sara")
+    crashed, garbage, timed_out = _submit(life, "ali"), _submit(life, "sara"), _submit(life, "omar")
     _task_result(settings, crashed.task_id, RuntimeError("worker exploded"), "FAILURE")
     _task_result(settings, garbage.task_id, {"status": "graded", "score": "lots"})
-    assert sorted(life.reconcile(published, grace=0).finished) == sorted([crashed.id, garbage.id])
-    for sub_id, words in ((crashed.id, "worker exploded"), (garbage.id, "malformed")):
+    _task_result(settings, timed_out.task_id, TimeLimitExceeded(20), "FAILURE")
+    first = life.reconcile(published, grace=0)
+    assert sorted(first.finished) == sorted([garbage.id, timed_out.id]) and first.requeued == [crashed.id]
+    rerun = life.store.get(crashed.id)
+    assert rerun is not None and rerun.runs == 2
+    _task_result(settings, rerun.task_id, RuntimeError("worker exploded"), "FAILURE")
+    assert life.reconcile(published, grace=0).given_up == [crashed.id]
+    for sub_id, words in ((crashed.id, "worker exploded"), (garbage.id, "malformed"), (timed_out.id, "TimeLimit")):
         sub = life.store.get(sub_id)
         assert sub is not None and sub.state == "error" and sub.attempt is None
         assert sub.report is not None and sub.report["error"]["kind"] == "grader_failure"
-        assert words in sub.report["error"]["message"]
+        assert words in sub.report["error"]["message"], sub.report
     assert published.scores == []
 
 
@@ -179,6 +190,54 @@ def test_a_run_queued_before_one_that_started_is_lost(tmp_path: Path, db_url: st
     assert life.reconcile(published, grace=0).requeued == [lost.id]
     again = life.store.get(lost.id)
     assert again is not None and (again.state, again.runs) == ("queued", 2)
+
+
+def test_a_run_the_queue_says_started_is_recorded_running_not_lost(tmp_path: Path, db_url: str) -> None:
+    """Its started callback is late or lost (callbacks off, failing, or still in the worker's
+    outbox): the result backend's STARTED is what the reconciler goes by, and a later run's
+    progress is then no evidence against it."""
+    settings = _settings(tmp_path, db_url, QUEUE_TIMEOUT="3600", VISIBILITY_MARGIN="10")
+    life, published = _lifecycle(settings), Published()
+    slow, later = _submit(life, "slow"), _submit(life, "later")
+    t0 = time.time()
+    _queued_at(life, slow, t0 - 200)
+    _queued_at(life, later, t0 - 100)
+    life.start(later.id, later.task_id)
+    _task_result(settings, slow.task_id, {"pid": 1, "hostname": "worker@host"}, state="STARTED")
+    assert life.reconcile(published, grace=0).requeued == []
+    running = life.store.get(slow.id)
+    assert running is not None and (running.state, running.runs) == ("running", 1)
+    assert life.reconcile(published, grace=0).requeued == []  # nor later: it has started
+
+
+def test_a_row_stamped_in_the_future_is_no_evidence(tmp_path: Path, db_url: str) -> None:
+    """A host whose clock runs fast stamped a graded row ahead of now: every fresh submission
+    would look overtaken by it."""
+    settings = _settings(tmp_path, db_url, QUEUE_TIMEOUT="3600", VISIBILITY_MARGIN="10")
+    life, published = _lifecycle(settings), Published()
+    ahead, fresh = _submit(life, "ahead"), _submit(life, "fresh")
+    life.finish(ahead.id, ahead.task_id, GRADED, published)
+    _queued_at(life, ahead, time.time() + 3600)
+    _queued_at(life, fresh, time.time() - 60)
+    assert life.reconcile(published, grace=0).requeued == []
+
+
+def test_the_reconciler_says_so_when_the_store_goes_down(tmp_path: Path) -> None:
+    """Its database stops under it (a private MariaDB): the pass says the store is unreachable,
+    and raises nothing, so a periodic reconciler lives on; once it is back, the pass works."""
+    import private_servers
+
+    reason = private_servers.missing("mariadb")
+    if reason:
+        pytest.skip(reason)
+    with private_servers.running("mariadb", tmp_path / "mariadb") as server:
+        settings = _settings(tmp_path, server.url, QUEUE_TIMEOUT="0")
+        life = _lifecycle(settings)
+        sub = _submit(life)
+        server.stop()
+        assert life.reconcile(None, grace=0).unreachable is True
+        server.start()
+        assert life.reconcile(None, grace=0).requeued == [sub.id]
 
 
 def test_a_queue_where_nothing_starts_is_queued_again_after_the_timeout(tmp_path: Path, db_url: str) -> None:

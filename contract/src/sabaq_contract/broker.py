@@ -43,4 +43,10 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "task_track_started": True,
         "result_extended": False,
         "result_expires": 7 * 24 * 3600,
+        # A result backend that is restarting (a database's fail-over takes seconds) is waited
+        # for, with backoff, for about a minute, before storing a result gives up.
+        "result_backend_always_retry": True,
+        "result_backend_max_retries": 12,
+        "result_backend_base_sleep_between_retries_ms": 250,
+        "result_backend_max_sleep_between_retries_ms": 10_000,
     }

@@ -20,8 +20,8 @@ under one data directory, so an embedded laptop setup needs no configuration at 
                              may stay silent (plus the margin) before the reconciler queues
                              it again
 ``VISIBILITY_MARGIN``        60 s: that margin
-``QUEUE_TIMEOUT``            3600 s: how long a submission may wait unstarted in the queue
-                             before the reconciler queues it again
+``QUEUE_TIMEOUT``            3600 s: how long a submission may wait unstarted, while no run
+                             at all starts, before the reconciler queues it again
 ``MAX_RUNS``                 3: gradings of one submission before it is an error
 ``PREPARE_TIMEOUT``          60 s: Studio's wait for an instructor notebook's check
 ``SUBMIT_RATE_LIMIT``        10 submissions per learner per window, across blocks (0: off)

@@ -26,10 +26,18 @@ from .errors import BackendUnavailable
 @dataclass(frozen=True)
 class Poll:
     """What the queue says about a run: ``queued`` or ``running`` (as far as it knows), or
-    ``graded`` / ``error`` with the run's checked ``report``."""
+    ``graded`` / ``error`` with the run's checked ``report``, or ``lost``."""
 
     state: State
     report: dict[str, Any] | None = None
+    lost: bool = False  # the run ended without a result of its grading: queue it again
+    detail: str = ""  # why, for the error if it was the last run
+
+
+GRADING_FAILURES = frozenset({"TimeLimitExceeded", "SoftTimeLimitExceeded"})
+"""Task failures that are the grading's own (it ran past ``GRADE_TIMEOUT``): a final error. Any
+other failure happened around the grading (the worker could not store the result, say): the
+task ran on grader trouble, and the run is queued again, up to ``MAX_RUNS``."""
 
 
 class GradingBackend(Protocol):
@@ -98,6 +106,9 @@ class CeleryBackend:
             state = result.state
             if state == "SUCCESS":
                 return finished(result.result)
+            if state == "FAILURE" and type(result.result).__name__ not in GRADING_FAILURES:
+                # not the grading's own failure (storing its result, say): grade it again
+                return Poll(State.QUEUED, lost=True, detail=f"the grading task failed: {str(result.result)[:500]}")
             if state in ("FAILURE", "REVOKED"):
                 message = f"the grading task failed: {str(result.result)[:500]}"
                 return Poll(State.ERROR, reports.error_report("grader_failure", message))

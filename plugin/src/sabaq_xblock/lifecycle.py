@@ -29,7 +29,7 @@ from sabaq_contract.tasks import GradeRequest
 
 from .assignments import Assignment, Assignments
 from .backend import GradingBackend
-from .errors import BackendUnavailable, Conflict, NotFound, RunGone, SabaqBlockError
+from .errors import BackendUnavailable, Conflict, NotFound, RunGone, SabaqBlockError, store_down
 from .submissions import Admission, Progress, Submission, SubmissionStore
 
 Publish = Callable[[Submission], None]
@@ -172,12 +172,52 @@ class Lifecycle:
 
     # ---- reconciling with the queue --------------------------------------------------
 
+    def _reconcile_runs(self, publish: Publish | None, at: float, grace: float, done: Reconciled) -> None:
+        progress = self.store.progress(at)
+        for sub in self.store.waiting(before=at - grace):
+            try:
+                poll = self.backend.poll(sub.task_id)
+                if poll.report is None and poll.state == State.RUNNING and sub.state == State.QUEUED:
+                    self.start(sub.id, sub.task_id)  # the queue says it started: its callback is late or lost
+                    continue
+                lost = poll.report is None and (poll.lost or self.overdue(sub, at, progress))
+                if poll.report is not None:
+                    self.finish(sub.id, sub.task_id, poll.report, publish)
+                    done.finished.append(sub.id)
+                elif lost and sub.runs >= self.settings.max_runs:
+                    message = f"no grader finished this submission in {sub.runs} runs"
+                    message += f" ({poll.detail})" if poll.detail else ""
+                    self.finish(sub.id, sub.task_id, reports.error_report("grader_failure", message), publish)
+                    done.given_up.append(sub.id)
+                elif lost and self.requeue(sub):
+                    done.requeued.append(sub.id)
+            except (Conflict, RunGone):
+                continue  # a callback moved it meanwhile
+            except BackendUnavailable:
+                done.unreachable = True
+                return
+            except Exception as error:  # one submission's trouble (its publish, say) is not the others'
+                if store_down(error):
+                    raise
+                log.exception("reconciling submission %s failed; the next pass tries again", sub.id)
+
+    def _publish_waiting(self, publish: Publish, done: Reconciled) -> None:
+        for sub in self.store.unpublished():
+            try:
+                if self.publish(sub, publish):
+                    done.published.append(sub.id)
+            except Exception as error:
+                if store_down(error):
+                    raise
+                log.exception("publishing submission %s failed; the next pass tries again", sub.id)
+
     def overdue(self, sub: Submission, now: float, progress: Progress | None = None) -> bool:
         """Whether ``sub``'s run is lost: it started longer ago than any run may take; or it was
         never started, though the queue (first in, first out) has started a run queued more than
         ``visibility_margin`` after it; or it has waited ``queue_timeout`` while no run at all
-        started (``progress`` from ``store.progress()``; without it, the wait alone decides).
-        A long queue that is moving is not evidence of a lost run."""
+        started or was graded (``progress`` from ``store.progress()``; without it, the wait
+        alone decides). A long queue that is moving is not evidence of a lost run. (A run the
+        queue says has started is never judged here as unstarted: ``reconcile`` records it.)"""
         if sub.state == State.RUNNING and sub.started is not None:
             return now - sub.started > self.settings.visibility_timeout
         queued = sub.leased or sub.updated
@@ -223,32 +263,13 @@ class Lifecycle:
         """
         at = time.time() if now is None else now
         done = Reconciled([], [], [], [])
-        progress = self.store.progress()
-        for sub in self.store.waiting(before=at - grace):
-            try:
-                poll = self.backend.poll(sub.task_id)
-                lost = poll.report is None and self.overdue(sub, at, progress)
-                if poll.report is not None:
-                    self.finish(sub.id, sub.task_id, poll.report, publish)
-                    done.finished.append(sub.id)
-                elif lost and sub.runs >= self.settings.max_runs:
-                    message = f"no grader finished this submission in {sub.runs} runs"
-                    self.finish(sub.id, sub.task_id, reports.error_report("grader_failure", message), publish)
-                    done.given_up.append(sub.id)
-                elif lost and self.requeue(sub):
-                    done.requeued.append(sub.id)
-            except Conflict:
-                continue  # a callback finished it meanwhile
-            except BackendUnavailable:
-                done.unreachable = True
-                break
-            except Exception:  # one submission's trouble (its publish, say) is not the others'
-                log.exception("reconciling submission %s failed; the next pass tries again", sub.id)
-        if publish is not None:
-            for sub in self.store.unpublished():
-                try:
-                    if self.publish(sub, publish):
-                        done.published.append(sub.id)
-                except Exception:
-                    log.exception("publishing submission %s failed; the next pass tries again", sub.id)
+        try:
+            self._reconcile_runs(publish, at, grace, done)
+            if publish is not None:
+                self._publish_waiting(publish, done)
+        except Exception as error:
+            if not store_down(error):
+                raise
+            log.warning("the submissions store cannot be reached; the next pass tries again: %s", error)
+            done.unreachable = True
         return done

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sys
 import time
@@ -25,6 +26,8 @@ from .backend import CeleryBackend
 from .compat import job_publisher
 from .lifecycle import Lifecycle
 from .submissions import SubmissionStore
+
+log = logging.getLogger("sabaq_xblock.reconcile")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -43,7 +46,14 @@ def main(argv: list[str] | None = None) -> int:
     lifecycle = Lifecycle(SubmissionStore(settings.submissions_db), CeleryBackend(settings), settings)
     publish = job_publisher()
     while True:
-        done = lifecycle.reconcile(publish, grace=args.grace)
+        try:
+            done = lifecycle.reconcile(publish, grace=args.grace)
+        except Exception:  # a periodic job outlives one bad pass; a single pass says it failed
+            if args.every <= 0:
+                raise
+            log.exception("a reconcile pass failed; the next one runs in %s s", args.every)
+            time.sleep(args.every)
+            continue
         print(json.dumps({"at": time.time(), **asdict(done)}), flush=True)
         if args.every <= 0:
             return 1 if done.unreachable else 0
