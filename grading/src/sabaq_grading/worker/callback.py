@@ -12,6 +12,8 @@ reads it there for a submission whose callback never arrived.
 from __future__ import annotations
 
 import atexit
+import contextlib
+import http.client
 import logging
 import os
 import queue
@@ -30,7 +32,7 @@ log = logging.getLogger(__name__)
 RETRY_DELAYS = (0.5, 2.0)
 """Pauses before the second and third try of a callback the block did not answer."""
 OUTBOX_SIZE = 256
-"""Callbacks a process may have waiting; a task that would add one more waits for room."""
+"""Callbacks a process may have waiting; one more is dropped (the reconciler recovers it)."""
 
 
 def post(url: str, secret: str, message: Callback, timeout: float) -> int:
@@ -56,8 +58,8 @@ def post(url: str, secret: str, message: Callback, timeout: float) -> int:
             answer, reason = int(error.code), f"HTTP {error.code}"
             if error.code < 500:
                 return answer
-        except (OSError, ValueError) as error:
-            answer, reason = 0, str(error)
+        except (OSError, ValueError, http.client.HTTPException) as error:  # no (whole) answer
+            answer, reason = 0, str(error) or type(error).__name__
         log.warning("%s callback for %s to %s failed: %s", message.event, message.submission_id, url, reason)
     return answer
 
@@ -79,11 +81,13 @@ class Outbox:
     A message sent ``after`` another is dropped (answered ``GONE``) when that one was
     answered ``GONE``: a run the block no longer waits for reports nothing. The thread is
     started on first use in the process that uses it (a forked pool child gets its own),
-    and a process that exits lets it finish what is waiting, up to ``drain_timeout``.
+    and a process that exits lets it finish what is waiting, up to ``drain_timeout``, once.
     """
 
-    def __init__(self, send: Send, drain_timeout: float = 30.0) -> None:
+    def __init__(self, send: Send, drain_timeout: float = 30.0, dropped: Callable[[Callback], int] | None = None
+                 ) -> None:
         self._send = send
+        self._dropped = dropped or (lambda message: 0)
         self._drain_timeout = drain_timeout
         self._letters: queue.Queue[_Letter | None] = queue.Queue(OUTBOX_SIZE)
         self._thread: threading.Thread | None = None
@@ -91,15 +95,22 @@ class Outbox:
         self._lock = threading.Lock()
 
     def send(self, url: str, message: Callback, after: Future[int] | None = None) -> Future[int]:
-        """Queue ``message`` for ``url``; the future of the block's HTTP status."""
+        """Queue ``message`` for ``url``; the future of the block's HTTP status. A full outbox
+        (an LMS that has not answered for a long while) drops the message at once, answered 0,
+        rather than hold the task: the reconciler finishes its submission from the result backend."""
         self._running()
         answer: Future[int] = Future()
-        self._letters.put(_Letter(url, message, answer, after))
+        try:
+            self._letters.put_nowait(_Letter(url, message, answer, after))
+        except queue.Full:
+            log.warning("%s callback for %s dropped: %d callbacks are waiting for the block", message.event,
+                        message.submission_id, OUTBOX_SIZE)
+            answer.set_result(self._dropped(message))
         return answer
 
     def drain(self, timeout: float | None = None) -> bool:
         """Wait until everything queued so far was sent (at most ``timeout`` s); whether it was."""
-        if self._thread is None or self._pid != os.getpid():
+        if self._thread is None or self._pid != os.getpid() or not self._thread.is_alive():
             return True
         mark: Future[int] = Future()
         deadline = time.monotonic() + (self._drain_timeout if timeout is None else timeout)
@@ -112,16 +123,26 @@ class Outbox:
             return False
         return True
 
+    def close(self) -> bool:
+        """Drain (at most ``drain_timeout``), then stop the thread: a process that is ending
+        waits for its callbacks once. Whether everything was sent."""
+        sent = self.drain()
+        if self._thread is not None and self._pid == os.getpid() and self._thread.is_alive():
+            with contextlib.suppress(queue.Full):
+                self._letters.put_nowait(None)
+            self._thread.join(timeout=1.0)
+        return sent
+
     def _running(self) -> None:
         with self._lock:
-            if self._thread is not None and self._pid == os.getpid():
+            if self._thread is not None and self._pid == os.getpid() and self._thread.is_alive():
                 return
             if self._pid != os.getpid():  # a forked child: the parent's thread and queue are not ours
                 self._letters = queue.Queue(OUTBOX_SIZE)
             self._pid = os.getpid()
             self._thread = threading.Thread(target=self._run, name="sabaq-callbacks", daemon=True)
             self._thread.start()
-            atexit.register(self.drain)
+            atexit.register(self.close)
 
     def _run(self) -> None:
         while True:
@@ -131,8 +152,11 @@ class Outbox:
             if letter.message is None:
                 letter.answer.set_result(0)
                 continue
+            if not letter.answer.set_running_or_notify_cancel():
+                continue
             try:
-                gone = letter.after is not None and letter.after.result() == GONE
+                after = letter.after
+                gone = after is not None and after.exception() is None and after.result() == GONE
                 letter.answer.set_result(GONE if gone else self._send(letter.url, letter.message))
             except BaseException as error:  # never let one letter stop the others
                 log.exception("%s callback for %s could not be sent", letter.message.event,

@@ -14,7 +14,7 @@ from celery import signals
 
 from sabaq_contract import logs
 from sabaq_contract import tasks as contract
-from sabaq_contract.callbacks import FINISHED, STARTED, Callback
+from sabaq_contract.callbacks import FINISHED, GONE, STARTED, Callback
 
 from . import callback as callbacks
 from . import metrics
@@ -101,6 +101,9 @@ def _grade(request: contract.GradeRequest) -> dict[str, Any]:
     log.info("submission %s received", name, extra=logs.fields("received", name, token=request.token or None))
     started = OUTBOX.send(url, Callback(STARTED, request.submission_id, request.token)) if url else None
     reason = over_limits(request.submission, request.limits)
+    if started is not None and started.done() and started.exception() is None and started.result() == GONE:
+        log.info("submission %s run %s: the block no longer waits for it", name, request.token)
+        return _report(request, "grader_failure", "this run was superseded before it started")
     if reason is not None:
         report = _report(request, "too_large", reason)
     else:
@@ -133,15 +136,20 @@ def _tell(url: str, message: Callback) -> int:
     return status
 
 
-OUTBOX = callbacks.Outbox(_tell, drain_timeout=2 * settings.callback_timeout)
+def _dropped(message: Callback) -> int:
+    metrics.callback(message.event, 0, tried=True)
+    return 0
+
+
+OUTBOX = callbacks.Outbox(_tell, drain_timeout=2 * settings.callback_timeout, dropped=_dropped)
 
 
 @signals.worker_process_shutdown.connect  # type: ignore[untyped-decorator]
 @signals.worker_shutdown.connect  # type: ignore[untyped-decorator]
 def _send_what_is_waiting(**_: Any) -> None:
     """A pool child or worker that stops lets its outbox send what the tasks left there, for at
-    most two callback time-outs (what is left, the reconciler finishes from the result backend)."""
-    OUTBOX.drain()
+    most two callback time-outs, once (what is left, the reconciler finishes from the result backend)."""
+    OUTBOX.close()
 
 
 @signals.worker_init.connect  # type: ignore[untyped-decorator]
