@@ -1,9 +1,11 @@
 """A burst of submissions through the block's real HTTP handlers, graded by real Celery workers.
 
 N distinct learners (one submission each) submit at once over a real workbench (a thread pool
-of ``--threads``); ``--pollers`` threads poll each learner's ``status`` about every
-``--interval`` seconds until it is final; W real worker processes grade them through the chosen
-broker (Redis or RabbitMQ) and store (PostgreSQL, MariaDB or SQLite). It prints:
+of ``--threads``); ``--pollers`` threads poll each learner's ``status`` until it is final, on the
+page's own schedule (``sabaq_contract.polling``) or every ``--interval`` seconds; W real worker
+processes grade them through the chosen broker (Redis or RabbitMQ) and store (PostgreSQL,
+MariaDB or SQLite). With ``--fault``, one of the faults of ``tests/plugin/test_faults.py`` (at a
+larger scale: five workers killed, the LMS down a minute) strikes while it drains. It prints:
 
 - graded / errors / lost, the publishes counted from the workbench runtime's grade events
   (each graded learner's score must leave the block exactly once) and the store's
@@ -15,7 +17,7 @@ broker (Redis or RabbitMQ) and store (PostgreSQL, MariaDB or SQLite). It prints:
 - with ``--scaling``: the same with 1 and with 2 workers, and how throughput grows.
 
 Run: ``.venv/bin/python bench/bench_burst.py [--submissions 500] [--workers 2]
-[--broker redis|rabbitmq] [--store postgresql|mariadb|sqlite] [--scaling]``.
+[--broker redis|rabbitmq] [--store postgresql|mariadb|sqlite] [--scaling] [--fault KIND]``.
 """
 
 from __future__ import annotations
@@ -46,6 +48,8 @@ sys.path.insert(0, str(ROOT / "tests" / "plugin"))
 
 import notebooks  # noqa: E402
 import servers  # noqa: E402
+
+from sabaq_contract import polling  # noqa: E402
 
 REDIS = "redis://127.0.0.1:6379/14"
 RABBITMQ = "amqp://guest:guest@127.0.0.1:5672//"
@@ -117,7 +121,9 @@ class Learner:
     final_at: float = 0.0  # monotonic, first poll that saw a final state
     final: dict[str, Any] = field(default_factory=dict)
     polls: int = 0
-    states: list[str] = field(default_factory=list)
+    states: list[str] = field(default_factory=list)  # as the page saw them ("unanswered": a poll failed)
+    delay: float | None = None  # the page's last wait between polls
+    same_state: bool = False  # whether the last poll saw the state the one before saw
 
 
 @dataclass
@@ -147,9 +153,11 @@ class Burst:
     seen_running: int
     runs: Counter[int]
     service_ms: float  # median, 'started' callback to final state stored
-    outage_poll_errors: int = 0  # polls not answered while the LMS was down on purpose
+    outage_poll_errors: int = 0  # polls not answered while the LMS or its database was down on purpose
     workers_killed: int = 0
     killed_mid_grade: int = 0
+    reconciler_running: bool = False  # at the end, with reconcile_every
+    reconciler_tracebacks: int = 0
     machine_cpu_s: float = 0.0  # every core's busy time over the drain, all processes
     worker_cpu_s: float = 0.0  # the workers' share of it (with their descendants: the sandboxes)
 
@@ -302,7 +310,8 @@ def _tree_cpu_s(roots: set[int]) -> float:
 
 
 class Pollers:
-    """``count`` threads that poll each pending learner's status every ``interval`` seconds."""
+    """``count`` threads that poll each pending learner's status every ``interval`` seconds, or
+    (``interval`` 0) on the learner's page's own schedule (``sabaq_contract.polling``)."""
 
     def __init__(self, usage: str, count: int, interval: float) -> None:
         self.usage, self.interval = usage, interval
@@ -340,8 +349,14 @@ class Pollers:
                     self.cond.notify_all()
                 else:
                     self.serial += 1
-                    heapq.heappush(self.heap, (time.monotonic() + self.interval, self.serial, learner))
+                    heapq.heappush(self.heap, (time.monotonic() + self._delay(learner), self.serial, learner))
                     self.cond.notify()
+
+    def _delay(self, learner: Learner) -> float:
+        if self.interval > 0:
+            return self.interval
+        learner.delay = polling.next_delay(learner.delay, same_state=learner.same_state)
+        return learner.delay
 
     def _poll(self, learner: Learner) -> bool:
         asked = time.monotonic()
@@ -358,8 +373,11 @@ class Pollers:
         if status != 200 or state not in KNOWN_STATES:
             with self.cond:
                 self.errors.append((now, f"{learner.client.student}: HTTP {status} {str(data)[:200]}"))
+            learner.same_state = learner.states[-1:] == ["unanswered"]
+            learner.states.append("unanswered")
             return False
-        if not learner.states or learner.states[-1] != state:
+        learner.same_state = learner.states[-1:] == [state]
+        if not learner.same_state:
             learner.states.append(state)
         if state in FINAL_STATES:
             learner.final_at, learner.final = now, dict(data)
@@ -443,29 +461,49 @@ class Faults:
     def start_lms(self) -> str:
         return self.lms.enter_context(servers.workbench(self.root, self.env, self.port))
 
-    def running(self) -> int:
-        """How many submissions the store says are being graded now."""
+    def grading(self) -> dict[str, str]:
+        """The live workers' nodes that are grading now, with their tasks: what the result
+        backend says has STARTED (and on which node) among the store's pending submissions."""
+        import socket
+
         import sqlalchemy as sa
+
+        from sabaq_contract import settings as deployment
+        from sabaq_xblock.backend import _celery_app
 
         engine = sa.create_engine(self.env["SABAQ_SUBMISSIONS_DB"])
         try:
             with engine.connect() as conn:
-                return int(conn.execute(sa.text("SELECT count(*) FROM sabaq_submission WHERE state = 'running'"))
-                           .scalar_one())
+                tasks = [r[0] for r in conn.execute(sa.text(
+                    "SELECT task_id FROM sabaq_submission WHERE pending_slot IS NOT NULL"))]
         finally:
             engine.dispose()
+        app = _celery_app(deployment.load({}, self.env))
+        live = {f"worker{n}-{self.queue}@{socket.gethostname()}": n for n in self.workers}
+        found = {}
+        for task in tasks:
+            result = app.AsyncResult(task)
+            node = result.info.get("hostname") if result.state == "STARTED" and isinstance(result.info, dict) else None
+            if node in live:
+                found[node] = task
+        return found
 
     def kill_worker(self, number: int | None = None, mid_grade: float = 0.0) -> int:
         """SIGKILL a live worker's process group (the oldest unless ``number``); a new worker
-        takes its place. With ``mid_grade``, first wait (at most that many seconds) until every
-        worker's submission is running, so the one killed is grading. The number of the new worker."""
+        takes its place. With ``mid_grade``, first wait (at most that many seconds) until a
+        worker is grading (its task STARTED on its node), and kill that one. The number of the
+        new worker."""
         deadline = time.monotonic() + mid_grade
-        while mid_grade and self.running() < len(self.workers) and time.monotonic() < deadline:
+        while mid_grade and time.monotonic() < deadline:
+            busy = self.grading()
+            if busy:
+                node = min(busy)
+                number = int(node.split("-", 1)[0].removeprefix("worker"))
+                self.killed_mid_grade += 1
+                break
             time.sleep(0.05)
         number = min(self.workers) if number is None else number
         stack, pid = self.workers.pop(number)
-        if mid_grade and self.running() >= len(self.workers) + 1:
-            self.killed_mid_grade += 1
         self.dead_cpu_s += _tree_cpu_s({pid})
         with contextlib.suppress(ProcessLookupError):
             os.killpg(pid, signal.SIGKILL)
@@ -473,13 +511,21 @@ class Faults:
         self.killed.append(pid)
         return self.start_worker()
 
+    @contextlib.contextmanager
+    def outage(self) -> Iterator[None]:
+        """The time inside is an outage: a status poll not answered then is the fault's, not an error."""
+        began = time.monotonic()
+        try:
+            yield
+        finally:
+            self.outages.append((began, time.monotonic()))
+
     def lms_down(self, seconds: float) -> None:
         """Stop the LMS (the workbench), leave it down ``seconds``, start it again on its port."""
-        began = time.monotonic()
-        self.lms.close()
-        time.sleep(seconds)
-        self.start_lms()
-        self.outages.append((began, time.monotonic()))
+        with self.outage():
+            self.lms.close()
+            time.sleep(seconds)
+            self.start_lms()
 
     def during_outage(self, at: float) -> bool:
         return any(began - 0.5 <= at <= ended + 0.5 for began, ended in self.outages)
@@ -491,32 +537,30 @@ class Faults:
         self.lms.close()
 
 
-def _reconciler(stack: contextlib.ExitStack, root: Path, env: dict[str, str], every: float) -> None:
+def _reconciler(stack: contextlib.ExitStack, root: Path, env: dict[str, str], every: float
+                ) -> Callable[[], tuple[bool, int]]:
     """``python -m sabaq_xblock.reconcile --every`` with the LMS's settings (it publishes the
-    scores it finishes through the workbench), stopped on exit by its process group."""
-    log = (root / "reconcile.log").open("wb")
+    scores it finishes through the workbench), stopped on exit by its process group. Returns
+    how it is doing: whether it still runs, and how many tracebacks it has logged."""
+    log_path = root / "reconcile.log"
+    log = log_path.open("wb")
     proc = subprocess.Popen([sys.executable, "-m", "sabaq_xblock.reconcile", "--every", str(every),
                              "--grace", str(max(2.0, 3 * every))], cwd=root, env=env, stdout=log,
                             stderr=subprocess.STDOUT, start_new_session=True)
 
     def stop() -> None:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=10)
+        servers.stop(proc)
         log.close()
 
     stack.callback(stop)
+    return lambda: (proc.poll() is None, log_path.read_text("utf-8", "replace").count("Traceback"))
 
 
 Fault = Callable[[Faults], None]
 
 
 def run_burst(submissions: int = 500, workers: int = 2, broker: str = "redis", store: str = "postgresql",
-              threads: int = 32, pollers: int = 8, interval: float = 0.5, stall: float = 120.0,
+              threads: int = 32, pollers: int = 8, interval: float = 0.0, stall: float = 120.0,
               progress: bool = False, *, broker_url: str = "", store_url: str = "",
               settings: dict[str, str] | None = None, reconcile_every: float = 0.0,
               fault: Fault | None = None, answers: list[tuple[str, float]] | None = None) -> Burst:
@@ -546,8 +590,7 @@ def run_burst(submissions: int = 500, workers: int = 2, broker: str = "redis", s
         base = faults.start_lms()
         for _ in range(workers):
             faults.start_worker()
-        if reconcile_every:
-            _reconciler(stack, root, env, reconcile_every)
+        reconciler = _reconciler(stack, root, env, reconcile_every) if reconcile_every else None
 
         # every worker grades once before the burst (assignment prepared, sandboxes warm)
         warm = [servers.Client(base, f"warmup-{i}") for i in range(workers)]
@@ -576,7 +619,7 @@ def run_burst(submissions: int = 500, workers: int = 2, broker: str = "redis", s
                 learner.submit_error = f"{learner.client.student}: HTTP {status} {str(data)[:200]}"
                 return
             learner.submission_id = data["submission_id"]
-            poll.add(learner, learner.returned_at + interval)
+            poll.add(learner, learner.returned_at + (interval or polling.FIRST))
 
         cpu_before = (_machine_busy_s(), _tree_cpu_s(faults.pids))
         started = time.time()
@@ -584,12 +627,22 @@ def run_burst(submissions: int = 500, workers: int = 2, broker: str = "redis", s
             list(pool.map(submit, learners))
         if progress:
             print(f"  {submissions} submits answered in {time.time() - started:.1f} s", flush=True)
-        faulting = threading.Thread(target=fault, args=(faults,), daemon=True) if fault else None
+        failed: list[BaseException] = []
+
+        def strike() -> None:
+            try:
+                fault(faults)  # type: ignore[misc]
+            except BaseException as error:
+                failed.append(error)
+
+        faulting = threading.Thread(target=strike, daemon=True) if fault else None
         if faulting:
             faulting.start()
         poll.wait(stall)
         if faulting:
-            faulting.join()
+            faulting.join(timeout=stall + 300)
+            if faulting.is_alive() or failed:
+                raise RuntimeError("the fault did not finish" if not failed else f"the fault failed: {failed[0]!r}")
             poll.wait(stall)
         cpu_after = (_machine_busy_s(), _tree_cpu_s(faults.pids) + faults.dead_cpu_s)
         poll.close()
@@ -602,6 +655,7 @@ def run_burst(submissions: int = 500, workers: int = 2, broker: str = "redis", s
             time.sleep(0.2)
         time.sleep(1.0)  # a second publish, were there one, would come right after the first
         rows = {r["learner_id"]: r for r in _store_rows(env["SABAQ_SUBMISSIONS_DB"])}
+        reconciler_running, reconciler_tracebacks = reconciler() if reconciler else (False, 0)
         events = _grade_records(records)
 
     publishes: Counter[str] = Counter(str(r.get("user_id")) for r in events
@@ -626,6 +680,8 @@ def run_burst(submissions: int = 500, workers: int = 2, broker: str = "redis", s
         outage_poll_errors=sum(1 for t, _ in poll.errors if faults.during_outage(t)),
         workers_killed=len(faults.killed),
         killed_mid_grade=faults.killed_mid_grade,
+        reconciler_running=reconciler_running,
+        reconciler_tracebacks=reconciler_tracebacks,
         polls=poll.polls,
         poll_answer_s=poll.answer_times,
         drain_s=(max(finished) - first) if finished else float("nan"),
@@ -660,7 +716,7 @@ def describe(burst: Burst) -> str:
         f"  status polls: {b.polls} ({b.polls / max(1, n):.1f} per learner), errors {len(b.poll_errors)}; "
         f"'running' seen by {b.seen_running}; runs per submission {dict(sorted(b.runs.items()))}",
         *([f"  faults: {b.workers_killed} worker(s) killed ({b.killed_mid_grade} while grading), "
-             f"{b.outage_poll_errors} polls unanswered while the LMS was down"]
+             f"{b.outage_poll_errors} polls unanswered while the LMS or its database was down"]
           if b.workers_killed or b.outage_poll_errors else []),
         f"  status answered in p50 {1000 * b.percentile(50, b.poll_answer_s):.0f} ms, "
         f"p95 {1000 * b.percentile(95, b.poll_answer_s):.0f} ms during the burst",
@@ -671,8 +727,10 @@ def describe(burst: Burst) -> str:
         f"  per submission per worker: {b.cycle_ms:.0f} ms over the drain; started -> graded stored "
         f"{b.service_ms:.0f} ms (median); report total {b.overhead_ms + b.code_ms / max(1, n):.0f} ms (mean)",
         f"  submit -> graded latency: p50 {b.percentile(50):.2f} s, p95 {b.percentile(95):.2f} s, "
-        f"p99 {b.percentile(99):.2f} s (first poll that saw it; each learner polled at most every "
-        f"{b.interval:.1f} s, {n / max(1e-9, b.polls / b.drain_s):.1f} s apart at the start of the drain)",
+        f"p99 {b.percentile(99):.2f} s (first poll that saw it; each learner polled "
+        + (f"at most every {b.interval:.1f} s" if b.interval > 0 else
+           f"on the page's schedule, {polling.FIRST:.1f} s growing {polling.GROWTH}x to {polling.MOST:.0f} s")
+        + f"; {b.polls / max(1e-9, b.drain_s):.1f} polls/s over the drain)",
         f"  CPU while it drained: {b.machine_cpu_s:.1f} core-s busy of {os.cpu_count() or 1} cores x "
         f"{b.drain_s:.1f} s; workers and their sandboxes {b.worker_cpu_s:.1f} core-s "
         f"({1000 * b.worker_cpu_s / max(1, n):.0f} ms per submission), "
@@ -688,9 +746,9 @@ def describe(burst: Burst) -> str:
 
 # ---- faults (as tests/plugin/test_faults.py runs them, larger) ------------------------------
 
-SLOW = "import time\ndef add(a, b):\n    time.sleep(1)\n    return a + b"
-SLOW_ANSWERS = [(SLOW, 3.0), ("import time\ndef add(a, b):\n    time.sleep(1)\n    return a - b", 0.0)]
-"""Answers that take a second each, so that a fault lands while submissions are being graded."""
+SLOW = "import time\ndef add(a, b):\n    time.sleep(0.25)\n    return a + b"
+SLOW_ANSWERS = [(SLOW, 3.0), ("import time\ndef add(a, b):\n    time.sleep(0.25)\n    return a - b", 0.0)]
+"""Answers whose tests take about a second, so that a fault lands while submissions are graded."""
 FAULT_SETTINGS = {"SABAQ_GRADE_TIMEOUT": "20", "SABAQ_VISIBILITY_MARGIN": "5", "SABAQ_QUEUE_TIMEOUT": "30",
                   "SABAQ_CALLBACK_TIMEOUT": "2"}
 
@@ -715,9 +773,10 @@ def _restart(kind: str) -> Callable[[Path, int, int, dict[str, Any]], Burst]:
     def run(tmp: Path, n: int, workers: int, common: dict[str, Any]) -> Burst:
         server_kind = common["broker"] if kind == "broker" else "mariadb"
         with private_servers.running(server_kind, tmp / server_kind) as server:
-            def restart(_: Faults) -> None:
+            def restart(faults: Faults) -> None:
                 time.sleep(2.0)
-                server.restart(down=5.0)
+                with faults.outage() if kind == "db" else contextlib.nullcontext():
+                    server.restart(down=5.0)
             where = {"broker_url": server.url} if kind == "broker" else {"store_url": server.url}
             return _fault_run(restart, n, workers, common, **where)
     return run
@@ -780,7 +839,8 @@ def main() -> int:
     parser.add_argument("--store", choices=["postgresql", "mariadb", "sqlite"], default="postgresql")
     parser.add_argument("--threads", type=int, default=32, help="concurrent submits")
     parser.add_argument("--pollers", type=int, default=8, help="threads polling status")
-    parser.add_argument("--interval", type=float, default=0.5, help="seconds between one learner's polls")
+    parser.add_argument("--interval", type=float, default=0.0,
+                        help="seconds between one learner's polls (default 0: the page's own schedule)")
     parser.add_argument("--scaling", action="store_true", help="run with 1 and with 2 workers")
     parser.add_argument("--fault", choices=sorted(FAULTS), help="do this to the burst while it drains")
     args = parser.parse_args()

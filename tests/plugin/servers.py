@@ -26,6 +26,19 @@ MARIADB_PORT = int(os.environ.get("SABAQ_MARIADB_PORT", "3306"))
 MARIADB_SERVER = f"mysql+pymysql://root@127.0.0.1:{MARIADB_PORT}/test?charset=utf8mb4"
 
 
+def burst_bench() -> Any:
+    """``bench/bench_burst.py`` as a module (loaded once), for the tests that run its core."""
+    import importlib.util
+
+    if "bench_burst" not in sys.modules:
+        spec = importlib.util.spec_from_file_location("bench_burst", ROOT / "bench" / "bench_burst.py")
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules["bench_burst"] = module
+        spec.loader.exec_module(module)
+    return sys.modules["bench_burst"]
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -49,7 +62,8 @@ def environment(root: Path, port: int) -> dict[str, str]:
     return env
 
 
-def _stop(proc: subprocess.Popen[bytes]) -> None:
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    """Stop ``proc``'s process group: SIGTERM, then SIGKILL after 20 s."""
     if proc.poll() is None:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGTERM)
@@ -112,7 +126,7 @@ def worker(root: Path, env: dict[str, str], queue: str = "sabaq", number: int | 
     try:
         yield proc
     finally:
-        _stop(proc)
+        stop(proc)
         log.close()
 
 
@@ -140,7 +154,7 @@ def workbench(root: Path, env: dict[str, str], port: int) -> Iterator[str]:
                 time.sleep(0.2)
         yield base
     finally:
-        _stop(proc)
+        stop(proc)
         log.close()
 
 

@@ -3,26 +3,13 @@ submit at once over a real workbench to two real Celery workers on Redis and Pos
 
 from __future__ import annotations
 
-import importlib.util
 import socket
-import sys
-from pathlib import Path
-from typing import Any
 
 import pytest
+import servers
 import sqlalchemy as sa
 
 pytestmark = [pytest.mark.services, pytest.mark.slow]
-BENCH = Path(__file__).resolve().parents[2] / "bench" / "bench_burst.py"
-
-
-def _bench() -> Any:
-    spec = importlib.util.spec_from_file_location("bench_burst", BENCH)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["bench_burst"] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 def _unreachable() -> str | None:
@@ -45,7 +32,7 @@ def test_a_burst_is_graded_and_published_once_with_status_throughout() -> None:
     reason = _unreachable()
     if reason:
         pytest.skip(reason)
-    bench = _bench()
+    bench = servers.burst_bench()
     burst = bench.run_burst(submissions=20, workers=2, broker="redis", store="postgresql",
                             threads=16, pollers=4, stall=120.0)
     assert burst.submit_errors == []
