@@ -173,8 +173,11 @@ class Lifecycle:
     # ---- reconciling with the queue --------------------------------------------------
 
     def _reconcile_runs(self, publish: Publish | None, at: float, grace: float, done: Reconciled) -> None:
-        progress = self.store.progress(at)
-        for sub in self.store.waiting(before=at - grace):
+        waiting = self.store.waiting(before=at - grace)
+        if not waiting:
+            return
+        progress = self.store.progress(at, since=min(sub.leased or sub.updated for sub in waiting))
+        for sub in waiting:
             try:
                 poll = self.backend.poll(sub.task_id)
                 if poll.report is None and poll.state == State.RUNNING and sub.state == State.QUEUED:

@@ -328,21 +328,24 @@ class SubmissionStore:
             ).all()
         return [_row(r) for r in rows]
 
-    def progress(self, now: float) -> Progress:
-        """How far the workers have got through the queue, for the reconciler (one query). Rows
-        stamped after ``now`` (a host whose clock runs fast) are no evidence and are left out."""
+    def progress(self, now: float, since: float) -> Progress:
+        """How far the workers have got through the queue since ``since`` (the oldest waiting
+        run's lease: nothing older can be evidence), for the reconciler; two index range reads.
+        Rows stamped after ``now`` (a host whose clock runs fast) are no evidence and left out."""
         import sqlalchemy as sa
 
         t = self.table
         graded = t.c.state == State.GRADED.value
-        reached = sa.and_(sa.or_(t.c.started.is_not(None), graded), t.c.leased <= now)
+        reached = sa.or_(t.c.started.is_not(None), graded)
         with self.engine.connect() as conn:
-            lease, start, finish = conn.execute(sa.select(
+            lease, finish = conn.execute(sa.select(
                 sa.func.max(sa.case((reached, t.c.leased))),
-                sa.func.max(sa.case((t.c.started <= now, t.c.started))),
-                sa.func.max(sa.case((sa.and_(graded, t.c.updated <= now), t.c.updated))),
-            )).one()
-        return Progress(float(lease or 0.0), max(float(start or 0.0), float(finish or 0.0)))
+                sa.func.max(sa.case((graded, t.c.updated))),
+            ).where(t.c.leased >= since, t.c.leased <= now)).one()
+            start = conn.execute(sa.select(sa.func.max(t.c.started))
+                                 .where(t.c.started >= since, t.c.started <= now)).scalar()
+        graded_at = float(finish) if finish is not None and finish <= now else 0.0
+        return Progress(float(lease or 0.0), max(float(start or 0.0), graded_at))
 
     def unpublished(self, limit: int = 500) -> list[Submission]:
         """Graded submissions whose score has not left the block yet."""
