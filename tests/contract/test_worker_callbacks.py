@@ -99,3 +99,28 @@ def test_a_run_over_the_limits_reports_both_events(gone_block: Block) -> None:
     assert [(m.event, m.token) for m in gone_block.messages] == [
         (callbacks.STARTED, "run-1"), (callbacks.FINISHED, "run-1")]
     assert gone_block.messages[1].report == result and result["error"]["kind"] == "too_large"
+
+
+def test_an_lms_that_is_behind_gets_one_callback_per_run(gone_block: Block) -> None:
+    """With the block holding every callback, 20 runs pile up in the outbox: once it is behind,
+    a run's started message, whose report waits behind it, is not sent; every report is, in order."""
+    from sabaq_grading.worker import callback, tasks
+
+    gone_block.answer_started = 200
+    gone_block.open.clear()
+    runs = 20
+    try:
+        results = [tasks.grade("{}", "x" * 100, name=f"s{i}", token=f"run-{i}", callback={"url": gone_block.url},
+                               limits={"max_notebook_bytes": 10}) for i in range(runs)]
+    finally:
+        gone_block.open.set()
+    assert tasks.OUTBOX.drain(timeout=60)
+    sent = [(m.event, m.token) for m in gone_block.messages]
+    assert [m.report for m in gone_block.messages if m.event == callbacks.FINISHED] == results
+    assert [t for e, t in sent if e == callbacks.FINISHED] == [f"run-{i}" for i in range(runs)]
+    started = [t for e, t in sent if e == callbacks.STARTED]
+    # started messages were left out while BACKLOG or more waited, and sent again for the last
+    # runs, once the outbox had caught up (run-0's may have left before the pile grew)
+    caught_up = [f"run-{i}" for i in range(runs - callback.BACKLOG // 2 + 1, runs)]
+    assert len(started) < runs and started[-len(caught_up):] == caught_up
+    assert started == sorted(started, key=lambda token: int(token.split("-")[1]))

@@ -26,13 +26,17 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 
 from sabaq_contract import signing
-from sabaq_contract.callbacks import GONE, Callback
+from sabaq_contract.callbacks import FINISHED, GONE, Callback
 
 log = logging.getLogger(__name__)
 RETRY_DELAYS = (0.5, 2.0)
 """Pauses before the second and third try of a callback the block did not answer."""
-OUTBOX_SIZE = 256
-"""Callbacks a process may have waiting; one more is dropped (the reconciler recovers it)."""
+OUTBOX_SIZE = 4096
+"""Callbacks a process may have waiting (a report is a few kilobytes); a task that would add
+one more waits a while for room, then drops it (the reconciler recovers it)."""
+BACKLOG = 16
+"""Callbacks waiting from which the LMS is behind: a ``started`` message whose report waits
+behind it is then not sent."""
 
 
 def post(url: str, secret: str, message: Callback, timeout: float) -> int:
@@ -79,16 +83,21 @@ class Outbox:
     """Callbacks sent in order by one thread of this process; each send's answer is a future.
 
     A message sent ``after`` another is dropped (answered ``GONE``) when that one was
-    answered ``GONE``: a run the block no longer waits for reports nothing. The thread is
+    answered ``GONE``: a run the block no longer waits for reports nothing. When the LMS is
+    behind (``BACKLOG`` messages waiting), a ``started`` message whose run's ``finished`` one is
+    already waiting behind it is not sent (answered 0): one request per submission, not two,
+    until it catches up. The thread is
     started on first use in the process that uses it (a forked pool child gets its own),
     and a process that exits lets it finish what is waiting, up to ``drain_timeout``, once.
     """
 
-    def __init__(self, send: Send, drain_timeout: float = 30.0, dropped: Callable[[Callback], int] | None = None
-                 ) -> None:
+    def __init__(self, send: Send, drain_timeout: float = 30.0, dropped: Callable[[Callback], int] | None = None,
+                 wait_for_room: float = 10.0) -> None:
         self._send = send
         self._dropped = dropped or (lambda message: 0)
         self._drain_timeout = drain_timeout
+        self._wait_for_room = wait_for_room
+        self._finishing: set[tuple[str, str]] = set()  # runs whose finished message is waiting
         self._letters: queue.Queue[_Letter | None] = queue.Queue(OUTBOX_SIZE)
         self._thread: threading.Thread | None = None
         self._pid = 0
@@ -96,13 +105,20 @@ class Outbox:
 
     def send(self, url: str, message: Callback, after: Future[int] | None = None) -> Future[int]:
         """Queue ``message`` for ``url``; the future of the block's HTTP status. A full outbox
-        (an LMS that has not answered for a long while) drops the message at once, answered 0,
-        rather than hold the task: the reconciler finishes its submission from the result backend."""
+        (an LMS that has not answered for a long while) drops the message, answered 0, after
+        ``wait_for_room`` seconds rather than hold the task longer: the reconciler finishes its
+        submission from the result backend."""
         self._running()
         answer: Future[int] = Future()
+        run = (message.submission_id, message.token)
         try:
-            self._letters.put_nowait(_Letter(url, message, answer, after))
+            if message.event == FINISHED:
+                with self._lock:
+                    self._finishing.add(run)
+            self._letters.put(_Letter(url, message, answer, after), timeout=self._wait_for_room)
         except queue.Full:
+            with self._lock:
+                self._finishing.discard(run)
             log.warning("%s callback for %s dropped: %d callbacks are waiting for the block", message.event,
                         message.submission_id, OUTBOX_SIZE)
             answer.set_result(self._dropped(message))
@@ -139,6 +155,7 @@ class Outbox:
                 return
             if self._pid != os.getpid():  # a forked child: the parent's thread and queue are not ours
                 self._letters = queue.Queue(OUTBOX_SIZE)
+                self._finishing = set()
             self._pid = os.getpid()
             self._thread = threading.Thread(target=self._run, name="sabaq-callbacks", daemon=True)
             self._thread.start()
@@ -154,6 +171,13 @@ class Outbox:
                 continue
             if not letter.answer.set_running_or_notify_cancel():
                 continue
+            run = (letter.message.submission_id, letter.message.token)
+            with self._lock:
+                if letter.message.event == FINISHED:
+                    self._finishing.discard(run)
+                elif run in self._finishing and self._letters.qsize() >= BACKLOG:  # its report says it
+                    letter.answer.set_result(0)
+                    continue
             try:
                 after = letter.after
                 gone = after is not None and after.exception() is None and after.result() == GONE

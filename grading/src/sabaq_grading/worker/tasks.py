@@ -141,7 +141,8 @@ def _dropped(message: Callback) -> int:
     return 0
 
 
-OUTBOX = callbacks.Outbox(_tell, drain_timeout=2 * settings.callback_timeout, dropped=_dropped)
+OUTBOX = callbacks.Outbox(_tell, drain_timeout=2 * settings.callback_timeout, dropped=_dropped,
+                          wait_for_room=settings.callback_timeout)
 
 
 @signals.worker_process_shutdown.connect  # type: ignore[untyped-decorator]
