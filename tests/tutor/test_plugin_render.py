@@ -222,3 +222,31 @@ def test_the_init_task_creates_the_store_database(project: Project) -> None:
     assert f"ALTER USER 'sabaq'@'%' IDENTIFIED BY '{password}'" in rendered
     assert "GRANT ALL ON sabaq.* TO 'sabaq'@'%'" in rendered
     assert block_settings(project)["SUBMISSIONS_DB"].startswith(f"mysql://sabaq:{password}@mysql:3306/sabaq")
+
+
+def test_the_reconciler_runs_in_the_openedx_image_with_the_lms_settings(project: Project) -> None:
+    """The reconciler service: the Open edX image, the LMS's Django settings (so it reads the
+    block's XBLOCK_SETTINGS and publishes through the grades app), every SABAQ_RECONCILE_EVERY s."""
+    service = project.compose_service("sabaq-reconciler")
+    lms = project.compose_service("lms")
+    assert service is not None and lms is not None
+    assert service["image"] == lms["image"]
+    assert service["command"] == ["python", "-m", "sabaq_xblock.reconcile", "--every", "30"]
+    assert service["environment"] == {"SERVICE_VARIANT": "lms", "DJANGO_SETTINGS_MODULE": "lms.envs.tutor.production"}
+    assert "../apps/openedx/settings/lms:/openedx/edx-platform/lms/envs/tutor:ro" in service["volumes"]
+    assert service["restart"] == "unless-stopped"
+    assert set(service["depends_on"]) == {"mysql", "redis"}
+    deployment = project.k8s_deployment("sabaq-reconciler")
+    assert deployment is not None and deployment["spec"]["replicas"] == 1
+    (container,) = deployment["spec"]["template"]["spec"]["containers"]
+    assert container["image"] == service["image"] and container["command"] == service["command"]
+    assert {item["name"]: item["value"] for item in container["env"]} == service["environment"]
+    mounts = {m["name"]: m["mountPath"] for m in container["volumeMounts"]}
+    assert mounts["settings-lms"] == "/openedx/edx-platform/lms/envs/tutor/"
+
+
+def test_the_reconciler_can_be_turned_off_or_paced(new_project: Callable[..., Project]) -> None:
+    paced = new_project("SABAQ_RECONCILE_EVERY=5")
+    assert (paced.compose_service("sabaq-reconciler") or {})["command"][-1] == "5"
+    off = new_project("RUN_SABAQ_RECONCILER=false")
+    assert off.compose_service("sabaq-reconciler") is None and off.k8s_deployment("sabaq-reconciler") is None

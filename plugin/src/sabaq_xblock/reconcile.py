@@ -2,7 +2,8 @@
 
     python -m sabaq_xblock.reconcile [--every SECONDS] [--grace SECONDS]
 
-It reads the deployment's settings (``SABAQ_*``, as the workers do), makes one pass of
+It reads the deployment's settings (the block's ``XBLOCK_SETTINGS`` bucket when run with
+Django settings, then ``SABAQ_*``, as the workers do), makes one pass of
 ``Lifecycle.reconcile`` over every block's submissions (or one pass every ``--every``
 seconds) and prints what it did as one JSON line per pass. Run with the LMS's Django
 settings (``DJANGO_SETTINGS_MODULE``), or the workbench's, it also publishes scores that
@@ -23,11 +24,24 @@ from sabaq_contract import logs
 from sabaq_contract import settings as deployment
 
 from .backend import CeleryBackend
-from .compat import job_publisher
+from .compat import BLOCK_TYPE, job_publisher
 from .lifecycle import Lifecycle
 from .submissions import SubmissionStore
 
 log = logging.getLogger("sabaq_xblock.reconcile")
+
+
+def _block_settings() -> dict[str, object] | None:
+    """With Django settings (the LMS's, or the workbench's), the block's own settings bucket
+    (``XBLOCK_SETTINGS["sabaq_notebook"]``), as the block reads it; ``SABAQ_*`` fill the rest."""
+    if not os.environ.get("DJANGO_SETTINGS_MODULE"):
+        return None
+    import django
+    from django.conf import settings
+
+    django.setup()
+    bucket = getattr(settings, "XBLOCK_SETTINGS", {}).get(BLOCK_TYPE)
+    return dict(bucket) if isinstance(bucket, dict) else None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -38,11 +52,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="leave submissions queued less than SECONDS ago to their callbacks")
     args = parser.parse_args(argv)
     logs.from_environment()  # SABAQ_LOG_FORMAT=json: one JSON object per line
-    if os.environ.get("DJANGO_SETTINGS_MODULE"):
-        import django
-
-        django.setup()
-    settings = deployment.load()
+    settings = deployment.load(_block_settings())
     lifecycle = Lifecycle(SubmissionStore(settings.submissions_db), CeleryBackend(settings), settings)
     publish = job_publisher()
     while True:

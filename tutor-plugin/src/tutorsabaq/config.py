@@ -59,6 +59,10 @@ DEFAULTS: dict[str, Any] = {
     "SABAQ_MAX_PENDING_PER_LEARNER": 2,
     # The grader service.
     "RUN_SABAQ_GRADER": True,
+    # The reconciler: finishes submissions whose callback was lost, re-queues lost runs and
+    # publishes scores the LMS refused, every this many seconds, from the Open edX image.
+    "RUN_SABAQ_RECONCILER": True,
+    "SABAQ_RECONCILE_EVERY": 30,
     "SABAQ_GRADER_CONCURRENCY": 2,
     "SABAQ_GRADER_REPLICAS": 1,
     "SABAQ_GRADER_CPU_LIMIT": 2,
