@@ -154,8 +154,9 @@ class RabbitMQ(PrivateServer):
         """``rabbitmqctl shutdown`` (the node stops as a service stop does, or is killed with
         ``how=SIGKILL``), then every process left of the node is killed."""
         if how == signal.SIGTERM and self.proc is not None:
-            subprocess.run(["rabbitmqctl", "-n", self.node, "shutdown"], env=self.environment(),
-                           capture_output=True, stdin=subprocess.DEVNULL, timeout=timeout, check=False)
+            with contextlib.suppress(subprocess.TimeoutExpired):  # then it is killed below
+                subprocess.run(["rabbitmqctl", "-n", self.node, "shutdown"], env=self.environment(),
+                               capture_output=True, stdin=subprocess.DEVNULL, timeout=timeout, check=False)
         for pid in self._pids():
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
@@ -185,10 +186,17 @@ class MariaDB(PrivateServer):
 
     def start(self, timeout: float = 120.0) -> None:
         env = {**os.environ, "SABAQ_MARIADB_DIR": str(self.directory), "SABAQ_MARIADB_PORT": str(self.port)}
-        out = subprocess.run(["bash", str(servers.ROOT / ".ci" / "mariadb")], env=env, capture_output=True,
-                             text=True, stdin=subprocess.DEVNULL, timeout=timeout)
-        if out.returncode != 0 or "started" not in out.stdout:
-            raise RuntimeError(f".ci/mariadb failed: {out.stdout}{out.stderr}")
+        try:
+            out = subprocess.run(["bash", str(servers.ROOT / ".ci" / "mariadb")], env=env, capture_output=True,
+                                 text=True, stdin=subprocess.DEVNULL, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            out = None
+        if out is None or out.returncode != 0 or "started" not in out.stdout:
+            pidfile = self.directory / "mariadbd.pid"  # a server the script started before it failed
+            if pidfile.exists():
+                self.pid = int(pidfile.read_text().strip() or 0)
+                self.stop()
+            raise RuntimeError(f".ci/mariadb failed: {out.stdout + out.stderr if out else 'timed out'}")
         self.pid = int(out.stdout.split("started", 1)[1].split()[0])
 
     def stop(self, how: signal.Signals = signal.SIGTERM, timeout: float = 60.0) -> None:

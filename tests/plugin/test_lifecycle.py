@@ -244,10 +244,10 @@ def test_a_queue_where_nothing_starts_is_queued_again_after_the_timeout(tmp_path
     settings = _settings(tmp_path, db_url, QUEUE_TIMEOUT="100")
     life, published = _lifecycle(settings), Published()
     sub = _submit(life)
-    _queued_at(life, sub, time.time() - 99)
-    assert life.reconcile(published, grace=0).requeued == []
-    _queued_at(life, sub, time.time() - 101)
-    assert life.reconcile(published, grace=0).requeued == [sub.id]
+    t0 = time.time()
+    _queued_at(life, sub, t0 - 1000)
+    assert life.reconcile(published, grace=0, now=t0 - 901).requeued == []  # waited 99 s
+    assert life.reconcile(published, grace=0, now=t0 - 899).requeued == [sub.id]  # 101 s
 
 
 def test_a_running_submission_is_queued_again_only_after_the_grading_limit(tmp_path: Path, db_url: str) -> None:
