@@ -777,8 +777,9 @@ def _restart(kind: str) -> Callable[[Path, int, int, dict[str, Any]], Burst]:
                 time.sleep(2.0)
                 with faults.outage() if kind == "db" else contextlib.nullcontext():
                     server.restart(down=5.0)
-            where = {"broker_url": server.url} if kind == "broker" else {"store_url": server.url}
-            return _fault_run(restart, n, workers, common, **where)
+            if kind == "broker":
+                return _fault_run(restart, n, workers, common, broker_url=server.url)
+            return _fault_run(restart, n, workers, {**common, "store": "mariadb"}, store_url=server.url)
     return run
 
 
