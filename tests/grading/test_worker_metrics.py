@@ -133,24 +133,58 @@ def _worker(env: dict[str, str], cwd: Path) -> Iterator[subprocess.Popen[bytes]]
         log.close()
 
 
+@contextlib.contextmanager
+def _block_endpoint(secret: str) -> Iterator[tuple[str, list[tuple[str, str]]]]:
+    """An HTTP endpoint that checks the callbacks' signatures as the block does and records
+    (event, token) of each."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from sabaq_contract import callbacks, signing
+
+    got: list[tuple[str, str]] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            signing.verify(secret, body, self.headers[signing.TIMESTAMP_HEADER], self.headers[signing.SIGNATURE_HEADER])
+            message = callbacks.parse(json.loads(body))
+            got.append((message.event, message.token))
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/cb", got
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 def test_a_prefork_worker_serves_every_childs_figures(tmp_path: Path, instructor: NotebookNode,
                                                      release: NotebookNode) -> None:
+    """Two pool children: the figures of both, and the callbacks of both (each child starts its
+    own outbox after the fork; every callback arrives, signed)."""
     from sabaq_grading.worker.app import make_app
 
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("SABAQ_")}
     env.update(SABAQ_DATA_DIR=str(tmp_path / "data"), SABAQ_QUEUE=f"metrics-{uuid.uuid4().hex[:8]}",
-               SABAQ_METRICS_PORT=str(port), SABAQ_METRICS_ADDR="127.0.0.1",
+               SABAQ_METRICS_PORT=str(port), SABAQ_METRICS_ADDR="127.0.0.1", SABAQ_CALLBACK_SECRET="prefork-secret",
                PATH=f"{BIN}{os.pathsep}{env.get('PATH', '')}")
     if os.geteuid() == 0:
         env["C_FORCE_ROOT"] = "1"
     settings = deployment.load({}, env)
     app = make_app(settings)
     source, blank = nbformat.writes(instructor), nbformat.writes(release)
-    with _worker(env, tmp_path) as proc:
+    with _block_endpoint("prefork-secret") as (url, got), _worker(env, tmp_path) as proc:
         results = [app.send_task(GRADE_TASK, args=request.args(), kwargs=request.kwargs(), queue=settings.queue)
-                   for request in (GradeRequest(source, blank, f"s-{n}", f"t-{n}", limits={"max_cells": 1})
-                                   for n in range(6))]
+                   for request in (GradeRequest(source, blank, f"s-{n}", f"t-{n}", callback_url=url,
+                                                limits={"max_cells": 1}) for n in range(6))]
         reports = [result.get(timeout=120, interval=0.1) for result in results]
         assert [r["error"]["kind"] for r in reports] == ["too_large"] * 6
         deadline, seen = time.monotonic() + 30, {}
@@ -166,4 +200,10 @@ def test_a_prefork_worker_serves_every_childs_figures(tmp_path: Path, instructor
         assert _value(seen, "sabaq_grading_in_progress") == 0
         files = sorted(path.name for path in (tmp_path / "data" / "metrics" / str(port)).glob("*.db"))
         assert files, "the children keep their figures in the multiprocess directory"
+        deadline = time.monotonic() + 30
+        while len(got) < 12 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert sorted(got) == sorted((event, f"t-{n}") for n in range(6) for event in ("finished", "started"))
+        for n in range(6):  # in order, run by run
+            assert got.index(("started", f"t-{n}")) < got.index(("finished", f"t-{n}"))
     assert json.dumps(reports)  # the reports are the task results, unchanged

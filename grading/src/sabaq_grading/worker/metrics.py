@@ -5,10 +5,10 @@
                                              ``failed`` for a task that raised) and
                                              ``error_kind`` (the report's, empty when graded)
 ``sabaq_grading_duration_seconds``           histogram: one grade task, received to report
-                                             (callbacks included)
+                                             (its callbacks leave afterwards, from the outbox)
 ``sabaq_grading_code_seconds``               histogram: the student's code (``code_ms``)
 ``sabaq_grading_overhead_seconds``           histogram: the task's time outside the student's
-                                             code (sandbox, tests, callbacks)
+                                             code (sandbox, tests, bookkeeping)
 ``sabaq_grading_in_progress``                gauge: grade tasks running now
 ``sabaq_grading_callbacks_total``            counter, ``event`` (``started``, ``finished``)
                                              and ``outcome`` (``sent``, ``gone``, ``refused``,
