@@ -160,6 +160,16 @@ def _queued_at(life: Lifecycle, sub: Submission, leased: float) -> None:
         conn.execute(t.update().where(t.c.id == sub.id).values(leased=leased, updated=leased))
 
 
+def _behind_a_started_run(life: Lifecycle, first_ago: float, later_ago: float) -> tuple[Submission, Submission]:
+    """Two submissions queued ``first_ago`` and ``later_ago`` seconds ago; the later one has started."""
+    first, later = _submit(life, "first"), _submit(life, "later")
+    t0 = time.time()
+    _queued_at(life, first, t0 - first_ago)
+    _queued_at(life, later, t0 - later_ago)
+    life.start(later.id, later.task_id)
+    return first, later
+
+
 def test_a_long_queue_that_moves_is_not_mistaken_for_lost_runs(tmp_path: Path, db_url: str) -> None:
     """Waiting longer than QUEUE_TIMEOUT is no evidence while the workers are still getting
     through what was queued before: nothing is queued again, nobody's attempt runs out."""
@@ -180,13 +190,9 @@ def test_a_run_queued_before_one_that_started_is_lost(tmp_path: Path, db_url: st
     before QUEUE_TIMEOUT."""
     settings = _settings(tmp_path, db_url, QUEUE_TIMEOUT="3600", VISIBILITY_MARGIN="10")
     life, published = _lifecycle(settings), Published()
-    lost, later = _submit(life, "lost"), _submit(life, "later")
-    t0 = time.time()
-    _queued_at(life, lost, t0 - 60)
-    _queued_at(life, later, t0 - 55)
-    life.start(later.id, later.task_id)
+    lost, later = _behind_a_started_run(life, 60, 55)
     assert life.reconcile(published, grace=0).requeued == []  # 5 s apart: within the margin
-    _queued_at(life, later, t0 - 30)
+    _queued_at(life, later, time.time() - 30)
     assert life.reconcile(published, grace=0).requeued == [lost.id]
     again = life.store.get(lost.id)
     assert again is not None and (again.state, again.runs) == ("queued", 2)
@@ -198,11 +204,7 @@ def test_a_run_the_queue_says_started_is_recorded_running_not_lost(tmp_path: Pat
     progress is then no evidence against it."""
     settings = _settings(tmp_path, db_url, QUEUE_TIMEOUT="3600", VISIBILITY_MARGIN="10")
     life, published = _lifecycle(settings), Published()
-    slow, later = _submit(life, "slow"), _submit(life, "later")
-    t0 = time.time()
-    _queued_at(life, slow, t0 - 200)
-    _queued_at(life, later, t0 - 100)
-    life.start(later.id, later.task_id)
+    slow, _later = _behind_a_started_run(life, 200, 100)
     _task_result(settings, slow.task_id, {"pid": 1, "hostname": "worker@host"}, state="STARTED")
     assert life.reconcile(published, grace=0).requeued == []
     running = life.store.get(slow.id)

@@ -180,19 +180,19 @@ class Lifecycle:
         for sub in waiting:
             try:
                 poll = self.backend.poll(sub.task_id)
-                if poll.report is None and poll.state == State.RUNNING and sub.state == State.QUEUED:
-                    self.start(sub.id, sub.task_id)  # the queue says it started: its callback is late or lost
-                    continue
-                lost = poll.report is None and (poll.lost or self.overdue(sub, at, progress))
                 if poll.report is not None:
                     self.finish(sub.id, sub.task_id, poll.report, publish)
                     done.finished.append(sub.id)
-                elif lost and sub.runs >= self.settings.max_runs:
+                elif poll.state == State.RUNNING and sub.state == State.QUEUED:
+                    self.start(sub.id, sub.task_id)  # the queue says it started: its callback is late or lost
+                elif not (poll.lost or self.overdue(sub, at, progress)):
+                    continue
+                elif sub.runs >= self.settings.max_runs:
                     message = f"no grader finished this submission in {sub.runs} runs"
                     message += f" ({poll.detail})" if poll.detail else ""
                     self.finish(sub.id, sub.task_id, reports.error_report("grader_failure", message), publish)
                     done.given_up.append(sub.id)
-                elif lost and self.requeue(sub):
+                elif self.requeue(sub):
                     done.requeued.append(sub.id)
             except (Conflict, RunGone):
                 continue  # a callback moved it meanwhile

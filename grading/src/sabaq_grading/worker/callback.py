@@ -86,9 +86,9 @@ class Outbox:
     answered ``GONE``: a run the block no longer waits for reports nothing. When the LMS is
     behind (``BACKLOG`` messages waiting), a ``started`` message whose run's ``finished`` one is
     already waiting behind it is not sent (answered 0): one request per submission, not two,
-    until it catches up. The thread is
-    started on first use in the process that uses it (a forked pool child gets its own),
-    and a process that exits lets it finish what is waiting, up to ``drain_timeout``, once.
+    until it catches up. The thread is started on first use in the process that uses it (a
+    forked pool child gets its own), and a process that exits lets it finish what is waiting,
+    up to ``drain_timeout``, once.
     """
 
     def __init__(self, send: Send, drain_timeout: float = 30.0, dropped: Callable[[Callback], int] | None = None,
