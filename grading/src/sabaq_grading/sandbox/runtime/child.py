@@ -14,6 +14,7 @@ import ctypes
 import gc
 import os
 import resource
+import select
 import signal
 import socket
 import sys
@@ -88,7 +89,8 @@ def start(link: int, uid: int, scratch: str, shell: Any, snapshot: guard.Snapsho
     """Become a spare submission process, wait for a job on ``link``, run it; never returns.
 
     Everything that does not depend on the job (privilege drop, touching the shared pages
-    a run will write to) happens before the job arrives, off the submission's critical path.
+    a run will write to) happens before the job arrives, off the submission's critical path;
+    when the job is already waiting, the warm-up would only add work, so it is skipped.
     """
     code = 70
     try:
@@ -108,7 +110,8 @@ def start(link: int, uid: int, scratch: str, shell: Any, snapshot: guard.Snapsho
             _drop_privileges(uid)
         else:
             os.setsid()  # one process group, so the zygote can kill exactly this job
-        _prewarm(shell, snapshot)
+        if not select.select([LINK_FD], [], [], 0)[0]:  # idle: warm up while waiting; busy
+            _prewarm(shell, snapshot)  # (a job is already there): the job itself warms up
         job = wire.recv(LINK_FD, MAX_REQUEST_BYTES)
         link_socket = socket.socket(fileno=LINK_FD)
         _, fds, _, _ = socket.recv_fds(link_socket, 1, 1)

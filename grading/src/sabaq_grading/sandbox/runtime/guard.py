@@ -23,10 +23,11 @@ import gc
 import itertools
 import signal
 import sys
+from _signal import getsignal as _getsignal  # the C function: no enum per call
 import threading
 import types
 from collections.abc import Callable
-from operator import is_
+from operator import attrgetter, is_
 from typing import Any, cast
 
 PROTECTED_MODULES = ("builtins", "math", "cmath", "operator", "functools", "numbers", "numpy",
@@ -148,6 +149,11 @@ class Snapshot:
         self.watched = tuple(watched)
         self.transport = tuple(_is_transport(name) for name in
                                [m for m in modules] + [c.__module__ for c, _ in classes])
+        # heal (after every cell) reads only the transport dicts' tags: a few dozen, not thousands
+        self.transport_indices = tuple(i for i, transport in enumerate(self.transport) if transport)
+        self.read_transport_versions = (_versions_reader(tuple(watched[i] for i in self.transport_indices))
+                                        if self.read_version else None)
+        self.transport_versions = tuple(self.versions[i] for i in self.transport_indices)
         self.functions = tuple(functions)
         cells = [(cell, cell.cell_contents) for func in functions for cell in func.__closure__ or ()
                  if _has_value(cell)]
@@ -161,8 +167,9 @@ class Snapshot:
         self.path_hooks = tuple(sys.path_hooks)
         self.recursion_limit = sys.getrecursionlimit()
         self.gc_callbacks = tuple(gc.callbacks)
-        self.signals = tuple((sig, signal.getsignal(sig)) for sig in signal.valid_signals()
-                             if sig not in (signal.SIGKILL, signal.SIGSTOP))
+        handlers = [(int(sig), _getsignal(sig)) for sig in signal.valid_signals()
+                    if sig not in (signal.SIGKILL, signal.SIGSTOP)]
+        self.signals = tuple((sig, handler) for sig, handler in handlers if handler is not None)
         self.custom_exceptions = shell.custom_exceptions
         self.transformers = (tuple(shell.input_transformers_cleanup),
                              tuple(shell.input_transformers_post), tuple(shell.ast_transformers))
@@ -176,12 +183,15 @@ class Snapshot:
         Comparing every value would touch (and so copy-on-write) thousands of objects the
         child shares with the zygote; a dict's version tag changes on every write to it.
         """
-        now = self.read_versions() if self.read_versions is not None else None
+        if only_transport:
+            indices: Any = self.transport_indices
+            read, pristine = self.read_transport_versions, self.transport_versions
+        else:
+            indices, read, pristine = range(len(self.watched)), self.read_versions, self.versions
+        now = read() if read is not None else None
         modules = len(self.dicts)
-        for index in range(len(self.watched)):
-            if only_transport and not self.transport[index]:
-                continue
-            if now is not None and now[index] == self.versions[index]:
+        for position, index in enumerate(indices):
+            if now is not None and now[position] == pristine[position]:
                 continue
             if index < modules:
                 live, saved, values = self.dicts[index]
@@ -231,12 +241,13 @@ class Snapshot:
         gc.callbacks[:] = self.gc_callbacks
         for timer in (signal.ITIMER_REAL, signal.ITIMER_VIRTUAL, signal.ITIMER_PROF):
             signal.setitimer(timer, 0)
-        for sig, handler in self.signals:
-            if handler is not None and signal.getsignal(sig) is not handler:
-                with contextlib.suppress(OSError, ValueError, TypeError):
-                    signal.signal(sig, handler)
+        if not _signals_unchanged(self.signals):
+            for sig, handler in self.signals:
+                if _getsignal(sig) is not handler:
+                    with contextlib.suppress(OSError, ValueError, TypeError):
+                        signal.signal(sig, handler)
         self._restore_namespaces()
-        if not all(map(is_, map(_cell_or_missing, self.cells), self.cell_values)):
+        if not _cells_unchanged(self.cells, self.cell_values):
             for cell, value in zip(self.cells, self.cell_values, strict=True):
                 cell.cell_contents = value
         for name, module in self.modules:
@@ -344,11 +355,17 @@ def _has_value(cell: Any) -> bool:
     return True
 
 
-def _cell_or_missing(cell: Any) -> Any:
+def _cells_unchanged(cells: tuple[Any, ...], values: tuple[Any, ...],
+                     _contents: Any = attrgetter("cell_contents")) -> bool:
+    """Whether every closure cell still holds its value (compared in C: about a thousand cells)."""
     try:
-        return cell.cell_contents
-    except ValueError:
-        return _MISSING
+        return all(map(is_, map(_contents, cells), values))
+    except ValueError:  # a cell was emptied
+        return False
+
+
+def _signals_unchanged(signals: tuple[tuple[int, Any], ...]) -> bool:
+    return all(_getsignal(sig) is handler for sig, handler in signals)
 
 
 def _restore_class(cls: type, saved: tuple[tuple[str, Any], ...], graveyard: list[Any]) -> None:
@@ -481,13 +498,13 @@ def changed_during(view: View, before: tuple[tuple[int, ...], tuple[int, ...], f
     for name, module in modules:
         if sys.modules.get(name) is not module:
             return f"sys.modules[{name!r}]"
-    if not all(map(is_, map(_cell_or_missing, cells), cell_values)):
+    if not _cells_unchanged(cells, cell_values):
         return "a closure of a protected function"
     if tuple(sys.meta_path) != meta_path or tuple(sys.path_hooks) != path_hooks:
         return "the import system (sys.meta_path or sys.path_hooks)"
-    for sig, handler in signals:
-        if handler is not None and signal.getsignal(sig) is not handler:
-            return f"the handler of signal {int(sig)}"
+    if not _signals_unchanged(signals):
+        changed = next(sig for sig, handler in signals if _getsignal(sig) is not handler)
+        return f"the handler of signal {changed}"
     return None
 
 
