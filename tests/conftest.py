@@ -23,6 +23,18 @@ CHROMIUM_ARGS = [
 ]
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _own_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Every ``sabaq`` the tests start keeps its prepared assignments in the session's own folder."""
+    previous = os.environ.get("SABAQ_CACHE_DIR")
+    os.environ["SABAQ_CACHE_DIR"] = str(tmp_path_factory.mktemp("sabaq-cache"))
+    yield
+    if previous is None:
+        os.environ.pop("SABAQ_CACHE_DIR", None)
+    else:
+        os.environ["SABAQ_CACHE_DIR"] = previous
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
     """Debian's Chromium driven through Playwright, each context with a fresh profile."""

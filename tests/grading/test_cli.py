@@ -75,6 +75,32 @@ def test_grade_prints_one_report_per_submission_in_order(
 
 
 @needs_sandbox
+def test_grade_keeps_the_prepared_assignment_unless_told_not_to(
+    tmp_path: Path, squares_path: Path, release: NotebookNode, answered, correct  # type: ignore[no-untyped-def]
+) -> None:
+    submission = tmp_path / "good.ipynb"
+    nbformat.write(answered(release, correct), submission)
+    cache = tmp_path / "cache"
+    env = {**os.environ, "SABAQ_CACHE_DIR": str(cache)}
+
+    def grade(*extra: str) -> list[dict[str, object]]:
+        result = subprocess.run([SABAQ, "grade", str(squares_path), str(submission), "--quiet", *extra],
+                                capture_output=True, text=True, env=env, timeout=300)
+        assert result.returncode == 0, result.stderr
+        reports = [json.loads(line) for line in result.stdout.splitlines()]
+        for report in reports:
+            report.pop("timings")
+        return reports
+
+    uncached = grade("--no-cache")
+    assert not cache.exists()
+    assert grade() == uncached  # prepares and keeps it
+    assert len(list((cache / "assignments").glob("*.json"))) == 1
+    assert grade() == uncached  # reuses it
+    assert len(list((cache / "assignments").glob("*.json"))) == 1
+
+
+@needs_sandbox
 def test_feedback_pages_keep_each_student_in_nbgrader_layout(
     tmp_path: Path, squares_path: Path, release: NotebookNode, answered, correct  # type: ignore[no-untyped-def]
 ) -> None:

@@ -78,13 +78,10 @@ def cmd_grade(args: argparse.Namespace) -> int:
             raise UsageError(f"{path}: no such notebook file")
     with Grader(_settings(args)) as grader:
         grader.start(instructor)  # the sandboxes warm up while the assignment is prepared
-        assignment = grader.assignment(
-            Assignment.from_notebook(
-                instructor,
-                header=Path(args.header) if args.header else None,
-                footer=Path(args.footer) if args.footer else None,
-            )
-        )
+        header = Path(args.header) if args.header else None
+        footer = Path(args.footer) if args.footer else None
+        prepare = Assignment.from_notebook if args.no_cache else Assignment.cached
+        assignment = grader.assignment(prepare(instructor, header=header, footer=footer))
         sources = visible_sources(assignment.release)
         feedback_dir = Path(args.feedback_dir) if args.feedback_dir else None
         if feedback_dir:
@@ -220,6 +217,12 @@ def parser() -> argparse.ArgumentParser:
     )
     grade.add_argument("--header", help="a notebook whose cells were put before the assignment when it was released")
     grade.add_argument("--footer", help="a notebook whose cells were put after the assignment when it was released")
+    grade.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="prepare the assignment afresh rather than reuse the one prepared by an earlier run from the same "
+        "files (kept in $SABAQ_CACHE_DIR, else ~/.cache/sabaq)",
+    )
     _add_sandbox_options(grade, 1)
     grade.set_defaults(run=cmd_grade)
 

@@ -20,9 +20,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import nbformat
 from nbformat import NotebookNode
 
-from .autotest import expand_autotests, has_autotests
+from . import prepared
+from .autotest import expand_autotests, find_autotests, has_autotests
 from .errors import NotebookError
 from .metadata_schema import UnsupportedMetadata, upgrade_metadata
 from .notebook import (
@@ -129,6 +131,29 @@ class Assignment:
             tuple(warnings),
             preload_for(imported_packages(notebook_sources(notebook))),
         )
+
+    @classmethod
+    def cached(cls, instructor: Path, *, header: Path | None = None, footer: Path | None = None,
+               directory: Path | None = None) -> Assignment:
+        """:meth:`from_notebook` for a notebook file, kept between runs (see :mod:`.prepared`)."""
+        files = data_files(instructor.parent)
+        address = prepared.key(instructor, name=instructor.stem, header=header, footer=footer, files=files,
+                               autotests=find_autotests(instructor.parent))
+        entry = prepared.load(address, directory)
+        if entry is not None:
+            with contextlib.suppress(KeyError, TypeError, ValueError, AttributeError):
+                kept = cls(str(entry["name"]), nbformat.from_dict(entry["instructor"]),
+                           nbformat.from_dict(entry["release"]), str(entry["checksum"]), files,
+                           float(entry["max_score"]), tuple(map(str, entry["warnings"])),
+                           tuple(map(str, entry["preload"])))
+                if notebook_checksum(kept.instructor) == kept.checksum:
+                    return kept
+        assignment = cls.from_notebook(instructor, files=files, header=header, footer=footer)
+        prepared.store(address, {"name": assignment.name, "instructor": assignment.instructor,
+                                 "release": assignment.release, "checksum": assignment.checksum,
+                                 "max_score": assignment.max_score, "warnings": list(assignment.warnings),
+                                 "preload": list(assignment.preload)}, directory)
+        return assignment
 
     @property
     def identity(self) -> dict[str, str]:

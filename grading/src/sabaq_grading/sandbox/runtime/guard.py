@@ -23,9 +23,9 @@ import gc
 import itertools
 import signal
 import sys
-from _signal import getsignal as _getsignal  # the C function: no enum per call
 import threading
 import types
+from _signal import getsignal as _getsignal  # the C function: no enum per call
 from collections.abc import Callable
 from operator import attrgetter, is_
 from typing import Any, cast
