@@ -9,9 +9,10 @@ import pytest
 from nbformat import NotebookNode
 from nbformat.v4 import new_code_cell, new_notebook
 
-from sabaq_grading.engine import MAX_PRELOAD_SETS, Assignment, Grader, GradingSettings
+from sabaq_grading.engine import Assignment, Grader, GradingSettings, run_preload
 from sabaq_grading.preload import imported_packages, preload_for
 from sabaq_grading.sandbox import Limits, sandbox_available
+from sabaq_grading.sandboxes import MAX_PRELOAD_SETS
 
 needs_sandbox = pytest.mark.skipif(sandbox_available() is not None, reason=f"no sandbox: {sandbox_available()}")
 
@@ -76,10 +77,32 @@ def test_assignments_with_different_imports_grade_in_their_own_sandboxes(grader:
 
 
 @needs_sandbox
-def test_a_library_the_student_imports_still_works_unpreloaded(grader: Grader) -> None:
+def test_a_library_only_the_student_imports_is_preloaded_for_the_runs_after_the_first() -> None:
+    with Grader(GradingSettings(limits=Limits(cell_timeout=5, total_timeout=30))) as grader:
+        _student_import_is_preloaded(grader)
+
+
+def _student_import_is_preloaded(grader: Grader) -> None:
     plain = _assignment("plain", "import math")
-    numpy_answer = "import numpy\ndef f(x):\n    return int(numpy.multiply(x, 2))"
-    assert grader.grade(plain, submit(plain, {"f": numpy_answer}))["score"] == 1
+    # scores only when NumPy was imported before the student's own code ran
+    answer = ("import sys\nPRELOADED = 'numpy' in sys.modules\nimport numpy\n"
+              "def f(x):\n    return int(numpy.multiply(x, 2)) if PRELOADED else -1")
+    submission = submit(plain, {"f": answer})
+    assert run_preload(plain.preload, submission) == ("numpy",)
+    assert run_preload(plain.preload, submit(plain, {})) == ()
+    assert grader.grade(plain, submission)["score"] == 0  # not waited for: NumPy imported on its own
+    grader.sandboxes.executor_for(("numpy",))  # started meanwhile; wait until it is ready
+    assert grader.grade(plain, submission)["score"] == 1
+    plain_answer = submit(plain, {"f": "import sys\ndef f(x):\n    return -1 if 'numpy' in sys.modules else 2 * x"})
+    assert grader.grade(plain, plain_answer)["score"] == 1  # the assignment's own sandboxes still preload nothing
+
+
+def test_a_submission_adds_its_libraries_to_the_assignments() -> None:
+    arrays = _assignment("arrays", "import numpy as np")
+    both = submit(arrays, {"f": "import pandas\ndef f(x):\n    return 2 * x"})
+    assert run_preload(arrays.preload, both) == ("numpy", "pandas")
+    assert run_preload(arrays.preload, submit(arrays, {"f": "import numpy\ndef f(x):\n    return 2 * x"})) \
+        == ("numpy",)
 
 
 def test_the_number_of_preload_sets_is_bounded() -> None:

@@ -139,7 +139,7 @@ def test_the_engine_refuses_too_many_cells_before_it_starts_a_sandbox() -> None:
     report = grader.grade(assignment, json.loads(_many_cells(1)))
     assert report["status"] == "error" and report["error"]["kind"] == "too_large"
     assert "7 cells" in report["error"]["message"]
-    assert not grader._executors  # no sandbox was started for it
+    assert not grader.sandboxes.started()  # no sandbox was started for it
     assert GradingSettings().max_cells < 10_000
 
 

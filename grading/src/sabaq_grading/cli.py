@@ -14,11 +14,14 @@ import sys
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import __version__
 from .errors import CourseError, NotebookError, SabaqError, SandboxUnavailable, ValidationFailed
 from .startup import light_nbgrader, skip_iri_grammar
+
+if TYPE_CHECKING:
+    from .engine import Grader
 
 EXIT_OK, EXIT_UNSOUND, EXIT_USAGE, EXIT_INPUT, EXIT_SANDBOX, EXIT_INTERNAL = 0, 1, 2, 3, 4, 70
 
@@ -46,17 +49,27 @@ def _progress(iterable: Iterable[Any], total: int, description: str, quiet: bool
     )
 
 
-def _settings(args: argparse.Namespace) -> Any:
-    from .engine import GradingSettings
+def _limits(args: argparse.Namespace) -> Any:
     from .sandbox import Limits
 
+    try:
+        return Limits(cell_timeout=args.cell_timeout, total_timeout=args.timeout)
+    except ValueError as error:
+        raise UsageError(str(error)) from error
+
+
+def _warn_if_unsafe(args: argparse.Namespace) -> None:
     if args.unsafe_no_sandbox:
         print(
             "sabaq: WARNING: --unsafe-no-sandbox runs student code with YOUR privileges, network and "
             "files. Never use it on code you did not write.",
             file=sys.stderr,
         )
-    limits = Limits(cell_timeout=args.cell_timeout, total_timeout=args.timeout)
+
+
+def _settings(args: argparse.Namespace, limits: Any) -> Any:
+    from .engine import GradingSettings
+
     try:
         return GradingSettings(
             workers=args.jobs,
@@ -68,16 +81,32 @@ def _settings(args: argparse.Namespace) -> Any:
         raise UsageError(str(error)) from error
 
 
-def cmd_grade(args: argparse.Namespace) -> int:
-    from .engine import Assignment, Grader
-    from .feedback import feedback_html, feedback_paths, visible_sources
+def _grader(args: argparse.Namespace, instructor: Path | None) -> Grader:
+    """A grader whose sandboxes start before the engine is imported, so the two overlap."""
+    from .sandboxes import Sandboxes
 
+    limits = _limits(args)
+    _warn_if_unsafe(args)
+    sandboxes = Sandboxes(args.jobs, limits, unsafe_no_sandbox=args.unsafe_no_sandbox)
+    sandboxes.start(instructor)
+    try:
+        from .engine import Grader
+
+        return Grader(_settings(args, limits), sandboxes=sandboxes)
+    except BaseException:
+        sandboxes.close()
+        raise
+
+
+def cmd_grade(args: argparse.Namespace) -> int:
     instructor = Path(args.instructor)
     for path in [args.instructor, *args.submissions, *filter(None, [args.header, args.footer])]:
         if not Path(path).is_file():
             raise UsageError(f"{path}: no such notebook file")
-    with Grader(_settings(args)) as grader:
-        grader.start(instructor)  # the sandboxes warm up while the assignment is prepared
+    with _grader(args, instructor) as grader:
+        from .engine import Assignment
+        from .feedback import feedback_html, feedback_paths, visible_sources
+
         header = Path(args.header) if args.header else None
         footer = Path(args.footer) if args.footer else None
         prepare = Assignment.from_notebook if args.no_cache else Assignment.cached
@@ -110,7 +139,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
     def count(number: int, word: str) -> str:
         return f"{number} {word}{'' if number == 1 else 's'}"
 
-    problems = validate_paths([Path(p) for p in args.paths], _settings(args), quiet=args.quiet)
+    _warn_if_unsafe(args)
+    problems = validate_paths([Path(p) for p in args.paths], _settings(args, _limits(args)), quiet=args.quiet)
     for problem in problems:
         print(problem)
     errors = sum(problem.is_error for problem in problems)

@@ -10,10 +10,8 @@ from __future__ import annotations
 import contextlib
 import copy
 import dataclasses
-import json
 import re
 import tempfile
-import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -36,10 +34,11 @@ from .notebook import (
     read_notebook,
 )
 from .plan import WrongAssignment, build_plan
-from .preload import HEAVY, imported_packages, notebook_sources, preload_for
+from .preload import imported_packages, notebook_sources, preload_for
 from .release import student_notebook, with_header_footer
 from .report import error_report, graded_report
 from .sandbox import Cell, Executor, Limits, RunResult
+from .sandboxes import Sandboxes
 
 
 @dataclass(frozen=True)
@@ -66,7 +65,6 @@ class GradingSettings:
 
 
 EXECUTION_ENVIRONMENT = {"NBGRADER_EXECUTION": "autograde"}  # as nbgrader autograde sets it
-MAX_PRELOAD_SETS = 3  # distinct sandbox preloads one grader keeps (each has its own zygotes)
 
 
 @dataclass(frozen=True)
@@ -160,6 +158,15 @@ class Assignment:
         return {"name": self.name, "checksum": self.checksum}
 
 
+def run_preload(preload: tuple[str, ...], submission: NotebookNode) -> tuple[str, ...]:
+    """The preload that suits ``submission``: the assignment's heavy libraries and those the
+    submission's own code imports (see :mod:`.preload` and :meth:`.Sandboxes.executor_for_run`)."""
+    wanted = preload_for(imported_packages(notebook_sources(submission)))
+    if set(wanted) <= set(preload):
+        return preload
+    return preload_for(frozenset(preload) | frozenset(wanted))
+
+
 def ignore_output(run: RunResult, pattern: str) -> RunResult:
     """``run`` without the stderr outputs that match ``pattern`` (nbgrader's ``IgnorePattern``)."""
     compiled = re.compile(pattern)
@@ -199,13 +206,19 @@ def data_files(directory: Path, *, limit_bytes: int = 32 * 1024 * 1024) -> dict[
 
 
 class Grader:
-    """Grades submissions against assignments; safe to share between threads."""
+    """Grades submissions against assignments; safe to share between threads.
 
-    def __init__(self, settings: GradingSettings | None = None, executor: Executor | None = None) -> None:
+    ``sandboxes`` may be started before the grader is made (see :mod:`.sandboxes`); it must
+    have been made with the settings' workers, limits and preload.
+    """
+
+    def __init__(self, settings: GradingSettings | None = None, executor: Executor | None = None,
+                 sandboxes: Sandboxes | None = None) -> None:
         self.settings = settings or GradingSettings()
         self._given = executor
-        self._lock = threading.Lock()
-        self._executors: dict[tuple[str, ...], Executor] = {}
+        self.sandboxes = sandboxes or Sandboxes(self.settings.workers, self.settings.limits,
+                                                unsafe_no_sandbox=self.settings.unsafe_no_sandbox,
+                                                fixed=self.settings.preload)
         self._assignments: dict[str, Assignment] = {}
 
     @property
@@ -214,26 +227,10 @@ class Grader:
         return self.executor_for(self.settings.preload or ())
 
     def executor_for(self, preload: tuple[str, ...]) -> Executor:
-        """The executor whose sandboxes have ``preload`` imported (made on first use).
-
-        At most :data:`MAX_PRELOAD_SETS` are kept; an assignment beyond them shares the
-        executor that preloads every heavy library, so the number of zygotes stays bounded.
-        """
+        """The executor whose sandboxes have ``preload`` imported (see :class:`.Sandboxes`)."""
         if self._given is not None:
             return self._given
-        if self.settings.preload is not None:
-            preload = self.settings.preload
-        with self._lock:
-            if preload not in self._executors and len(self._executors) >= MAX_PRELOAD_SETS:
-                preload = preload_for(frozenset(HEAVY))
-            if preload not in self._executors:
-                self._executors[preload] = Executor(
-                    self.settings.workers,
-                    self.settings.limits,
-                    unsafe_no_sandbox=self.settings.unsafe_no_sandbox,
-                    preload=preload,
-                )
-            return self._executors[preload]
+        return self.sandboxes.executor_for(preload)
 
     def start(self, instructor: Path | None = None) -> None:
         """Start the sandboxes now rather than on the first submission, in the background.
@@ -241,13 +238,8 @@ class Grader:
         With ``instructor``, the ones its imports call for (read without nbgrader, so the
         sandboxes warm up while the assignment is prepared).
         """
-        preload = self.settings.preload or ()
-        if instructor is not None:
-            with contextlib.suppress(OSError, ValueError):
-                notebook = json.loads(instructor.read_text("utf-8"))
-                preload = preload_for(imported_packages(notebook_sources(notebook)))
-        threading.Thread(target=self.executor_for, args=(preload,), name="sabaq-sandbox-start",
-                         daemon=True).start()
+        if self._given is None:
+            self.sandboxes.start(instructor)
 
     def assignment(self, instructor: Any, *, name: str = "", files: Mapping[str, bytes] | None = None) -> Assignment:
         if isinstance(instructor, Assignment):
@@ -301,7 +293,8 @@ class Grader:
             return failed("wrong_assignment", str(error))
         prepared = time.perf_counter()
         cells = [Cell(step.cell_id, step.source, step.kind) for step in plan.steps]
-        executor = self.executor_for(assignment.preload)
+        executor = (self._given if self._given is not None
+                    else self.sandboxes.executor_for_run(assignment.preload, run_preload(assignment.preload, notebook)))
         run = executor.run(cells, assignment.files, environment=EXECUTION_ENVIRONMENT)
         if self.settings.ignore_pattern:
             run = ignore_output(run, self.settings.ignore_pattern)
@@ -321,10 +314,7 @@ class Grader:
         return report
 
     def close(self) -> None:
-        with self._lock:
-            executors, self._executors = list(self._executors.values()), {}
-        for executor in executors:
-            executor.close()
+        self.sandboxes.close()
 
     def __enter__(self) -> Grader:
         return self

@@ -138,7 +138,8 @@ class Snapshot:
                             seen.add(id(klass))
                             classes.append((klass, tuple(vars(klass).items())))
                             functions.extend(_methods(klass, seen))
-        self.dicts = tuple((live, saved, tuple(v for _, v in saved)) for live, saved in dicts)
+        self.dicts = tuple((live, saved, tuple(v for _, v in saved), tuple(k for k, _ in saved))
+                           for live, saved in dicts)
         self.classes = tuple((cls, saved, tuple(v for _, v in saved)) for cls, saved in classes)
         self.read_version = _dict_version_reader()
         watched = [live for live, _ in dicts] + [_class_dict(cls) for cls, _ in classes]
@@ -194,8 +195,8 @@ class Snapshot:
             if now is not None and now[position] == pristine[position]:
                 continue
             if index < modules:
-                live, saved, values = self.dicts[index]
-                if len(live) != len(saved) or not all(map(is_, live.values(), values)):
+                live, saved, values, keys = self.dicts[index]
+                if not _same_items(live, keys, values):
                     _restore_dict(live, saved, self.builtin_names, live is vars(builtins),
                                   self.graveyard)
             else:
@@ -262,6 +263,14 @@ class Snapshot:
         shell.input_transformers_cleanup[:] = self.transformers[0]
         shell.input_transformers_post[:] = self.transformers[1]
         shell.ast_transformers[:] = self.transformers[2]
+
+
+def _same_items(live: dict[str, Any], keys: tuple[str, ...], values: tuple[Any, ...],
+                _missing: Any = _MISSING, _repeat: Any = itertools.repeat, _map: Any = map,
+                _all: Any = all, _len: Any = len) -> bool:
+    """Whether ``live`` holds exactly ``keys`` bound to ``values`` (in C; in any order, since
+    IPython takes some builtins out and puts them back around every cell)."""
+    return bool(_len(live) == _len(keys) and _all(_map(is_, _map(live.get, keys, _repeat(_missing)), values)))
 
 
 def _restore_dict(live: dict[str, Any], saved: tuple[tuple[str, Any], ...],
@@ -485,7 +494,7 @@ def changed_during(view: View, before: tuple[tuple[int, ...], tuple[int, ...], f
         if index >= count:
             cls = classes[index - count][0]
             return f"the class {getattr(cls, '__qualname__', '?')}"
-        live, saved, _ = dicts[index]
+        live, saved = dicts[index][:2]
         name = str(live.get("__name__", "?"))
         added = [key for key, value in list(live.items())
                  if isinstance(value, types.ModuleType) and value.__name__ == f"{name}.{key}"
