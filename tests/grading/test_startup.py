@@ -27,6 +27,40 @@ def test_nbgrader_works_without_its_server_extensions() -> None:
     subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
 
 
+def test_nbgrader_utils_imports_without_setuptools() -> None:
+    code = (
+        "import sys\n"
+        "from sabaq_grading.startup import light_nbgrader, skip_iri_grammar\n"
+        "skip_iri_grammar(); light_nbgrader()\n"
+        "from nbgrader.utils import determine_grade, is_grade\n"
+        "assert 'setuptools' not in sys.modules, [m for m in sys.modules if 'setuptools' in m]\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
+
+
+def test_the_archive_helpers_nbgrader_imports_still_work_when_called(tmp_path: Path) -> None:
+    """nbgrader.utils' setuptools helpers are loaded on first use, and then are setuptools' own."""
+    import zipfile
+
+    archive = tmp_path / "work.zip"
+    with zipfile.ZipFile(archive, "w") as bundle:
+        bundle.writestr("answers/one.txt", "42")
+    code = (
+        "import sys\n"
+        "from sabaq_grading.startup import light_nbgrader, skip_iri_grammar\n"
+        "skip_iri_grammar(); light_nbgrader()\n"
+        "from nbgrader.utils import unzip\n"
+        "assert 'setuptools' not in sys.modules\n"
+        f"unzip({str(archive)!r}, {str(tmp_path / 'out')!r})\n"
+        "import setuptools.archive_util as real\n"
+        "assert type(real).__name__ == 'module' and real.unpack_archive.__module__ == 'setuptools.archive_util'\n"
+        "assert real.UnrecognizedFormat\n"
+    )
+    (tmp_path / "out").mkdir()
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
+    assert (tmp_path / "out" / "answers" / "one.txt").read_text() == "42"
+
+
 def test_the_command_exits_with_mains_code_and_its_output_flushed(tmp_path: Path) -> None:
     sabaq = Path(sys.executable).parent / "sabaq"
     missing = subprocess.run([str(sabaq), "grade", str(SQUARES), str(tmp_path / "none.ipynb")],
