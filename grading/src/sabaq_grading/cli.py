@@ -42,6 +42,9 @@ UNSAFE_FLAG = "--unsafe-no-sandbox"
 
 
 def _progress(iterable: Iterable[Any], total: int, description: str, quiet: bool) -> Iterator[Any]:
+    if quiet:  # not even imported: tqdm's locks import multiprocessing
+        yield from iterable
+        return
     from tqdm import tqdm
 
     yield from tqdm(

@@ -42,8 +42,11 @@ class Sandboxes:
         with self._lock:
             return tuple(self._executors)
 
-    def executor_for(self, preload: tuple[str, ...]) -> Executor:
-        """The executor whose sandboxes have ``preload`` imported; blocks while it starts."""
+    def executor_for(self, preload: tuple[str, ...], initial: int | None = None) -> Executor:
+        """The executor whose sandboxes have ``preload`` imported; blocks while it starts.
+
+        ``initial``: start only that many of its workers now, the rest when runs wait.
+        """
         if self.fixed is not None:
             preload = self.fixed
         with self._lock:
@@ -56,7 +59,7 @@ class Sandboxes:
         if starting:
             try:
                 made.set_result(Executor(self.workers, self.limits, unsafe_no_sandbox=self.unsafe_no_sandbox,
-                                         preload=preload))
+                                         preload=preload, initial=initial))
             except BaseException as error:
                 with self._lock:
                     del self._executors[preload]
@@ -78,8 +81,8 @@ class Sandboxes:
             full = better not in self._executors and len(self._executors) >= MAX_PRELOAD_SETS
         if made is not None and made.done() and made.exception() is None:
             return made.result()
-        if made is None and not full:
-            threading.Thread(target=self._start_quietly, args=(better,), name="sabaq-sandbox-start",
+        if made is None and not full:  # one worker for now: few runs may want it
+            threading.Thread(target=self._start_quietly, args=(better, 1), name="sabaq-sandbox-start",
                              daemon=True).start()
         return self.executor_for(base)
 
@@ -96,9 +99,9 @@ class Sandboxes:
         threading.Thread(target=self._start_quietly, args=(preload,), name="sabaq-sandbox-start",
                          daemon=True).start()
 
-    def _start_quietly(self, preload: tuple[str, ...]) -> None:
+    def _start_quietly(self, preload: tuple[str, ...], initial: int | None = None) -> None:
         with contextlib.suppress(Exception):  # the first run that needs it raises the error
-            self.executor_for(preload)
+            self.executor_for(preload, initial)
 
     def close(self) -> None:
         with self._lock:

@@ -109,3 +109,23 @@ def test_replaced_sandbox_worker_stays_up(executor: Executor) -> None:
     assert all(worker.alive() for worker in executor._all)
     results = [executor.run([Cell("a", "1 + 1", "code")]) for _ in range(4)]
     assert [r.ended for r in results] == ["completed"] * 4
+
+
+def test_a_pool_started_small_grows_only_when_runs_wait() -> None:
+    cells = [Cell("wait", "import time\ntime.sleep(0.5)", "code")]
+    with Executor(workers=2, unsafe_no_sandbox=True, preload=(), initial=1) as pool:
+        assert len(pool._all) == 1
+        for _ in range(3):  # one at a time: the one worker is always idle when asked
+            assert pool.run([Cell("c", "1", "code")]).ended == "completed"
+        assert len(pool._all) == 1
+        results: list[str] = []
+        runners = [threading.Thread(target=lambda: results.append(pool.run(cells).ended)) for _ in range(3)]
+        for runner in runners:
+            runner.start()
+        for runner in runners:
+            runner.join(timeout=60)
+        assert results == ["completed"] * 3
+        deadline = time.monotonic() + 60
+        while len(pool._all) < 2 and time.monotonic() < deadline:  # the added one may still be starting
+            time.sleep(0.05)
+        assert len(pool._all) == 2  # grew, but never beyond its workers

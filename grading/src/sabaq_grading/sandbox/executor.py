@@ -8,7 +8,6 @@ the critical path of later runs.
 from __future__ import annotations
 
 import concurrent.futures
-import contextlib
 import logging
 import queue
 import threading
@@ -28,16 +27,20 @@ log = logging.getLogger(__name__)
 class Executor:
     """Runs notebook cells of submissions fast, sandboxed and tamper-resistantly.
 
-    ``workers`` zygotes are started up front; ``run`` is thread-safe and up to ``workers``
-    runs proceed in parallel. Raises :class:`SandboxUnavailable` when the sandbox cannot be
+    ``workers`` zygotes are started up front, or with ``initial`` only that many, and one more
+    (up to ``workers``) each time a run finds none idle; ``run`` is thread-safe and up to
+    ``workers`` runs proceed in parallel. Raises :class:`SandboxUnavailable` when the sandbox cannot be
     set up, unless ``unsafe_no_sandbox`` (plain forked processes, no isolation) is given.
     """
 
     def __init__(self, workers: int = 1, limits: Limits = Limits(), *,  # noqa: B008 - frozen
                  unsafe_no_sandbox: bool = False,
-                 preload: Sequence[str] = ("numpy", "pandas", "matplotlib")) -> None:
+                 preload: Sequence[str] = ("numpy", "pandas", "matplotlib"),
+                 initial: int | None = None) -> None:
         if workers < 1:
             raise ValueError(f"workers must be at least 1, got {workers}")
+        initial = workers if initial is None else min(max(initial, 1), workers)
+        self.workers = workers
         self.limits = limits
         self._unsafe = unsafe_no_sandbox
         self._preload = tuple(preload)
@@ -58,8 +61,9 @@ class Executor:
         # started by these threads, which live exactly as long as this Executor.
         self._spawner = concurrent.futures.ThreadPoolExecutor(
             workers, thread_name_prefix="sabaq-sandbox-spawner")
+        self._starting = 0  # workers being started in the background
         futures = [self._spawner.submit(Worker, self._preload, unsafe_no_sandbox)
-                   for _ in range(workers)]
+                   for _ in range(initial)]
         try:
             for future in futures:
                 self._add(future.result())
@@ -86,18 +90,34 @@ class Executor:
             if broken in self._all:
                 self._all.remove(broken)
         broken.close()
+        self._spawn("replace a dead sandbox worker")
+
+    def _spawn(self, purpose: str, limit: int | None = None) -> None:
+        """Start a worker in the background (unless ``limit`` workers exist or are starting)."""
+        with self._lock:
+            if self._closed or (limit is not None and len(self._all) + self._starting >= limit):
+                return
+            self._starting += 1
 
         def start() -> None:
+            worker: Worker | None = None
             try:
-                self._add(Worker(self._preload, self._unsafe))
+                worker = Worker(self._preload, self._unsafe)
             except SandboxUnavailable as exc:
-                log.error("cannot replace a dead sandbox worker: %s", exc)
-                with self._lock:
-                    if not self._all:  # nobody left to serve waiting runs: wake them
-                        self._idle.put(None)
+                log.error("cannot %s: %s", purpose, exc)
+            with self._lock:
+                self._starting -= 1
+                stranded = worker is None and not self._all and not self._starting
+            if worker is not None:
+                self._add(worker)
+            elif stranded:  # nobody left to serve waiting runs: wake them
+                self._idle.put(None)
 
-        with contextlib.suppress(RuntimeError):  # closed meanwhile
+        try:
             self._spawner.submit(start)
+        except RuntimeError:  # closed meanwhile
+            with self._lock:
+                self._starting -= 1
 
     def run(self, cells: Sequence[Cell], files: Mapping[str, bytes] | None = None,
             limits: Limits | None = None, environment: Mapping[str, str] | None = None) -> RunResult:
@@ -114,6 +134,8 @@ class Executor:
         if self._closed:
             raise RuntimeError("this Executor is closed")
         while True:
+            if self._idle.empty():
+                self._spawn("add a sandbox worker", limit=self.workers)
             worker = self._idle.get()
             if worker is None:
                 self._idle.put(None)
