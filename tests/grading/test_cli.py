@@ -26,7 +26,9 @@ def sabaq(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[st
     return subprocess.run([SABAQ, *args], capture_output=True, text=True, cwd=cwd, env=env, timeout=300)
 
 
-@pytest.mark.parametrize("command", [[], ["validate"], ["release"], ["grade"]])
+@pytest.mark.parametrize(
+    "command", [[], ["validate"], ["release"], ["grade"], ["keys", "new"], ["bundle"], ["verify"], ["diff"]]
+)
 def test_every_command_has_help(command: list[str]) -> None:
     result = sabaq(*command, "--help")
     assert result.returncode == 0

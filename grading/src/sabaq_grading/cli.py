@@ -17,7 +17,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import __version__
-from .errors import CourseError, NotebookError, SabaqError, SandboxUnavailable, ValidationFailed
+from .cli_sharing import add_commands as add_sharing_commands
+from .errors import (
+    BundleError,
+    CourseError,
+    KeyFileError,
+    NotebookError,
+    SabaqError,
+    SandboxUnavailable,
+    ValidationFailed,
+)
 from .startup import light_nbgrader, skip_iri_grammar
 
 if TYPE_CHECKING:
@@ -33,8 +42,10 @@ class UsageError(SabaqError):
 EXIT_CODES: tuple[tuple[type[BaseException], int], ...] = (
     (UsageError, EXIT_USAGE),
     (ValidationFailed, EXIT_UNSOUND),
+    (BundleError, EXIT_UNSOUND),
     (SandboxUnavailable, EXIT_SANDBOX),
     (CourseError, EXIT_INPUT),
+    (KeyFileError, EXIT_INPUT),
     (NotebookError, EXIT_INPUT),
     (SabaqError, EXIT_INPUT),
 )
@@ -267,6 +278,8 @@ def parser() -> argparse.ArgumentParser:
     )
     check.add_argument("--timeout", type=float, default=30.0, help="seconds the probe may take (default 30)")
     check.set_defaults(run=cmd_worker_check)
+
+    add_sharing_commands(commands)
 
     queue = commands.add_parser(
         "queue",

@@ -19,13 +19,13 @@ from .errors import CourseError
 COURSE_FILE = "course.toml"
 ItemKind = Literal["lesson", "assignment"]
 
-_SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-_SEMVER = re.compile(
+SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+SEMVER = re.compile(
     r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
     r"(?:-[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?(?:\+[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?$"
 )
 _LANGUAGE = re.compile(r"^[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$")
-_SPDX = re.compile(r"^[A-Za-z0-9.+-]+(?: (?:AND|OR|WITH) [A-Za-z0-9.+-]+)*$")
+SPDX = re.compile(r"^[A-Za-z0-9.+-]+(?: (?:AND|OR|WITH) [A-Za-z0-9.+-]+)*$")
 
 
 @dataclass(frozen=True)
@@ -187,7 +187,7 @@ def _modules(root: Path, data: dict[str, Any], language: str, problems: _Problem
         if not isinstance(entry, dict):
             problems.add(where, "must be a table", "use `[[modules]]`")
             continue
-        module_id = _text(entry, "id", f"{where}.", problems, _SLUG, "use lower-case letters, digits, -")
+        module_id = _text(entry, "id", f"{where}.", problems, SLUG, "use lower-case letters, digits, -")
         if module_id in seen_ids:
             problems.add(f"{where}.id", f"repeats {module_id!r}", "give every module its own id")
         seen_ids.add(module_id)
@@ -221,12 +221,12 @@ def load_course(path: str | Path) -> Course:
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
         raise CourseError(f"{toml_path}: not valid TOML ({error}); fix the syntax") from error
     problems = _Problems(toml_path)
-    course_id = _text(data, "id", "", problems, _SLUG, 'use a slug such as "python-data-science"')
+    course_id = _text(data, "id", "", problems, SLUG, 'use a slug such as "python-data-science"')
     title = _text(data, "title", "", problems)
     organisation = _text(data, "organisation", "", problems)
-    version = _text(data, "version", "", problems, _SEMVER, 'use semantic versioning such as "1.0.0"')
+    version = _text(data, "version", "", problems, SEMVER, 'use semantic versioning such as "1.0.0"')
     language = _text(data, "language", "", problems, _LANGUAGE, 'use a language tag such as "en"')
-    licence = _text(data, "licence", "", problems, _SPDX, 'use an SPDX id such as "CC-BY-4.0"')
+    licence = _text(data, "licence", "", problems, SPDX, 'use an SPDX id such as "CC-BY-4.0"')
     description = _text(data, "description", "", problems)
     authors = _authors(data, problems)
     header = _notebook_path(root, data, "header", problems)

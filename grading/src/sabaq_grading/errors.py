@@ -25,3 +25,11 @@ class SandboxUnavailable(SabaqError):
 
 class ValidationFailed(SabaqError):
     """``sabaq validate`` found problems that make an assignment unsound."""
+
+
+class BundleError(SabaqError):
+    """A bundle that cannot be made, or one that is not exactly what its publisher signed."""
+
+
+class KeyFileError(SabaqError):
+    """A key file that cannot be read, is not an Ed25519 key, or would be overwritten."""

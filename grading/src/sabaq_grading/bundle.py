@@ -1,0 +1,332 @@
+"""Module bundles: one signed, versioned file a university shares its modules in.
+
+A bundle (``<id>-<version>.sabaq``) is a ZIP archive holding
+
+- ``manifest.json``: id, semantic version, title, languages, licence, authors, the modules
+  and their notebooks, the nbgrader metadata version, the Sabaq version it needs, and the
+  SHA-256 and size of every file;
+- ``manifest.sig``: the publisher's Ed25519 signature over the manifest's exact bytes
+  (see :mod:`.signing`);
+- ``files/...``: the instructor notebooks, the lessons, the data beside the assignments and
+  the course's ``data/`` folder, its header and footer and its licence files. Never the
+  course's ``instructor/`` folder (marking guides and notes stay at home).
+
+The archive is deterministic (sorted entries, fixed timestamps): the same course makes the
+same bytes. :func:`read_bundle` is the only way in; it refuses, naming the file or field,
+anything that is not exactly what the publisher signed (threat model: ``BUNDLES.md``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import re
+import stat
+import zipfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from . import __version__
+from .course import SEMVER, SLUG, SPDX, Course, Module
+from .errors import BundleError
+from .signing import ALGORITHM, PublicKey, sign
+
+FORMAT = "sabaq-bundle/1"
+SUFFIX = ".sabaq"
+MANIFEST, SIGNATURE, FILES = "manifest.json", "manifest.sig", "files/"
+MAX_ENTRIES = 10_000
+MAX_FILE_BYTES = 64 << 20
+MAX_TOTAL_BYTES = 256 << 20
+MAX_MANIFEST_BYTES = 4 << 20
+_STAMP = (1980, 1, 1, 0, 0, 0)
+_SLUG_BODY = SLUG.pattern.removeprefix("^").removesuffix("$")
+_DOTTED_SLUG = re.compile(rf"^{_SLUG_BODY}(?:\.{_SLUG_BODY})*$")  # course[.module...]
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+_LICENCE_FILES = ("LICENSE", "LICENSE-CODE", "LICENCE", "LICENSE.md", "LICENCE.md", "COPYING")
+
+
+@dataclass(frozen=True)
+class Bundle:
+    """A bundle read and checked by :func:`read_bundle`."""
+
+    manifest: dict[str, Any]
+    files: Mapping[str, bytes]  # path inside the bundle -> content, every one as the manifest says
+    signer: str | None  # the trusted key's id, or None when read without checking the signature
+
+    @property
+    def id(self) -> str:
+        return str(self.manifest["id"])
+
+    @property
+    def version(self) -> str:
+        return str(self.manifest["version"])
+
+    @property
+    def file_name(self) -> str:
+        return f"{self.id}-{self.version}{SUFFIX}"
+
+
+# ---- making one ------------------------------------------------------------------------
+
+
+def bundle_id(course: Course, modules: Sequence[Module]) -> str:
+    """The whole course's id, or ``<course>.<module>[.<module>...]`` for some of its modules."""
+    if [m.id for m in modules] == [m.id for m in course.modules]:
+        return course.id
+    return ".".join([course.id, *(m.id for m in modules)])
+
+
+def select_modules(course: Course, names: Sequence[str] | None) -> tuple[Module, ...]:
+    if not names:
+        return course.modules
+    known = {module.id: module for module in course.modules}
+    unknown = [name for name in names if name not in known]
+    if unknown:
+        raise BundleError(f"{course.root}: no module {', '.join(map(repr, unknown))} in course.toml "
+                          f"(its modules: {', '.join(known)})")
+    return tuple(module for module in course.modules if module.id in set(names))
+
+
+def _course_files(course: Course, modules: Sequence[Module]) -> dict[str, bytes]:
+    root = course.root.resolve()
+    wanted: set[Path] = set()
+    for module in modules:
+        for item in module.items:
+            wanted.add(item.path)
+            if item.kind == "assignment":  # its data, as nbgrader copies it into release/
+                wanted.update(p for p in item.path.parent.iterdir() if p.is_file() and p.suffix != ".ipynb")
+    for extra in (course.header, course.footer):
+        if extra is not None:
+            wanted.add(extra)
+    data = root / "data"
+    if data.is_dir():
+        wanted.update(p for p in data.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+    wanted.update(root / name for name in _LICENCE_FILES if (root / name).is_file())
+    files: dict[str, bytes] = {}
+    for path in sorted(wanted):
+        resolved = path.resolve()
+        if not resolved.is_relative_to(root):
+            raise BundleError(f"{path}: outside the course directory {root}; a bundle holds only the course's files")
+        relative = resolved.relative_to(root).as_posix()
+        if relative.split("/")[0] == "instructor":
+            continue
+        files[relative] = resolved.read_bytes()
+    return files
+
+
+def _metadata_version(files: Mapping[str, bytes]) -> int:
+    versions = {0}
+    for name, content in files.items():
+        if name.endswith(".ipynb"):
+            try:
+                cells = json.loads(content).get("cells", [])
+            except (ValueError, AttributeError):
+                raise BundleError(f"{name}: not a notebook (it does not parse as JSON)") from None
+            for cell in cells:
+                meta = cell.get("metadata", {}).get("nbgrader", {}) if isinstance(cell, dict) else {}
+                if isinstance(meta, dict) and isinstance(meta.get("schema_version"), int):
+                    versions.add(meta["schema_version"])
+    return max(versions)
+
+
+def manifest_for(course: Course, modules: Sequence[Module], files: Mapping[str, bytes]) -> dict[str, Any]:
+    if not course.licence:
+        raise BundleError(f"{course.root}: course.toml has no `licence`; a bundle travels only with one "
+                          f"(an SPDX id such as \"CC-BY-4.0\")")
+    root = course.root.resolve()
+    return {
+        "format": FORMAT,
+        "id": bundle_id(course, modules),
+        "version": course.version,
+        "title": course.title if len(modules) == len(course.modules) else
+        f"{course.title}: {', '.join(m.title for m in modules)}",
+        "course": {"id": course.id, "title": course.title, "organisation": course.organisation},
+        "description": course.description,
+        "languages": sorted({item.language for m in modules for item in m.items} | {course.language}),
+        "licence": course.licence,
+        "authors": [{"name": a.name, "role": a.role} for a in course.authors],
+        "nbgrader_metadata_version": _metadata_version(files),
+        "requires_sabaq": f">={__version__}",
+        "modules": [{"id": m.id, "title": m.title, "items": [
+            {"kind": item.kind, "path": item.path.resolve().relative_to(root).as_posix(),
+             "language": item.language, "title": item.title} for item in m.items]} for m in modules],
+        "files": {name: {"sha256": hashlib.sha256(content).hexdigest(), "bytes": len(content)}
+                  for name, content in sorted(files.items())},
+    }
+
+
+def canonical(manifest: Mapping[str, Any]) -> bytes:
+    return json.dumps(manifest, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def make_bundle(course: Course, modules: Sequence[Module], key: Any) -> tuple[str, bytes]:
+    """The bundle of ``modules`` of ``course`` signed with ``key``: (file name, bytes)."""
+    files = _course_files(course, modules)
+    manifest = manifest_for(course, modules, files)
+    body = canonical(manifest)
+    signature = json.dumps(sign(key, body), sort_keys=True).encode("ascii")
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, content in [(MANIFEST, body), (SIGNATURE, signature),
+                              *((FILES + path, files[path]) for path in sorted(files))]:
+            info = zipfile.ZipInfo(name, _STAMP)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = (stat.S_IFREG | 0o644) << 16
+            archive.writestr(info, content)
+    return f"{manifest['id']}-{manifest['version']}{SUFFIX}", out.getvalue()
+
+
+# ---- reading one -----------------------------------------------------------------------
+
+
+def _entries(data: bytes, where: str) -> dict[str, bytes]:
+    """Every member of the archive, read within the limits, each name checked."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, ValueError) as error:
+        raise BundleError(f"{where}: not a bundle (not a ZIP archive: {error})") from None
+    infos = archive.infolist()
+    if len(infos) > MAX_ENTRIES:
+        raise BundleError(f"{where}: {len(infos)} entries, over the limit of {MAX_ENTRIES}")
+    entries: dict[str, bytes] = {}
+    total = 0
+    for info in infos:
+        name = info.filename
+        path = PurePosixPath(name)
+        if (name.startswith("/") or "\\" in name or "\0" in name or any(p in ("", ".", "..") for p in name.split("/"))
+                or path.is_absolute()):
+            raise BundleError(f"{where}: the entry {name!r} is not a plain relative path")
+        mode = info.external_attr >> 16
+        if info.is_dir() or stat.S_IFMT(mode) not in (0, stat.S_IFREG):  # 0: no Unix type recorded
+            raise BundleError(f"{where}: the entry {name!r} is not a regular file (links and folders are refused)")
+        if name in entries:
+            raise BundleError(f"{where}: the entry {name!r} appears twice")
+        limit = MAX_MANIFEST_BYTES if name in (MANIFEST, SIGNATURE) else MAX_FILE_BYTES
+        if info.file_size > limit or total + info.file_size > MAX_TOTAL_BYTES:
+            raise BundleError(f"{where}: the entry {name!r} is too large ({info.file_size} bytes)")
+        try:
+            with archive.open(info) as stream:
+                content = stream.read(limit + 1)  # the size in the header may lie
+        except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError) as error:
+            raise BundleError(f"{where}: the entry {name!r} cannot be read ({error})") from None
+        if len(content) != info.file_size or len(content) > limit:
+            raise BundleError(f"{where}: the entry {name!r} is not the size its header says")
+        total += len(content)
+        entries[name] = content
+    return entries
+
+
+def _field(manifest: Mapping[str, Any], name: str, kind: type | tuple[type, ...], where: str) -> Any:
+    value = manifest.get(name)
+    if not isinstance(value, kind) or (isinstance(value, (str, list, dict)) and not value):
+        raise BundleError(f"{where}: manifest field `{name}` is missing or not a non-empty "
+                          f"{getattr(kind, '__name__', 'value')}")
+    return value
+
+
+def _check_manifest(manifest: Any, where: str) -> None:
+    if not isinstance(manifest, dict):
+        raise BundleError(f"{where}: {MANIFEST} is not a JSON object")
+    if manifest.get("format") != FORMAT:
+        raise BundleError(f"{where}: manifest field `format` is {manifest.get('format')!r}; "
+                          f"this Sabaq reads {FORMAT!r}")
+    if not _DOTTED_SLUG.match(str(_field(manifest, "id", str, where))):
+        raise BundleError(f"{where}: manifest field `id` {manifest['id']!r} is not a dotted lowercase slug")
+    if not SEMVER.match(str(_field(manifest, "version", str, where))):
+        raise BundleError(f"{where}: manifest field `version` {manifest['version']!r} is not a semantic version")
+    for name in ("title", "licence", "requires_sabaq"):
+        _field(manifest, name, str, where)
+    if not SPDX.match(manifest["licence"]):
+        raise BundleError(f"{where}: manifest field `licence` {manifest['licence']!r} is not an SPDX licence "
+                          f"expression; a bundle is shared only under a licence")
+    for name in ("languages", "authors", "modules"):
+        _field(manifest, name, list, where)
+    if not isinstance(manifest.get("nbgrader_metadata_version"), int):
+        raise BundleError(f"{where}: manifest field `nbgrader_metadata_version` is not a whole number")
+    files = _field(manifest, "files", dict, where)
+    for name, entry in files.items():
+        if not (isinstance(entry, dict) and isinstance(entry.get("sha256"), str) and _SHA256.match(entry["sha256"])
+                and isinstance(entry.get("bytes"), int)):
+            raise BundleError(f"{where}: manifest field `files[{name!r}]` needs a `sha256` (64 hex digits) and `bytes`")
+    for module in manifest["modules"]:
+        items = module.get("items") if isinstance(module, dict) else None
+        if not isinstance(items, list) or not all(isinstance(i, dict) and i.get("path") in files for i in items):
+            raise BundleError(f"{where}: manifest field `modules` names a notebook that `files` does not list")
+    _check_requirement(str(manifest["requires_sabaq"]), where)
+
+
+def _check_requirement(requirement: str, where: str) -> None:
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+    try:
+        wanted = SpecifierSet(requirement)
+    except InvalidSpecifier:
+        raise BundleError(f"{where}: manifest field `requires_sabaq` {requirement!r} is not a version range") from None
+    if __version__ not in wanted:
+        raise BundleError(f"{where}: the bundle needs Sabaq {requirement}; this is Sabaq {__version__}")
+
+
+def read_bundle(path: Path | str, trusted: Sequence[PublicKey] | None) -> Bundle:
+    """Read and check a bundle; raises :class:`BundleError` naming what is wrong.
+
+    With ``trusted`` (the public keys of publishers one trusts), the signature must verify
+    against one of them; ``None`` skips only the signature (to look inside, as ``diff``
+    does), never the integrity checks.
+    """
+    where = str(path)
+    try:
+        data = Path(path).read_bytes()
+    except OSError as error:
+        raise BundleError(f"{where}: cannot read it ({error.strerror or error})") from None
+    entries = _entries(data, where)
+    for required in (MANIFEST, SIGNATURE):
+        if required not in entries:
+            raise BundleError(f"{where}: no {required} inside; it is not a Sabaq bundle")
+    body = entries[MANIFEST]
+    try:
+        manifest = json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as error:
+        raise BundleError(f"{where}: {MANIFEST} is not JSON ({error})") from None
+    _check_manifest(manifest, where)
+    signer = _check_signature(entries[SIGNATURE], body, trusted, where) if trusted is not None else None
+    listed: dict[str, Any] = manifest["files"]
+    stored = {name[len(FILES):]: content for name, content in entries.items() if name.startswith(FILES)}
+    strays = sorted(set(entries) - {MANIFEST, SIGNATURE} - {FILES + n for n in stored})
+    if strays:
+        raise BundleError(f"{where}: {strays[0]} is not a file the manifest can list (only files/... are)")
+    for name in sorted(set(stored) - set(listed)):
+        raise BundleError(f"{where}: files/{name} is in the bundle but not in its manifest")
+    for name in sorted(set(listed) - set(stored)):
+        raise BundleError(f"{where}: files/{name} is in the manifest but missing from the bundle")
+    for name, entry in sorted(listed.items()):
+        content = stored[name]
+        if len(content) != entry["bytes"] or hashlib.sha256(content).hexdigest() != entry["sha256"]:
+            raise BundleError(f"{where}: files/{name} is not the file the publisher signed (its SHA-256 differs)")
+    return Bundle(manifest, stored, signer)
+
+
+def _check_signature(record: bytes, body: bytes, trusted: Sequence[PublicKey], where: str) -> str:
+    import base64
+    import binascii
+
+    try:
+        fields = json.loads(record.decode("ascii"))
+        algorithm, signer, signature = fields["algorithm"], fields["key_id"], base64.b64decode(
+            fields["signature"], validate=True)
+    except (UnicodeDecodeError, ValueError, KeyError, TypeError, binascii.Error):
+        raise BundleError(f"{where}: {SIGNATURE} is not a signature record") from None
+    if algorithm != ALGORITHM:
+        raise BundleError(f"{where}: {SIGNATURE} uses {algorithm!r}; bundles are signed with {ALGORITHM}")
+    if not trusted:
+        raise BundleError(f"{where}: no trusted key given; pass the publisher's public key (--trust KEYFILE)")
+    keys = [key for key in trusted if key.id == signer]
+    if not keys:
+        known = ", ".join(f"{key.id} ({key.source})" for key in trusted)
+        raise BundleError(f"{where}: signed by key {signer}, which is not among the trusted keys: {known}")
+    if not keys[0].verifies(signature, body):
+        raise BundleError(f"{where}: the signature of {MANIFEST} does not verify with key {signer} "
+                          f"({keys[0].source}): the manifest was changed after it was signed")
+    return str(signer)

@@ -1,0 +1,107 @@
+"""The ``sabaq`` commands for sharing modules: ``keys new``, ``bundle``, ``verify``, ``diff``."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+EXIT_OK = 0
+
+
+def cmd_keys_new(args: argparse.Namespace) -> int:
+    from .signing import key_id, load_private_key, new_key_pair
+
+    private, public = new_key_pair(Path(args.out), args.name)
+    print(f"sabaq: wrote {private} (keep it secret) and {public} (give it to partners); "
+          f"key id {key_id(load_private_key(private).public_key())}")
+    return EXIT_OK
+
+
+def cmd_bundle(args: argparse.Namespace) -> int:
+    from .bundle import make_bundle, select_modules
+    from .course import load_course
+    from .signing import load_private_key
+
+    course = load_course(args.course)
+    key = load_private_key(Path(args.key))
+    name, data = make_bundle(course, select_modules(course, args.modules), key)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=out, prefix=".tmp-", suffix=".sabaq")
+    with os.fdopen(handle, "wb") as stream:
+        stream.write(data)
+    os.chmod(temporary, 0o644)  # a bundle is public; only the key is secret
+    os.replace(temporary, out / name)  # never a half-written bundle under its real name
+    print(f"sabaq: wrote {out / name} ({len(data)} bytes)")
+    return EXIT_OK
+
+
+def _trusted(paths: list[str]) -> list[Any]:
+    from .signing import load_public_key
+
+    return [load_public_key(Path(path)) for path in paths]
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from .bundle import read_bundle
+
+    bundle = read_bundle(Path(args.bundle), _trusted(args.trust))
+    manifest = bundle.manifest
+    print(f"sabaq: {args.bundle}: {bundle.id} {bundle.version}, {len(bundle.files)} files intact, "
+          f"signed by key {bundle.signer}, licence {manifest['licence']}, "
+          f"by {', '.join(a.get('name', '?') for a in manifest['authors'] if isinstance(a, dict))}")
+    return EXIT_OK
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    from .bundle import read_bundle
+    from .bundle_diff import describe_changes
+
+    trusted = _trusted(args.trust) if args.trust else None
+    old, new = read_bundle(Path(args.old), trusted), read_bundle(Path(args.new), trusted)
+    sys.stdout.write("\n".join(describe_changes(old, new)) + "\n")
+    return EXIT_OK
+
+
+def add_commands(commands: Any) -> None:
+    """Add the sharing commands to the ``sabaq`` parser's subcommands."""
+    keys = commands.add_parser("keys", help="make a publisher's signing key pair",
+                               description="Publisher keys sign bundles (Ed25519).")
+    key_commands = keys.add_subparsers(dest="keys_command", required=True, metavar="COMMAND")
+    new = key_commands.add_parser("new", help="write NAME.key (secret) and NAME.pub (for partners)",
+                                  description="Write a new Ed25519 key pair; an existing key is never overwritten.")
+    new.add_argument("name", help="the key's name, such as the publishing university's")
+    new.add_argument("--out", default=".", help="directory to write the two files into (default: here)")
+    new.set_defaults(run=cmd_keys_new)
+
+    bundle = commands.add_parser(
+        "bundle", help="write a signed module bundle (<id>-<version>.sabaq)",
+        description="Write the course's modules (or those named) with their data, licence and a manifest, "
+        "signed with the publisher's key. A course without a licence is refused.")
+    bundle.add_argument("course", help="the course directory")
+    bundle.add_argument("--modules", nargs="+", metavar="MODULE", help="only these modules (ids in course.toml)")
+    bundle.add_argument("--key", required=True, help="the publisher's private key (from `sabaq keys new`)")
+    bundle.add_argument("--out", default=".", help="directory to write the bundle into (default: here)")
+    bundle.set_defaults(run=cmd_bundle)
+
+    verify = commands.add_parser(
+        "verify", help="check a bundle's integrity, signature and licence",
+        description="Exit 0 when every file is the one the publisher signed, with a trusted key, under a licence; "
+        "exit 1 naming the file or field that is wrong.")
+    verify.add_argument("bundle", help="the .sabaq file")
+    verify.add_argument("--trust", nargs="+", required=True, metavar="KEYFILE",
+                        help="public keys (.pub) of the publishers you trust")
+    verify.set_defaults(run=cmd_verify)
+
+    diff = commands.add_parser(
+        "diff", help="say what changed between two versions of a bundle",
+        description="Lesson text, tests, points, solutions and data files that changed; hidden tests are "
+        "said to have changed, never shown. Both bundles are checked for integrity first.")
+    diff.add_argument("old", help="the version you have")
+    diff.add_argument("new", help="the version offered")
+    diff.add_argument("--trust", nargs="+", metavar="KEYFILE", help="also require signatures by these keys")
+    diff.set_defaults(run=cmd_diff)
