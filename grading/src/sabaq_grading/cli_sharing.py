@@ -1,4 +1,5 @@
-"""The ``sabaq`` commands for sharing modules: ``keys new``, ``bundle``, ``verify``, ``diff``."""
+"""The ``sabaq`` commands for sharing modules: ``keys new``, ``bundle``, ``verify``, ``diff``,
+``publish`` and ``fetch``."""
 
 from __future__ import annotations
 
@@ -67,6 +68,26 @@ def cmd_diff(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_publish(args: argparse.Namespace) -> int:
+    from .catalog import publish
+
+    added = publish([Path(p) for p in args.bundles], Path(args.catalog), _trusted(args.trust))
+    for line in added:
+        print(f"sabaq: published {line}")
+    print(f"sabaq: {args.catalog}: {len(added)} added, {len(args.bundles) - len(added)} already there; "
+          f"serve the folder as it is (index.json, index.html, index.ur.html, bundles/)")
+    return EXIT_OK
+
+
+def cmd_fetch(args: argparse.Namespace) -> int:
+    from .catalog import fetch
+
+    path, bundle = fetch(args.catalog, args.module, args.version, Path(args.out), _trusted(args.trust))
+    print(f"sabaq: {path}: {bundle.id} {bundle.version}, verified (signed by key {bundle.signer}, "
+          f"licence {bundle.manifest['licence']})")
+    return EXIT_OK
+
+
 def add_commands(commands: Any) -> None:
     """Add the sharing commands to the ``sabaq`` parser's subcommands."""
     keys = commands.add_parser("keys", help="make a publisher's signing key pair",
@@ -105,3 +126,24 @@ def add_commands(commands: Any) -> None:
     diff.add_argument("new", help="the version offered")
     diff.add_argument("--trust", nargs="+", metavar="KEYFILE", help="also require signatures by these keys")
     diff.set_defaults(run=cmd_diff)
+
+    publish = commands.add_parser(
+        "publish", help="add bundles to a static catalog folder (index.json and pages in English and Urdu)",
+        description="Check each bundle (every file, and its signature by one of the trusted keys), copy it into "
+        "the catalog and rewrite the index. A published version never changes.")
+    publish.add_argument("bundles", nargs="+", metavar="BUNDLE", help=".sabaq files")
+    publish.add_argument("--catalog", required=True, help="the catalog folder (made if missing)")
+    publish.add_argument("--trust", nargs="+", required=True, metavar="KEYFILE",
+                         help="public keys of the publishers whose bundles this catalog lists")
+    publish.set_defaults(run=cmd_publish)
+
+    fetch = commands.add_parser(
+        "fetch", help="download a module's bundle from a catalog over HTTP, verified",
+        description="Download the newest (or the given) version of a module from a catalog, check it against "
+        "the index and the trusted keys, and write it only if it passes.")
+    fetch.add_argument("catalog", help="the catalog's URL (its folder or its index.json)")
+    fetch.add_argument("module", help="the module's id")
+    fetch.add_argument("--version", help="this version rather than the newest")
+    fetch.add_argument("--trust", nargs="+", required=True, metavar="KEYFILE", help="public keys you trust")
+    fetch.add_argument("--out", default=".", help="directory to write the bundle into (default: here)")
+    fetch.set_defaults(run=cmd_fetch)
