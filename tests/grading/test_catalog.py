@@ -149,7 +149,7 @@ def test_fetch_over_http_takes_the_newest_verified(made: dict[str, Path], served
     assert "epidemic-modelling.sir 1.1.0, verified" in result.stdout
     with pytest.raises(BundleError, match="no module 'nope'"):
         fetch(url, "nope", None, tmp_path / "got", [load_public_key(made["pub"])])
-    with pytest.raises(BundleError, match="no version 9.9.9"):
+    with pytest.raises(BundleError, match=r"no version 9\.9\.9"):
         fetch(url, "epidemic-modelling.sir", "9.9.9", tmp_path / "got", [load_public_key(made["pub"])])
 
 
