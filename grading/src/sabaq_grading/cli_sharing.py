@@ -1,5 +1,5 @@
-"""The ``sabaq`` commands for sharing modules: ``keys new``, ``bundle``, ``verify``, ``diff``,
-``publish`` and ``fetch``."""
+"""The ``sabaq`` commands for sharing courses and modules: ``build`` (an Open edX course export),
+``keys new``, ``bundle``, ``verify``, ``diff``, ``publish`` and ``fetch``."""
 
 from __future__ import annotations
 
@@ -88,8 +88,27 @@ def cmd_fetch(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_build(args: argparse.Namespace) -> int:
+    from .course import load_course
+    from .course_export import write_export
+
+    course = load_course(args.course)
+    count = write_export(course, Path(args.out))
+    print(f"sabaq: wrote {args.out}: the Open edX course export of {course.id} {course.version} ({count} files); "
+          f"import it in Studio (Tools > Import) with sabaq-xblock installed and sabaq_notebook allowed")
+    return EXIT_OK
+
+
 def add_commands(commands: Any) -> None:
     """Add the sharing commands to the ``sabaq`` parser's subcommands."""
+    build = commands.add_parser(
+        "build", help="write an Open edX course export (OLX .tar.gz) made from course.toml",
+        description="One chapter per module, one sabaq_notebook unit per notebook (instructor and student "
+        "notebooks and data inside), the grading policy, the about page, a course image and the licence.")
+    build.add_argument("course", help="the course directory")
+    build.add_argument("--out", required=True, help="the .tar.gz to write")
+    build.set_defaults(run=cmd_build)
+
     keys = commands.add_parser("keys", help="make a publisher's signing key pair",
                                description="Publisher keys sign bundles (Ed25519).")
     key_commands = keys.add_subparsers(dest="keys_command", required=True, metavar="COMMAND")

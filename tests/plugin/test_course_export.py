@@ -1,0 +1,111 @@
+"""``sabaq build``: the Open edX export of each sample course passes olxcleaner, and every unit
+loads into the XBlock runtime and exports again to the same OLX."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tarfile
+from pathlib import Path
+
+import pytest
+from conftest import Course
+from lxml import etree
+
+from sabaq_grading.course import load_course
+from sabaq_grading.course_export import export_files, open_edx_licence, write_export
+
+ROOT = Path(__file__).parents[2]
+COURSES = sorted(p.parent for p in (ROOT / "courses").glob("*/course.toml"))
+SABAQ = str(Path(sys.executable).parent / "sabaq")
+
+
+@pytest.fixture(scope="module", params=[p.name for p in COURSES])
+def export(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """(the course directory, the export unpacked), made by the command as an author runs it."""
+    course_dir = ROOT / "courses" / request.param
+    out = tmp_path_factory.mktemp(f"export-{request.param}")
+    archive = out / f"{request.param}.tar.gz"
+    result = subprocess.run([SABAQ, "build", str(course_dir), "--out", str(archive)], capture_output=True,
+                            text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    with tarfile.open(archive) as tar:
+        members = tar.getmembers()
+        assert all((m.name == "course" or m.name.startswith("course/")) and ".." not in m.name
+                   and (m.isfile() or m.isdir()) for m in members)
+        tar.extractall(out, members=members)  # every member checked above: plain files under course/
+    return course_dir, out / "course"
+
+
+def test_olxcleaner_finds_nothing_wrong(export: tuple[Path, Path]) -> None:
+    from olxcleaner import validate
+
+    _, folder = export
+    # olxcleaner knows the built-in blocks only; sabaq_notebook is admitted by name, as Studio
+    # admits it through the course's advanced modules (policy.json)
+    course, errors, _ = validate(str(folder), allowed_xblocks=["sabaq_notebook"])
+    assert course is not None
+    assert [f"{type(e).__name__}: {e.description}" for e in errors.errors] == []
+    policy = json.loads((folder / "policies" / "course" / "policy.json").read_text())
+    assert policy["course/course"]["advanced_modules"] == ["sabaq_notebook"]
+
+
+def test_the_structure_follows_course_toml(export: tuple[Path, Path]) -> None:
+    course_dir, folder = export
+    course = load_course(course_dir)
+    tree = etree.parse(str(folder / "course" / "course.xml"))
+    assert [c.get("url_name") for c in tree.getroot()] == [m.id for m in course.modules]
+    units = sorted(p.stem for p in (folder / "sabaq_notebook").glob("*.xml"))
+    assert len(units) == len(course.items)
+    grading = json.loads((folder / "policies" / "course" / "grading_policy.json").read_text())
+    assert grading["GRADER"][0]["min_count"] == len(course.assignments)
+    graded = [etree.parse(str(p)).getroot() for p in (folder / "sequential").glob("*.xml")]
+    assert sum(s.get("graded") == "true" for s in graded) == len(course.assignments)
+    about = (folder / "about" / "overview.html").read_text()
+    assert course.title in about and course.licence in about and course.authors[0].name in about
+    assert (folder / "static" / "course_image.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_every_unit_loads_in_the_runtime_and_exports_the_same(export: tuple[Path, Path], tmp_path: Path) -> None:
+    course_dir, folder = export
+    course = load_course(course_dir)
+    by_path = {item.path.name: item for item in course.items}
+    for path in sorted((folder / "sabaq_notebook").glob("*.xml")):
+        olx = path.read_text("utf-8").strip()
+        loaded = Course(tmp_path / path.stem, olx)
+        block = loaded.block("author", staff=True)
+        node = etree.Element("root")
+        block.add_xml_to_node(node)
+        assert etree.tostring(node, encoding="unicode") == olx, path.name  # export -> import -> export
+        instructor = json.loads(block.notebook)
+        student = json.loads(block.student_notebook)
+        assert instructor["cells"] and student["cells"]
+        shown = json.dumps(student)
+        assert "BEGIN SOLUTION" not in shown and "BEGIN HIDDEN TESTS" not in shown
+        item = next((i for i in by_path.values() if i.title == block.display_name), None)
+        assert item is not None, block.display_name
+        assert (block.weight > 0) == (item.kind == "assignment")
+        if item.kind == "assignment":
+            assert set(block.data_files) == {p.name for p in item.path.parent.iterdir()
+                                             if p.is_file() and p.suffix != ".ipynb"}
+        page = block.render("student_view").body_html()
+        assert "sabaq" in page
+
+
+def test_the_same_course_gives_the_same_bytes(tmp_path: Path) -> None:
+    course = load_course(COURSES[0])
+    write_export(course, tmp_path / "one.tar.gz")
+    write_export(course, tmp_path / "two.tar.gz")
+    assert (tmp_path / "one.tar.gz").read_bytes() == (tmp_path / "two.tar.gz").read_bytes()
+    assert export_files(course) == export_files(course)
+
+
+@pytest.mark.parametrize(("spdx", "expected"), [
+    ("CC-BY-4.0", "creative-commons: ver=4.0 BY"),
+    ("CC-BY-SA-4.0", "creative-commons: ver=4.0 BY SA"),
+    ("CC-BY-NC-ND-4.0", "creative-commons: ver=4.0 BY NC ND"),
+    ("MIT", ""),
+])
+def test_creative_commons_licences_are_open_edx_ones(spdx: str, expected: str) -> None:
+    assert open_edx_licence(spdx) == expected
