@@ -28,7 +28,8 @@ def sabaq(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[st
 
 @pytest.mark.parametrize(
     "command",
-    [[], ["validate"], ["release"], ["grade"], ["keys", "new"], ["bundle"], ["verify"], ["diff"], ["publish"], ["fetch"], ["build"]],
+    [[], ["validate"], ["release"], ["grade"], ["keys", "new"], ["bundle"], ["verify"], ["diff"], ["publish"],
+     ["fetch"], ["build"]],
 )
 def test_every_command_has_help(command: list[str]) -> None:
     result = sabaq(*command, "--help")
