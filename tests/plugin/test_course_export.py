@@ -109,3 +109,86 @@ def test_the_same_course_gives_the_same_bytes(tmp_path: Path) -> None:
 ])
 def test_creative_commons_licences_are_open_edx_ones(spdx: str, expected: str) -> None:
     assert open_edx_licence(spdx) == expected
+
+
+def test_every_unit_shows_its_licence_and_authors(export: tuple[Path, Path], tmp_path: Path) -> None:
+    course_dir, folder = export
+    course = load_course(course_dir)
+    for path in sorted((folder / "sabaq_notebook").glob("*.xml"))[:2]:
+        block = Course(tmp_path / path.stem, path.read_text("utf-8").strip()).block()
+        assert block.licence == course.licence and block.authors[0]["name"] == course.authors[0].name
+        page = block.render("student_view").body_html()
+        footer = page[page.index('<footer class="sabaq-attribution">'):]
+        assert f"Licence: {course.licence}" in footer and course.authors[0].name in footer
+        assert "shared module" not in footer  # made from the course itself, not from a bundle
+
+
+def test_a_partner_course_built_from_a_bundle_records_where_each_unit_came_from(tmp_path: Path) -> None:
+    from sabaq_grading.bundle import read_bundle
+    from sabaq_grading.signing import load_public_key, new_key_pair
+
+    private, public = new_key_pair(tmp_path / "keys", "uni-a")
+    made = subprocess.run([SABAQ, "bundle", str(COURSES[0]), "--modules", "sir", "--key", str(private),
+                           "--out", str(tmp_path / "dist")], capture_output=True, text=True, timeout=120)
+    assert made.returncode == 0, made.stderr
+    (bundle_path,) = (tmp_path / "dist").glob("*.sabaq")
+    bundle = read_bundle(bundle_path, [load_public_key(public)])
+    refused = subprocess.run([SABAQ, "build", str(bundle_path), "--out", str(tmp_path / "x.tar.gz")],
+                             capture_output=True, text=True, timeout=120)
+    assert refused.returncode == 2 and "--trust" in refused.stderr
+    archive = tmp_path / "partner.tar.gz"
+    built = subprocess.run([SABAQ, "build", str(bundle_path), "--trust", str(public), "--out", str(archive)],
+                           capture_output=True, text=True, timeout=300)
+    assert built.returncode == 0, built.stderr
+    with tarfile.open(archive) as tar:
+        members = tar.getmembers()
+        assert all(m.name.startswith("course") and ".." not in m.name and (m.isfile() or m.isdir())
+                   for m in members)
+        tar.extractall(tmp_path / "partner", members=members)
+    folder = tmp_path / "partner" / "course"
+    from olxcleaner import validate
+
+    _, errors, _ = validate(str(folder), allowed_xblocks=["sabaq_notebook"])
+    assert [e.description for e in errors.errors] == []
+    units = sorted((folder / "sabaq_notebook").glob("*.xml"))
+    assert len(units) == sum(len(m["items"]) for m in bundle.manifest["modules"]) == 3
+    checksums = {entry["sha256"] for entry in bundle.manifest["files"].values()}
+    for path in units:
+        olx = path.read_text("utf-8").strip()
+        loaded = Course(tmp_path / path.stem, olx)
+        block = loaded.block("author", staff=True)
+        assert (block.module_id, block.module_version) == ("epidemic-modelling.sir", "1.0.0")
+        assert block.module_checksum in checksums
+        node = etree.Element("root")
+        block.add_xml_to_node(node)
+        assert etree.tostring(node, encoding="unicode") == olx
+        studio = block.render("studio_view").body_html()
+        assert block.module_checksum in studio and "epidemic-modelling.sir" in studio and "1.0.0" in studio
+        learner = loaded.block("learner1").render("student_view").body_html()
+        assert "From the shared module epidemic-modelling.sir, version 1.0.0" in learner
+        assert block.module_checksum not in learner  # the checksum is for staff
+    tampered = tmp_path / "tampered.sabaq"
+    import zipfile
+
+    with zipfile.ZipFile(bundle_path) as source, zipfile.ZipFile(tampered, "w") as target:
+        for info in source.infolist():
+            data = source.read(info)
+            target.writestr(info, data.replace(b"sir_derivatives", b"sir_derivative_") if info.filename.endswith(
+                ".ipynb") else data)
+    rejected = subprocess.run([SABAQ, "build", str(tampered), "--trust", str(public), "--out",
+                               str(tmp_path / "bad.tar.gz")], capture_output=True, text=True, timeout=120)
+    assert rejected.returncode == 1 and "not the file the publisher signed" in rejected.stderr
+    assert not (tmp_path / "bad.tar.gz").exists()
+
+
+def test_the_attribution_is_translated_into_urdu(tmp_path: Path) -> None:
+    from sabaq_xblock import provenance
+
+    olx = (sorted((Path(__file__).parents[2] / "courses").glob("*/course.toml")))
+    assert olx
+    block = type("Unit", (), {"licence": "CC-BY-4.0", "authors": [{"name": "Team", "role": "author"}],
+                              "module_id": "m", "module_version": "1.0.0", "module_checksum": "ab" * 32})()
+    urdu = provenance.attribution_html(block, "ur", staff_details=True)
+    assert "لائسنس: CC-BY-4.0" in urdu and "مصنفین: Team (author)" in urdu and "ab" * 32 in urdu
+    assert provenance.attribution_html(type("Bare", (), {"licence": "", "authors": [], "module_id": "",
+                                                         "module_version": "", "module_checksum": ""})(), "en") == ""

@@ -143,19 +143,26 @@ def manifest_for(course: Course, modules: Sequence[Module], files: Mapping[str, 
         "version": course.version,
         "title": course.title if len(modules) == len(course.modules) else
         f"{course.title}: {', '.join(m.title for m in modules)}",
-        "course": {"id": course.id, "title": course.title, "organisation": course.organisation},
+        "course": {"id": course.id, "title": course.title, "organisation": course.organisation,
+                   "language": course.language},
         "description": course.description,
         "languages": sorted({item.language for m in modules for item in m.items} | {course.language}),
         "licence": course.licence,
         "authors": [{"name": a.name, "role": a.role} for a in course.authors],
         "nbgrader_metadata_version": _metadata_version(files),
         "requires_sabaq": f">={__version__}",
+        "header": _relative(course.header, root),
+        "footer": _relative(course.footer, root),
         "modules": [{"id": m.id, "title": m.title, "items": [
             {"kind": item.kind, "path": item.path.resolve().relative_to(root).as_posix(),
              "language": item.language, "title": item.title} for item in m.items]} for m in modules],
         "files": {name: {"sha256": hashlib.sha256(content).hexdigest(), "bytes": len(content)}
                   for name, content in sorted(files.items())},
     }
+
+
+def _relative(path: Path | None, root: Path) -> str | None:
+    return None if path is None else path.resolve().relative_to(root).as_posix()
 
 
 def canonical(manifest: Mapping[str, Any]) -> bytes:
@@ -251,6 +258,9 @@ def _check_manifest(manifest: Any, where: str) -> None:
         if not (isinstance(entry, dict) and isinstance(entry.get("sha256"), str) and _SHA256.match(entry["sha256"])
                 and isinstance(entry.get("bytes"), int)):
             raise BundleError(f"{where}: manifest field `files[{name!r}]` needs a `sha256` (64 hex digits) and `bytes`")
+    for frame in ("header", "footer"):
+        if manifest.get(frame) is not None and manifest[frame] not in files:
+            raise BundleError(f"{where}: manifest field `{frame}` names a notebook that `files` does not list")
     for module in manifest["modules"]:
         items = module.get("items") if isinstance(module, dict) else None
         if not isinstance(items, list) or not all(isinstance(i, dict) and i.get("path") in files for i in items):

@@ -25,6 +25,7 @@ from .errors import (
     NotebookError,
     SabaqError,
     SandboxUnavailable,
+    UsageError,
     ValidationFailed,
 )
 from .startup import light_nbgrader, skip_iri_grammar
@@ -33,10 +34,6 @@ if TYPE_CHECKING:
     from .engine import Grader
 
 EXIT_OK, EXIT_UNSOUND, EXIT_USAGE, EXIT_INPUT, EXIT_SANDBOX, EXIT_INTERNAL = 0, 1, 2, 3, 4, 70
-
-
-class UsageError(SabaqError):
-    """The command line names something that does not exist or cannot be used."""
 
 
 EXIT_CODES: tuple[tuple[type[BaseException], int], ...] = (

@@ -90,12 +90,24 @@ def cmd_fetch(args: argparse.Namespace) -> int:
 
 def cmd_build(args: argparse.Namespace) -> int:
     from .course import load_course
-    from .course_export import write_export
+    from .course_export import course_from_bundle, write_export
 
-    course = load_course(args.course)
-    count = write_export(course, Path(args.out))
-    print(f"sabaq: wrote {args.out}: the Open edX course export of {course.id} {course.version} ({count} files); "
-          f"import it in Studio (Tools > Import) with sabaq-xblock installed and sabaq_notebook allowed")
+    source = Path(args.course)
+    with tempfile.TemporaryDirectory(prefix="sabaq-build-") as scratch:
+        if source.is_file():  # a partner's course, made from a verified bundle
+            from .bundle import read_bundle
+            from .errors import UsageError
+
+            if not args.trust:
+                raise UsageError("building from a bundle needs the publisher's key: --trust KEYFILE")
+            origin = read_bundle(source, _trusted(args.trust))
+            course = course_from_bundle(origin, Path(scratch))
+        else:
+            origin, course = None, load_course(source)
+        count = write_export(course, Path(args.out), origin)
+    made = f"from the bundle {source.name}, " if origin is not None else ""
+    print(f"sabaq: wrote {args.out}: the Open edX course export of {course.id} {course.version} ({made}{count} "
+          f"files); import it in Studio (Tools > Import) with sabaq-xblock installed")
     return EXIT_OK
 
 
@@ -105,8 +117,9 @@ def add_commands(commands: Any) -> None:
         "build", help="write an Open edX course export (OLX .tar.gz) made from course.toml",
         description="One chapter per module, one sabaq_notebook unit per notebook (instructor and student "
         "notebooks and data inside), the grading policy, the about page, a course image and the licence.")
-    build.add_argument("course", help="the course directory")
+    build.add_argument("course", help="the course directory, or a module bundle (.sabaq) a partner published")
     build.add_argument("--out", required=True, help="the .tar.gz to write")
+    build.add_argument("--trust", nargs="+", metavar="KEYFILE", help="for a bundle: the publishers' public keys")
     build.set_defaults(run=cmd_build)
 
     keys = commands.add_parser("keys", help="make a publisher's signing key pair",

@@ -54,12 +54,17 @@ def _url_name(module: str, index: int) -> str:
     return f"{module}-{index:02d}"  # the unit's; its sequential and vertical add a prefix (one namespace)
 
 
-def unit_olx(course: Course, item: Item, display_name: str) -> str:
-    """The ``sabaq_notebook`` element of one notebook, in the block's own OLX format."""
+def unit_olx(course: Course, item: Item, display_name: str, origin: dict[str, str] | None = None) -> str:
+    """The ``sabaq_notebook`` element of one notebook, in the block's own OLX format.
+
+    Every unit carries the course's licence and authors; ``origin`` adds the bundle it was
+    made from (``module_id``, ``module_version``, ``module_checksum``).
+    """
     try:
         from lxml import etree
 
         from sabaq_xblock import olx
+        from sabaq_xblock.provenance import ProvenanceMixin
     except ImportError as error:
         raise CourseError("`sabaq build` writes the block's own OLX and needs its package "
                           f"(pip install sabaq-xblock) in this environment ({error})") from None
@@ -75,7 +80,11 @@ def unit_olx(course: Course, item: Item, display_name: str) -> str:
     files = ({name: base64.b64encode(data).decode("ascii") for name, data in data_files(item.path.parent).items()}
              if item.kind == "assignment" else {})
     node = etree.Element("sabaq_notebook")
-    attributes = {"display_name": display_name, "weight": "1.0" if item.kind == "assignment" else "0.0"}
+    attributes = {"display_name": display_name, "weight": "1.0" if item.kind == "assignment" else "0.0",
+                  "licence": course.licence,
+                  "authors": ProvenanceMixin.authors.to_string([{"name": a.name, "role": a.role}
+                                                                for a in course.authors]),  # as the block writes it
+                  **(origin or {})}
     def text(notebook: dict[str, Any]) -> str:
         return json.dumps(notebook, ensure_ascii=False, sort_keys=True)
 
@@ -103,8 +112,11 @@ def course_image(title: str) -> bytes:
             + chunk(b"IEND", b""))
 
 
-def export_files(course: Course) -> dict[str, bytes]:
-    """Every file of the export, by its path inside the ``course/`` folder."""
+def export_files(course: Course, origin: Any = None) -> dict[str, bytes]:
+    """Every file of the export, by its path inside the ``course/`` folder.
+
+    ``origin``, a verified bundle the course was unpacked from, is recorded on every unit.
+    """
     import markdown
 
     org = re.sub(r"[^A-Za-z0-9]+", "", course.organisation) or "Sabaq"
@@ -125,7 +137,7 @@ def export_files(course: Course) -> dict[str, bytes]:
                                                    f'  <vertical url_name="unit-{name}"/>\n</sequential>\n')
             files[f"vertical/unit-{name}.xml"] = (f'<vertical display_name="{_attribute(title)}">\n'
                                                   f'  <sabaq_notebook url_name="{name}"/>\n</vertical>\n')
-            files[f"sabaq_notebook/{name}.xml"] = unit_olx(course, item, title) + "\n"
+            files[f"sabaq_notebook/{name}.xml"] = unit_olx(course, item, title, _origin(origin, course, item)) + "\n"
             sequentials.append(f'  <sequential url_name="seq-{name}"/>\n')
         files[f"chapter/{module.id}.xml"] = (f'<chapter display_name="{_attribute(module.title)}">\n'
                                              f'{"".join(sequentials)}</chapter>\n')
@@ -152,9 +164,39 @@ def export_files(course: Course) -> dict[str, bytes]:
     return {name: value.encode("utf-8") if isinstance(value, str) else value for name, value in sorted(files.items())}
 
 
-def write_export(course: Course, out: Path) -> int:
+def _origin(bundle: Any, course: Course, item: Item) -> dict[str, str] | None:
+    if bundle is None:
+        return None
+    relative = item.path.resolve().relative_to(course.root.resolve()).as_posix()
+    return {"module_id": bundle.id, "module_version": bundle.version,
+            "module_checksum": str(bundle.manifest["files"][relative]["sha256"])}
+
+
+def course_from_bundle(bundle: Any, folder: Path) -> Course:
+    """The course a verified bundle holds, unpacked into ``folder`` (its files, by their manifest paths)."""
+    from .course import Author, Module
+
+    manifest = bundle.manifest
+    for relative, content in bundle.files.items():
+        target = folder / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(content)
+    modules = tuple(Module(str(m["id"]), str(m["title"]), tuple(
+        Item("assignment" if i["kind"] == "assignment" else "lesson", folder / str(i["path"]), str(i["path"]),
+             str(i["language"]), None if i.get("title") is None else str(i["title"])) for i in m["items"]))
+        for m in manifest["modules"])
+    course = manifest.get("course") or {}
+    frame = {key: folder / str(manifest[key]) if manifest.get(key) else None for key in ("header", "footer")}
+    return Course(folder, bundle.id, str(manifest["title"]), str(course.get("organisation") or "Sabaq"),
+                  bundle.version, str(course.get("language") or manifest["languages"][0]), str(manifest["licence"]),
+                  str(manifest.get("description") or ""),
+                  tuple(Author(str(a.get("name", "")), str(a.get("role", ""))) for a in manifest["authors"]
+                        if isinstance(a, dict)), modules, frame["header"], frame["footer"])
+
+
+def write_export(course: Course, out: Path, origin: Any = None) -> int:
     """Write the export as ``out`` (a ``.tar.gz`` holding ``course/...``); returns the number of files."""
-    files = export_files(course)
+    files = export_files(course, origin)
     buffer = io.BytesIO()
     with gzip.GzipFile(fileobj=buffer, mode="wb", mtime=0) as compressed, \
             tarfile.open(fileobj=compressed, mode="w", format=tarfile.PAX_FORMAT) as archive:

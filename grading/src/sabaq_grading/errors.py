@@ -11,6 +11,10 @@ class SabaqError(Exception):
     """Base class of every error Sabaq raises on purpose."""
 
 
+class UsageError(SabaqError):
+    """The command line names something that does not exist or cannot be used."""
+
+
 class CourseError(SabaqError):
     """A course directory or its ``course.toml`` is wrong."""
 

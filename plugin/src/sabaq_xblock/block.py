@@ -26,6 +26,7 @@ from . import notebook as nbmod
 from .errors import AnswersInvalid, NotebookInvalid, NotFound, RequestInvalid, SabaqBlockError, TooLarge
 from .grading import GradingService
 from .i18n import _
+from .provenance import ProvenanceMixin
 from .requests import (
     MAX_REPORT_BYTES,
     MAX_STUDIO_BYTES,
@@ -44,7 +45,7 @@ def _fail(error: SabaqBlockError) -> JsonHandlerError:
 
 
 @XBlock.wants("settings", "user", "i18n")
-class NotebookBlock(ScorableXBlockMixin, XBlock):  # type: ignore[misc]
+class NotebookBlock(ProvenanceMixin, ScorableXBlockMixin, XBlock):  # type: ignore[misc]
     """A notebook lesson or graded assignment, authored the nbgrader way."""
 
     display_name = String(

@@ -18,7 +18,7 @@ from web_fragments.fragment import Fragment
 from sabaq_contract import polling
 from sabaq_contract.widgets.assets import widget_module
 
-from . import i18n, render, views, widgets
+from . import i18n, provenance, render, views, widgets
 from . import notebook as nbmod
 
 STATIC = "static"
@@ -50,7 +50,8 @@ def student_fragment(block: Any) -> Fragment:
         _ANSWER_IDS[digest] = answers
     staff = block._is_staff()
     frag.add_content(
-        views.student_html(lesson, language, block.display_name, bool(answers), staff)
+        views.student_html(lesson, language, block.display_name, bool(answers), staff,
+                           provenance.attribution_html(block, language))
     )
     frag.add_css_url(_url(block, "vendor/katex/katex.min.css"))
     frag.add_css_url(_url(block, "css/notebook.css"))
@@ -86,7 +87,8 @@ def studio_fragment(block: Any) -> Fragment:
         for name, kind in FORM_FIELDS
     }
     frag = Fragment(
-        views.studio_html(fields, language, {"feedback_policy": ["full", "tests", "score"]})
+        views.studio_html(fields, language, {"feedback_policy": ["full", "tests", "score"]},
+                          provenance.attribution_html(block, language, staff_details=True))
     )
     frag.add_css_url(_url(block, "css/notebook.css"))
     frag.add_javascript_url(_url(block, "js/studio.js"))

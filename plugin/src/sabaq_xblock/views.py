@@ -16,7 +16,7 @@ ROOT_CLASS = "sabaq-notebook"
 
 
 def student_html(
-    lesson: str, language: str, title: str, has_answers: bool, staff: bool = False
+    lesson: str, language: str, title: str, has_answers: bool, staff: bool = False, attribution: str = ""
 ) -> str:
     """The student view's markup around the sanitized ``lesson``."""
     t = i18n.translator(language)
@@ -52,11 +52,12 @@ def student_html(
     return (
         f'<div class="{ROOT_CLASS}" dir="{direction}" lang="{esc(language)}">'
         f'<h2 class="sabaq-title">{esc(title)}</h2>'
-        f"{lesson}{toolbar}</div>"
+        f"{lesson}{toolbar}{attribution}</div>"
     )
 
 
-def studio_html(fields: dict[str, Any], language: str, choices: dict[str, list[str]]) -> str:
+def studio_html(fields: dict[str, Any], language: str, choices: dict[str, list[str]],
+                attribution: str = "") -> str:
     """The Studio editor: settings and a notebook upload, submitted by studio.js."""
     t = i18n.translator(language)
     esc = html.escape
@@ -76,7 +77,7 @@ def studio_html(fields: dict[str, Any], language: str, choices: dict[str, list[s
             )
         rows.append(f'<li><label for="{field_id}">{esc(t(label))}</label>{control}</li>')
     return (
-        f'<div class="{ROOT_CLASS} sabaq-studio" dir="{i18n.direction(language)}">'
+        f'<div class="{ROOT_CLASS} sabaq-studio" dir="{i18n.direction(language)}">{attribution}'
         f'<ul class="sabaq-studio-fields">{"".join(rows)}'
         f'<li><label for="sabaq-studio-notebook">{esc(t(i18n.STUDIO_STRINGS["notebook"]))}</label>'
         '<input id="sabaq-studio-notebook" type="file" accept=".ipynb"></li></ul>'
