@@ -203,7 +203,7 @@ def test_archive_tricks_are_refused(course: Path, keys: dict[str, Path], tmp_pat
     with pytest.raises(BundleError, match="too large"):
         read_bundle(good, trusted)
     (tmp_path / "junk.sabaq").write_bytes(os.urandom(512))
-    with pytest.raises(BundleError, match="not a ZIP archive"):
+    with pytest.raises(BundleError, match="not a bundle"):
         read_bundle(tmp_path / "junk.sabaq", trusted)
 
 
@@ -300,3 +300,69 @@ def test_a_bundle_is_one_deterministic_zip(course: Path, keys: dict[str, Path], 
         assert names[:2] == ["manifest.json", SIGNATURE]
         assert names[2:] == sorted(names[2:])
         assert {info.date_time for info in archive.infolist()} == {(1980, 1, 1, 0, 0, 0)}
+
+
+@pytest.mark.parametrize("hidden", [
+    "### BEGIN HIDDEN TESTS\nassert f(2) == 4  # SECRET\n### END HIDDEN TESTS",
+    "# ---- BEGIN HIDDEN TESTS ----\nassert f(2) == 4  # SECRET\n# ---- END HIDDEN TESTS ----",
+    "\u00a0### BEGIN HIDDEN TESTS\nassert f(2) == 4  # SECRET\npass  # END HIDDEN TESTS",
+    "### begin hidden tests\nassert f(2) == 4  # SECRET\n### end hidden tests",  # nbgrader would show it too
+])
+def test_diff_never_shows_hidden_tests_however_they_are_marked(tmp_path: Path, hidden: str) -> None:
+    """Every marker nbgrader recognises hides its lines; one it would not is not shown either."""
+    from sabaq_grading.bundle import Bundle
+
+    def bundle(source: object) -> Bundle:
+        cell = {"cell_type": "code", "id": "t", "metadata": {"nbgrader": {"grade": True, "grade_id": "t",
+                                                                          "points": 1, "solution": False}},
+                "source": source, "outputs": [], "execution_count": None}
+        content = json.dumps({"cells": [cell], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}).encode()
+        manifest = {"id": "m", "version": "1.0.0", "files": {"a.ipynb": {"sha256": hashlib.sha256(content)
+                                                                           .hexdigest(), "bytes": len(content)}}}
+        return Bundle(manifest, {"a.ipynb": content}, None)
+
+    old = bundle("assert f(1) == 2")
+    for source in (f"assert f(1) == 2\n{hidden}", ["assert f(1) == 2\n", *hidden.split("\n")]):
+        text = "\n".join(describe_changes(old, bundle(source)))
+        assert "SECRET" not in text and "f(2)" not in text, text
+        assert "changed" in text
+
+
+@pytest.mark.parametrize("trick", ["a stub before it", "data after it", "a ZIP comment", "an encrypted entry",
+                                   "a huge directory", "a manifest not canonical"])
+def test_bytes_nobody_signed_are_refused(course: Path, keys: dict[str, Path], tmp_path: Path, trick: str) -> None:
+    """What is served is exactly what was made: no stub, no tail, no comment, no other encoding."""
+    good = build(course, keys["key"], tmp_path / "out")
+    data = good.read_bytes()
+    if trick == "a stub before it":
+        data = b"<html><body>download</body></html>\n" + data
+    elif trick == "data after it":
+        data += b"#!/bin/sh\necho more\n"
+    elif trick == "a ZIP comment":
+        data = data[:-2] + b"\x05\x00hello"
+    elif trick == "an encrypted entry":
+        at = data.index(b"PK\x01\x02")  # the first member's central directory record: set its flag
+        data = data[:at + 8] + bytes([data[at + 8] | 1]) + data[at + 9:]
+    elif trick == "a huge directory":
+        data = data[:-12] + (50_000).to_bytes(2, "little") + data[-10:]
+    else:
+        def duplicate(entries: dict[str, bytes]) -> dict[str, bytes]:
+            body = entries["manifest.json"].replace(b'{"authors"', b'{"licence":"MIT","authors"', 1)
+            return {**entries, "manifest.json": body,
+                    SIGNATURE: json.dumps(sign(load_private_key(keys["key"]), body)).encode()}
+        data = rewrite(good, tmp_path / "dup.sabaq", duplicate).read_bytes()
+    bad = tmp_path / "bad.sabaq"
+    bad.write_bytes(data)
+    with pytest.raises(BundleError):
+        read_bundle(bad, [load_public_key(keys["pub"])])
+
+
+def test_hidden_files_and_checkpoints_are_never_shared(course: Path, keys: dict[str, Path], tmp_path: Path) -> None:
+    (course / "source" / "sir-euler-step" / ".env").write_text("DATABASE_PASSWORD=secret")
+    (course / "data" / ".ipynb_checkpoints").mkdir()
+    (course / "data" / ".ipynb_checkpoints" / "outbreak-checkpoint.csv").write_text("day\n")
+    (course / "data" / "__pycache__").mkdir()
+    (course / "data" / "__pycache__" / "generate.cpython-311.pyc").write_bytes(b"\0")
+    verified = read_bundle(build(course, keys["key"], tmp_path / "out"), [load_public_key(keys["pub"])])
+    assert not [name for name in verified.files if "/." in f"/{name}" or "__pycache__" in name]
+    assert "data/outbreak.csv" in verified.files

@@ -113,7 +113,7 @@ def test_a_published_catalog_lists_every_version_for_machines_and_people(made: d
     for page in (english, urdu):
         text = " ".join(page.text)
         assert "epidemic-modelling.sir" in text and "1.1.0" in text and entry["sha256"] in text
-        assert f"bundles/{made['v2'].name}" in page.links
+        assert entry["file"] == "bundles/epidemic-modelling.sir/1.1.0.sabaq" and entry["file"] in page.links
     assert "index.ur.html" in english.links and "index.html" in urdu.links
 
 
@@ -161,7 +161,8 @@ def test_fetch_refuses_a_swapped_or_untrusted_bundle_and_writes_nothing(made: di
     out = tmp_path / "got"
     with pytest.raises(BundleError, match="not among the trusted keys"):
         fetch(url, "epidemic-modelling.sir", None, out, [load_public_key(made["stranger_pub"])])
-    served_file = folder / "bundles" / made["v2"].name
+    served_file = folder / "bundles" / "epidemic-modelling.sir" / "1.1.0.sabaq"
+    assert served_file.is_file()
     served_file.write_bytes(made["unsigned"].read_bytes())  # the host swaps the file
     with pytest.raises(BundleError, match="is not the file the catalog lists"):
         fetch(url, "epidemic-modelling.sir", None, out, [load_public_key(made["pub"])])
@@ -169,8 +170,18 @@ def test_fetch_refuses_a_swapped_or_untrusted_bundle_and_writes_nothing(made: di
     entry = index["modules"]["epidemic-modelling.sir"]["versions"]["1.1.0"]
     entry["file"] = "../keys/uni-a.key"  # the host points the index elsewhere
     (folder / "index.json").write_text(json.dumps(index))
-    with pytest.raises(BundleError, match="not one under bundles/"):
+    with pytest.raises(BundleError, match="not the one under bundles/"):
         fetch(url, "epidemic-modelling.sir", None, out, [load_public_key(made["pub"])])
     assert not out.exists() or not [p for p in out.iterdir() if not p.name.startswith(".")]
     with pytest.raises(BundleError, match="http or https"):
         read_index(f"file://{folder}/index.json")
+
+
+def test_versions_are_ordered_as_semantic_versions() -> None:
+    from sabaq_grading.catalog import _version_key
+
+    versions = ["1.10.0", "2.0.0", "2.0.0-rc.1", "1.9.3", "2.0.0-alpha", "2.0.0-alpha.2", "1.\u00b2.0"]
+    assert sorted(versions, key=_version_key)[-1] == "2.0.0"
+    assert sorted(versions, key=_version_key)[:1] == ["1.\u00b2.0"]  # not a number: never the newest
+    assert sorted(["2.0.0-rc.1", "2.0.0-alpha.2", "2.0.0-alpha", "1.10.0"], key=_version_key) == [
+        "1.10.0", "2.0.0-alpha", "2.0.0-alpha.2", "2.0.0-rc.1"]

@@ -94,7 +94,8 @@ def test_any_changed_input_prepares_afresh(tmp_path: Path, assignment_dir: Path,
         assert after.files != before.files
 
 
-@pytest.mark.parametrize("damage", ["not json", "other key", "instructor edited", "missing field"])
+@pytest.mark.parametrize("damage", ["not json", "other key", "instructor edited", "missing field", "max_score raised",
+                                    "release cut"])
 def test_a_damaged_entry_is_ignored_and_replaced(tmp_path: Path, assignment_dir: Path, damage: str) -> None:
     notebook, cache = assignment_dir / "squares.ipynb", tmp_path / "cache"
     fresh = Assignment.cached(notebook, directory=cache)
@@ -110,8 +111,14 @@ def test_a_damaged_entry_is_ignored_and_replaced(tmp_path: Path, assignment_dir:
             if cell["cell_type"] == "code" and "assert" in cell["source"]:
                 cell["source"] = "pass"
         entry.write_text(json.dumps(stored))
-    else:
+    elif damage == "missing field":
         del stored["release"]
+        entry.write_text(json.dumps(stored))
+    elif damage == "max_score raised":
+        stored["max_score"] = 1000.0
+        entry.write_text(json.dumps(stored))
+    else:  # the release decides which cells are answers and whether one was left as released
+        stored["release"]["cells"] = stored["release"]["cells"][:1]
         entry.write_text(json.dumps(stored))
     again = Assignment.cached(notebook, directory=cache)
     assert fields(again) == fields(fresh)
@@ -156,3 +163,28 @@ def test_the_cache_lives_where_the_environment_says(tmp_path: Path, monkeypatch:
     monkeypatch.delenv("XDG_CACHE_HOME")
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     assert cache_dir() == tmp_path / "home" / ".cache" / "sabaq"
+
+
+def test_a_cache_others_can_write_is_not_used(tmp_path: Path, assignment_dir: Path) -> None:
+    notebook, cache = assignment_dir / "squares.ipynb", tmp_path / "cache"
+    fresh = Assignment.cached(notebook, directory=cache)
+    (entry,) = entries(cache)
+    stored = json.loads(entry.read_text())
+    stored["max_score"] = 1000.0  # planted by another user, digest and all
+    from sabaq_grading import prepared
+
+    stored["digest"] = prepared._digest(stored)
+    entry.write_text(json.dumps(stored))
+    assert Assignment.cached(notebook, directory=cache).max_score == 1000.0  # the owner's own folder: trusted
+    (cache / "assignments").chmod(0o777)
+    assert fields(Assignment.cached(notebook, directory=cache)) == fields(fresh)  # a shared one: not
+    assert json.loads(entry.read_text())["max_score"] == 1000.0  # and never written to either
+
+
+def test_an_autotest_notebook_is_never_kept(tmp_path: Path, assignment_dir: Path) -> None:
+    notebook, cache = assignment_dir / "squares.ipynb", tmp_path / "cache"
+    content = nbformat.read(notebook, as_version=4)
+    content.cells[0].source += "\n\nAUTOTEST appears in this text."  # the plain text check is conservative
+    nbformat.write(content, notebook)
+    Assignment.cached(notebook, directory=cache)
+    assert entries(cache) == []

@@ -32,8 +32,14 @@ def test_nbgrader_utils_imports_without_setuptools() -> None:
         "import sys\n"
         "from sabaq_grading.startup import light_nbgrader, skip_iri_grammar\n"
         "skip_iri_grammar(); light_nbgrader()\n"
-        "from nbgrader.utils import determine_grade, is_grade\n"
+        "from sabaq_grading.startup import nbgrader_utils\n"
+        "utils = nbgrader_utils()\n"
+        "assert utils.determine_grade and utils is sys.modules['nbgrader.utils']\n"
         "assert 'setuptools' not in sys.modules, [m for m in sys.modules if 'setuptools' in m]\n"
+        "assert 'setuptools.archive_util' not in sys.modules  # the stand-in is gone again\n"
+        "import setuptools.archive_util\n"
+        "assert setuptools.archive_util.unpack_archive.__module__ == 'setuptools.archive_util'\n"
+        "assert len([n for n in dir(setuptools.archive_util) if not n.startswith('_')]) > 3\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
 
@@ -49,7 +55,8 @@ def test_the_archive_helpers_nbgrader_imports_still_work_when_called(tmp_path: P
         "import sys\n"
         "from sabaq_grading.startup import light_nbgrader, skip_iri_grammar\n"
         "skip_iri_grammar(); light_nbgrader()\n"
-        "from nbgrader.utils import unzip\n"
+        "from sabaq_grading.startup import nbgrader_utils\n"
+        "unzip = nbgrader_utils().unzip\n"
         "assert 'setuptools' not in sys.modules\n"
         f"unzip({str(archive)!r}, {str(tmp_path / 'out')!r})\n"
         "import setuptools.archive_util as real\n"

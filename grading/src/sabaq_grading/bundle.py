@@ -23,6 +23,7 @@ import io
 import json
 import re
 import stat
+import struct
 import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -41,6 +42,8 @@ MAX_ENTRIES = 10_000
 MAX_FILE_BYTES = 64 << 20
 MAX_TOTAL_BYTES = 256 << 20
 MAX_MANIFEST_BYTES = 4 << 20
+MAX_BUNDLE_BYTES = MAX_TOTAL_BYTES + (8 << 20)  # the files, compressed, and the archive's own records
+_EOCD = struct.Struct("<4s4H2LH")  # end of central directory: signature ... comment length
 _STAMP = (1980, 1, 1, 0, 0, 0)
 _SLUG_BODY = SLUG.pattern.removeprefix("^").removesuffix("$")
 _DOTTED_SLUG = re.compile(rf"^{_SLUG_BODY}(?:\.{_SLUG_BODY})*$")  # course[.module...]
@@ -103,7 +106,7 @@ def _course_files(course: Course, modules: Sequence[Module]) -> dict[str, bytes]
             wanted.add(extra)
     data = root / "data"
     if data.is_dir():
-        wanted.update(p for p in data.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+        wanted.update(p for p in data.rglob("*") if p.is_file())
     wanted.update(root / name for name in _LICENCE_FILES if (root / name).is_file())
     files: dict[str, bytes] = {}
     for path in sorted(wanted):
@@ -111,8 +114,9 @@ def _course_files(course: Course, modules: Sequence[Module]) -> dict[str, bytes]
         if not resolved.is_relative_to(root):
             raise BundleError(f"{path}: outside the course directory {root}; a bundle holds only the course's files")
         relative = resolved.relative_to(root).as_posix()
-        if relative.split("/")[0] == "instructor":
-            continue
+        parts = relative.split("/")
+        if parts[0].lower() == "instructor" or any(p.startswith(".") or p == "__pycache__" for p in parts):
+            continue  # marking guides stay home; hidden files (.env, checkpoints) are nobody's to share
         files[relative] = resolved.read_bytes()
     return files
 
@@ -189,11 +193,24 @@ def make_bundle(course: Course, modules: Sequence[Module], key: Any) -> tuple[st
 # ---- reading one -----------------------------------------------------------------------
 
 
+def _check_layout(data: bytes, where: str) -> None:
+    """The archive is nothing but its members: it starts with a member, ends with its
+    directory, has no comment, and its directory is small enough to read."""
+    if len(data) < _EOCD.size or data[:4] != b"PK\x03\x04":
+        raise BundleError(f"{where}: not a bundle (it does not start as a ZIP archive of members)")
+    signature, _disk, _start, _here, entries, size, offset, comment = _EOCD.unpack(data[-_EOCD.size:])
+    if signature != b"PK\x05\x06" or comment:
+        raise BundleError(f"{where}: not a bundle (bytes after its ZIP directory, or a ZIP comment)")
+    if entries > MAX_ENTRIES or size > MAX_ENTRIES * 1024 or offset + size != len(data) - _EOCD.size:
+        raise BundleError(f"{where}: its ZIP directory is larger than a bundle's may be, or out of place")
+
+
 def _entries(data: bytes, where: str) -> dict[str, bytes]:
     """Every member of the archive, read within the limits, each name checked."""
+    _check_layout(data, where)
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
-    except (zipfile.BadZipFile, ValueError) as error:
+    except (zipfile.BadZipFile, ValueError, EOFError) as error:
         raise BundleError(f"{where}: not a bundle (not a ZIP archive: {error})") from None
     infos = archive.infolist()
     if len(infos) > MAX_ENTRIES:
@@ -206,6 +223,8 @@ def _entries(data: bytes, where: str) -> dict[str, bytes]:
         if (name.startswith("/") or "\\" in name or "\0" in name or any(p in ("", ".", "..") for p in name.split("/"))
                 or path.is_absolute()):
             raise BundleError(f"{where}: the entry {name!r} is not a plain relative path")
+        if info.flag_bits & 0x1 or info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+            raise BundleError(f"{where}: the entry {name!r} is encrypted or compressed in a way bundles never are")
         mode = info.external_attr >> 16
         if info.is_dir() or stat.S_IFMT(mode) not in (0, stat.S_IFREG):  # 0: no Unix type recorded
             raise BundleError(f"{where}: the entry {name!r} is not a regular file (links and folders are refused)")
@@ -217,7 +236,7 @@ def _entries(data: bytes, where: str) -> dict[str, bytes]:
         try:
             with archive.open(info) as stream:
                 content = stream.read(limit + 1)  # the size in the header may lie
-        except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError) as error:
+        except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError, RuntimeError, EOFError) as error:
             raise BundleError(f"{where}: the entry {name!r} cannot be read ({error})") from None
         if len(content) != info.file_size or len(content) > limit:
             raise BundleError(f"{where}: the entry {name!r} is not the size its header says")
@@ -259,11 +278,12 @@ def _check_manifest(manifest: Any, where: str) -> None:
                 and isinstance(entry.get("bytes"), int)):
             raise BundleError(f"{where}: manifest field `files[{name!r}]` needs a `sha256` (64 hex digits) and `bytes`")
     for frame in ("header", "footer"):
-        if manifest.get(frame) is not None and manifest[frame] not in files:
+        if manifest.get(frame) is not None and (not isinstance(manifest[frame], str) or manifest[frame] not in files):
             raise BundleError(f"{where}: manifest field `{frame}` names a notebook that `files` does not list")
     for module in manifest["modules"]:
         items = module.get("items") if isinstance(module, dict) else None
-        if not isinstance(items, list) or not all(isinstance(i, dict) and i.get("path") in files for i in items):
+        if not isinstance(items, list) or not all(isinstance(i, dict) and isinstance(i.get("path"), str)
+                                                  and i["path"] in files for i in items):
             raise BundleError(f"{where}: manifest field `modules` names a notebook that `files` does not list")
     _check_requirement(str(manifest["requires_sabaq"]), where)
 
@@ -288,9 +308,17 @@ def read_bundle(path: Path | str, trusted: Sequence[PublicKey] | None) -> Bundle
     """
     where = str(path)
     try:
-        data = Path(path).read_bytes()
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_BUNDLE_BYTES + 1)
     except OSError as error:
         raise BundleError(f"{where}: cannot read it ({error.strerror or error})") from None
+    return check_bundle(data, where, trusted)
+
+
+def check_bundle(data: bytes, where: str, trusted: Sequence[PublicKey] | None) -> Bundle:
+    """:func:`read_bundle` for bytes already read: what is checked is what the caller keeps."""
+    if len(data) > MAX_BUNDLE_BYTES:
+        raise BundleError(f"{where}: larger than the {MAX_BUNDLE_BYTES} bytes a bundle may have")
     entries = _entries(data, where)
     for required in (MANIFEST, SIGNATURE):
         if required not in entries:
@@ -298,9 +326,11 @@ def read_bundle(path: Path | str, trusted: Sequence[PublicKey] | None) -> Bundle
     body = entries[MANIFEST]
     try:
         manifest = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as error:
+    except (UnicodeDecodeError, ValueError, RecursionError) as error:
         raise BundleError(f"{where}: {MANIFEST} is not JSON ({error})") from None
     _check_manifest(manifest, where)
+    if canonical(manifest) != body:  # one text, one meaning: no duplicate keys, no other spelling
+        raise BundleError(f"{where}: {MANIFEST} is not in its canonical form (sorted keys, no spaces)")
     signer = _check_signature(entries[SIGNATURE], body, trusted, where) if trusted is not None else None
     listed: dict[str, Any] = manifest["files"]
     stored = {name[len(FILES):]: content for name, content in entries.items() if name.startswith(FILES)}

@@ -10,8 +10,10 @@ file and the signature, by one of the keys given), copies it to ``DIR/bundles/``
 A published version is immutable: publishing other bytes under a published id and version
 is refused. Publishing is serialised by a lock file, and every file is replaced atomically,
 so a reader never sees a half-written catalog. :func:`fetch` reads a catalog over HTTP and
-downloads a bundle, checking its SHA-256 against the index before :func:`.read_bundle`
-checks the rest.
+downloads a bundle, checking its SHA-256 against the index before :func:`.check_bundle`
+checks the rest; the bytes checked are the bytes kept. The index itself is not signed: whoever
+serves it can hold back a newer version (never forge one), so a partner pins the version it
+uses and sees what ``fetch`` chose.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import hashlib
 import html
 import json
 import os
+import re
 import tempfile
 import urllib.error
 import urllib.parse
@@ -30,7 +33,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from .bundle import MAX_TOTAL_BYTES, SUFFIX, Bundle, read_bundle
+from .bundle import MAX_BUNDLE_BYTES, SUFFIX, Bundle, check_bundle
 from .errors import BundleError
 from .signing import PublicKey
 
@@ -90,7 +93,8 @@ def _check_index(index: Any, where: str) -> None:
 def _entry(bundle: Bundle, data: bytes) -> dict[str, Any]:
     """The index entry of a verified bundle."""
     manifest = bundle.manifest
-    return {"file": f"bundles/{bundle.file_name}", "sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data),
+    return {"file": f"bundles/{bundle.id}/{bundle.version}{SUFFIX}", "sha256": hashlib.sha256(data).hexdigest(),
+            "bytes": len(data),
             "title": manifest["title"], "licence": manifest["licence"], "languages": manifest["languages"],
             "authors": manifest["authors"], "signer": bundle.signer,
             "requires_sabaq": manifest["requires_sabaq"]}
@@ -103,8 +107,11 @@ def publish(paths: Sequence[Path], catalog: Path, trusted: Sequence[PublicKey]) 
     """
     checked = []
     for path in paths:
-        bundle = read_bundle(path, trusted)  # integrity (and signature) before anything is written
-        checked.append((bundle, path.read_bytes()))
+        try:
+            data = path.read_bytes()
+        except OSError as error:
+            raise BundleError(f"{path}: cannot read it ({error.strerror or error})") from None
+        checked.append((check_bundle(data, str(path), trusted), data))  # these bytes, checked, are kept
     added = []
     with _locked(catalog):
         index = load_index(catalog)
@@ -117,6 +124,9 @@ def publish(paths: Sequence[Path], catalog: Path, trusted: Sequence[PublicKey]) 
                                   f"(SHA-256 {known['sha256']}); a published version never changes: publish a new "
                                   f"version instead")
             if known is None:
+                taken = {v["file"] for m in index["modules"].values() for v in m["versions"].values()}
+                if entry["file"] in taken:  # ids and versions are slugs and semver: cannot happen
+                    raise BundleError(f"{entry['file']} is another version's file already")
                 _write(catalog / entry["file"], data)
                 versions[bundle.version] = entry
                 added.append(f"{bundle.id} {bundle.version}")
@@ -127,9 +137,14 @@ def publish(paths: Sequence[Path], catalog: Path, trusted: Sequence[PublicKey]) 
     return added
 
 
-def _version_key(version: str) -> tuple[int, ...]:
-    core = version.split("-", 1)[0].split("+", 1)[0]
-    return tuple(int(part) for part in core.split(".") if part.isdigit())
+def _version_key(version: str) -> tuple[Any, ...]:
+    """Semantic version order: numbers as numbers, a pre-release before its release."""
+    core, _, rest = version.partition("+")[0].partition("-")
+    numbers = tuple(int(part) if re.fullmatch(r"[0-9]{1,9}", part) else -1 for part in core.split("."))
+    if not rest:
+        return (numbers, 1, ())
+    tags = tuple((0, int(tag), "") if re.fullmatch(r"[0-9]{1,9}", tag) else (1, 0, tag) for tag in rest.split("."))
+    return (numbers, 0, tags)
 
 
 def catalog_page(index: dict[str, Any], language: str) -> str:
@@ -208,19 +223,16 @@ def fetch(url: str, module_id: str, version: str | None, out: Path,
     if not isinstance(entry, dict):
         raise BundleError(f"{url}: {module_id} has no version {chosen} (it has {', '.join(sorted(versions))})")
     file = str(entry.get("file", ""))
-    if not file.startswith("bundles/") or "/" in file[len("bundles/"):] or not file.endswith(SUFFIX):
-        raise BundleError(f"{url}: the index names the file {file!r}, not one under bundles/")
+    if file != f"bundles/{module_id}/{chosen}{SUFFIX}":
+        raise BundleError(f"{url}: the index names the file {file!r}, not the one under bundles/ a catalog uses")
     base = url if url.endswith("/") else (url.rsplit("/", 1)[0] + "/" if url.endswith(".json") else url + "/")
-    data = _get(urllib.parse.urljoin(base, file), MAX_TOTAL_BYTES + (1 << 20))
+    data = _get(urllib.parse.urljoin(base, file), MAX_BUNDLE_BYTES)
     if hashlib.sha256(data).hexdigest() != entry.get("sha256"):
         raise BundleError(f"{url}: {file} is not the file the catalog lists (its SHA-256 differs)")
     out.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=out, prefix=".fetch-") as scratch:
-        candidate = Path(scratch) / Path(file).name
-        candidate.write_bytes(data)
-        bundle = read_bundle(candidate, trusted)
-        if (bundle.id, bundle.version) != (module_id, chosen):
-            raise BundleError(f"{url}: {file} holds {bundle.id} {bundle.version}, not {module_id} {chosen}")
-        target = out / bundle.file_name
-        os.replace(candidate, target)
+    bundle = check_bundle(data, f"{url} {file}", trusted)
+    if (bundle.id, bundle.version) != (module_id, chosen):
+        raise BundleError(f"{url}: {file} holds {bundle.id} {bundle.version}, not {module_id} {chosen}")
+    target = out / bundle.file_name
+    _write(target, data)
     return target, bundle

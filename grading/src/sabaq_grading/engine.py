@@ -135,6 +135,8 @@ class Assignment:
                directory: Path | None = None) -> Assignment:
         """:meth:`from_notebook` for a notebook file, kept between runs (see :mod:`.prepared`)."""
         files = data_files(instructor.parent)
+        if not prepared.cacheable(instructor):
+            return cls.from_notebook(instructor, files=files, header=header, footer=footer)
         address = prepared.key(instructor, name=instructor.stem, header=header, footer=footer, files=files,
                                autotests=find_autotests(instructor.parent))
         entry = prepared.load(address, directory)

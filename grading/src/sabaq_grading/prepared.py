@@ -12,11 +12,16 @@ everything it is made from:
   expansion runs the notebook's code, which reads them);
 - the source of this package and the versions of nbgrader, nbformat and Python.
 
-Change any of them and the key changes: an entry is never stale, only unused. An entry that
-does not parse, or whose instructor notebook does not match its own checksum, is ignored and
-prepared again. Entries are written atomically (a rename), so concurrent runs never read a
-half-written one. The cache lives in ``$SABAQ_CACHE_DIR``, else ``$XDG_CACHE_HOME/sabaq``,
-else ``~/.cache/sabaq``, readable by its owner only; the newest ``MAX_ENTRIES`` are kept.
+Change any of them and the key changes: an entry is never stale, only unused. A notebook
+with AUTOTEST lines is never kept: expanding them runs its code in a kernel, whose result may
+depend on files anywhere and on the kernel's own libraries, which no key can cover.
+
+Each entry holds the SHA-256 of its own content; one that does not parse or match it is
+ignored and prepared again. The folder must belong to the user and be writable by nobody
+else, or it is not used at all (another user could plant a consistent entry). Entries are
+written atomically (a rename), so concurrent runs never read a half-written one. The cache
+lives in ``$SABAQ_CACHE_DIR``, else ``$XDG_CACHE_HOME/sabaq``, else ``~/.cache/sabaq``;
+the newest ``MAX_ENTRIES`` are kept.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ import hashlib
 import importlib.metadata
 import json
 import os
+import stat
 import sys
 import tempfile
 from collections.abc import Mapping
@@ -71,14 +77,40 @@ def key(instructor: Path, *, name: str, header: Path | None, footer: Path | None
     return digest.hexdigest()
 
 
+def cacheable(instructor: Path) -> bool:
+    """Whether the assignment prepared from ``instructor`` may be kept (no AUTOTEST lines)."""
+    try:
+        return "AUTOTEST" not in instructor.read_text("utf-8")
+    except (OSError, UnicodeDecodeError):
+        return False
+
+
+def _private(folder: Path) -> bool:
+    """Whether ``folder`` is the user's own and writable by nobody else."""
+    try:
+        status = folder.lstat()
+    except OSError:
+        return False
+    return stat.S_ISDIR(status.st_mode) and status.st_uid == os.getuid() and not status.st_mode & 0o022
+
+
+def _digest(entry: Mapping[str, Any]) -> str:
+    content = {k: v for k, v in entry.items() if k != "digest"}
+    return hashlib.sha256(json.dumps(content, sort_keys=True, ensure_ascii=False).encode("utf-8")).hexdigest()
+
+
 def load(address: str, directory: Path | None = None) -> dict[str, Any] | None:
     """The entry stored at ``address``, or None when there is none (or it is unusable)."""
-    path = (directory or cache_dir()) / "assignments" / f"{address}.json"
+    folder = (directory or cache_dir()) / "assignments"
+    if not _private(folder):
+        return None
+    path = folder / f"{address}.json"
     try:
         entry = json.loads(path.read_text("utf-8"))
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         return None
-    if not (isinstance(entry, dict) and entry.get("format") == FORMAT and entry.get("key") == address):
+    if not (isinstance(entry, dict) and entry.get("format") == FORMAT and entry.get("key") == address
+            and entry.get("digest") == _digest(entry)):
         return None
     with contextlib.suppress(OSError):
         os.utime(path)  # recently used: pruned last
@@ -90,9 +122,12 @@ def store(address: str, entry: Mapping[str, Any], directory: Path | None = None)
     folder = (directory or cache_dir()) / "assignments"
     try:
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        if not _private(folder):
+            return
         handle, temporary = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".json")
         with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            json.dump({**entry, "format": FORMAT, "key": address}, stream)
+            content = {**entry, "format": FORMAT, "key": address}
+            json.dump({**content, "digest": _digest(content)}, stream)
         os.replace(temporary, folder / f"{address}.json")
     except OSError:
         with contextlib.suppress(OSError, UnboundLocalError):

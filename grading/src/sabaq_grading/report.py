@@ -59,7 +59,9 @@ def _points(spec: TestSpec, outputs: list[dict[str, Any]]) -> float:
 
     -1 means the test claimed more than it is worth, where nbgrader's autograde fails.
     """
-    from nbgrader.utils import determine_grade
+    from .startup import nbgrader_utils
+
+    determine_grade = nbgrader_utils().determine_grade
 
     cell = NotebookNode(
         cell_type="code",

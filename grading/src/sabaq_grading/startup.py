@@ -15,8 +15,9 @@ register the package without running that ``__init__``; its submodules import as
 
 ``nbgrader.utils`` imports three archive helpers from ``setuptools.archive_util``, which
 imports all of setuptools: about 0.2 s. Sabaq never unpacks archives through nbgrader, so
-its processes register a stand-in for that module: the three helpers load the real module
-when first called, and so does any other attribute anyone asks of it.
+its code imports ``nbgrader.utils`` through :func:`nbgrader_utils`, against a stand-in for
+that module whose three helpers load the real one when first called; the stand-in is taken
+away again at once, so anyone importing ``setuptools.archive_util`` gets setuptools' own.
 """
 
 from __future__ import annotations
@@ -38,18 +39,7 @@ _ARCHIVE_UTIL = "setuptools.archive_util"
 _ARCHIVE_HELPERS = ("unpack_archive", "unpack_tarfile", "unpack_zipfile")
 
 
-class _LazyArchiveUtil(types.ModuleType):
-    """Stands in for ``setuptools.archive_util`` until something really uses it."""
-
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("__"):  # the import system probing (``__path__``...): not a use
-            raise AttributeError(name)
-        return getattr(_real_archive_util(), name)
-
-
 def _real_archive_util() -> types.ModuleType:
-    if isinstance(sys.modules.get(_ARCHIVE_UTIL), _LazyArchiveUtil):
-        del sys.modules[_ARCHIVE_UTIL]
     return importlib.import_module(_ARCHIVE_UTIL)
 
 
@@ -61,19 +51,27 @@ def _deferred(name: str) -> Callable[..., Any]:
     return helper
 
 
-def lazy_archive_helpers() -> None:
-    """Register the stand-in for ``setuptools.archive_util``; harmless if it is imported already."""
-    if _ARCHIVE_UTIL in sys.modules or importlib.util.find_spec("setuptools") is None:
-        return
-    stand_in = _LazyArchiveUtil(_ARCHIVE_UTIL, "setuptools.archive_util, loaded when first used")
-    for name in _ARCHIVE_HELPERS:
-        setattr(stand_in, name, _deferred(name))
-    sys.modules[_ARCHIVE_UTIL] = stand_in
+def nbgrader_utils() -> types.ModuleType:
+    """``nbgrader.utils``, imported (once) with deferred archive helpers; ``sys.modules`` is
+    left as it was, so anyone importing ``setuptools.archive_util`` later gets the real one."""
+    loaded = sys.modules.get("nbgrader.utils")
+    if loaded is not None:
+        return loaded
+    stand_in = None
+    if _ARCHIVE_UTIL not in sys.modules and importlib.util.find_spec("setuptools") is not None:
+        stand_in = types.ModuleType(_ARCHIVE_UTIL, "setuptools.archive_util, loaded when first used")
+        for name in _ARCHIVE_HELPERS:
+            setattr(stand_in, name, _deferred(name))
+        sys.modules[_ARCHIVE_UTIL] = stand_in
+    try:
+        return importlib.import_module("nbgrader.utils")
+    finally:
+        if stand_in is not None and sys.modules.get(_ARCHIVE_UTIL) is stand_in:
+            del sys.modules[_ARCHIVE_UTIL]
 
 
 def light_nbgrader() -> None:
     """Make ``nbgrader`` importable without its server extensions; call before anything imports it."""
-    lazy_archive_helpers()
     if "nbgrader" in sys.modules:
         return
     spec = importlib.util.find_spec("nbgrader")
