@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from sabaq_grading import bundle as bundles
+from sabaq_contract import bundles
+from sabaq_contract.bundle_diff import describe_changes
 from sabaq_grading.bundle import SIGNATURE, make_bundle, read_bundle, select_modules
-from sabaq_grading.bundle_diff import describe_changes
 from sabaq_grading.course import load_course
 from sabaq_grading.errors import BundleError, KeyFileError
 from sabaq_grading.signing import load_private_key, load_public_key, new_key_pair, sign
@@ -167,7 +167,8 @@ def test_a_bundle_signed_by_someone_else_is_refused(course: Path, keys: dict[str
     ("id", "../etc", "manifest field `id`"),
     ("licence", "", "manifest field `licence`"),
     ("licence", "not a licence!", "is not an SPDX licence"),
-    ("requires_sabaq", ">=99", "needs Sabaq >=99"),
+    ("requires_sabaq", ">=99.0.0", "needs Sabaq >=99.0.0"),
+    ("requires_sabaq", "~=1", "is not `>=` a version"),
     ("modules", [{"id": "x", "items": [{"path": "lessons/ghost.ipynb"}]}], "names a notebook that `files` does not"),
 ])
 def test_a_signed_but_unsound_manifest_is_refused_by_field(course: Path, keys: dict[str, Path], tmp_path: Path,

@@ -33,9 +33,8 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from .bundle import MAX_BUNDLE_BYTES, SUFFIX, Bundle, check_bundle
-from .errors import BundleError
-from .signing import PublicKey
+from sabaq_contract.bundles import MAX_BUNDLE_BYTES, SUFFIX, Bundle, BundleError, check_bundle
+from sabaq_contract.keys import PublicKey
 
 FORMAT = "sabaq-catalog/1"
 INDEX = "index.json"

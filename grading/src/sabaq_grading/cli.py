@@ -302,7 +302,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("sabaq: interrupted", file=sys.stderr)
         return 130
-    except SabaqError as error:
+    except (SabaqError, BundleError, KeyFileError) as error:
         print(f"sabaq: error: {error}", file=sys.stderr)
         return next(code for cls, code in EXIT_CODES if isinstance(error, cls))
 

@@ -59,8 +59,9 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
+    from sabaq_contract.bundle_diff import describe_changes
+
     from .bundle import read_bundle
-    from .bundle_diff import describe_changes
 
     trusted = _trusted(args.trust) if args.trust else None
     old, new = read_bundle(Path(args.old), trusted), read_bundle(Path(args.new), trusted)

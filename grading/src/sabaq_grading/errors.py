@@ -6,6 +6,12 @@ class to an exit code in one place (``sabaq_grading.cli``).
 
 from __future__ import annotations
 
+from sabaq_contract.bundles import BundleError  # the format's owner raises them (re-exported here)
+from sabaq_contract.keys import KeyFileError
+
+__all__ = ["BundleError", "CourseError", "KeyFileError", "NotebookError", "SabaqError", "SandboxUnavailable",
+           "UsageError", "ValidationFailed"]
+
 
 class SabaqError(Exception):
     """Base class of every error Sabaq raises on purpose."""
@@ -30,10 +36,3 @@ class SandboxUnavailable(SabaqError):
 class ValidationFailed(SabaqError):
     """``sabaq validate`` found problems that make an assignment unsound."""
 
-
-class BundleError(SabaqError):
-    """A bundle that cannot be made, or one that is not exactly what its publisher signed."""
-
-
-class KeyFileError(SabaqError):
-    """A key file that cannot be read, is not an Ed25519 key, or would be overwritten."""

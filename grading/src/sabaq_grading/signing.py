@@ -1,4 +1,4 @@
-"""Publisher keys: Ed25519 key pairs that sign module bundles.
+"""Publisher keys: Ed25519 key pairs that sign module bundles (public keys: :mod:`sabaq_contract.keys`).
 
 A publisher makes a key pair once (``sabaq keys new``) and gives partners the public key
 out of band; a partner passes the public keys it trusts to ``sabaq verify``. Keys are PEM
@@ -10,41 +10,15 @@ public bytes: it names the signer in a bundle and in the catalog, never replaces
 from __future__ import annotations
 
 import base64
-import hashlib
 import os
-from dataclasses import dataclass
 from pathlib import Path
 
-from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from .errors import KeyFileError
+from sabaq_contract.keys import ALGORITHM, KeyFileError, PublicKey, key_id, load_public_key, read_key_file
 
-ALGORITHM = "ed25519"
-MAX_KEY_FILE_BYTES = 16 * 1024
-
-
-@dataclass(frozen=True)
-class PublicKey:
-    key: Ed25519PublicKey
-    source: str  # where it was read from, for messages
-
-    @property
-    def id(self) -> str:
-        return key_id(self.key)
-
-    def verifies(self, signature: bytes, message: bytes) -> bool:
-        try:
-            self.key.verify(signature, message)
-        except InvalidSignature:
-            return False
-        return True
-
-
-def key_id(key: Ed25519PublicKey) -> str:
-    raw = key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-    return hashlib.sha256(raw).hexdigest()[:16]
+__all__ = ["PublicKey", "key_id", "load_private_key", "load_public_key", "new_key_pair", "sign"]
 
 
 def new_key_pair(directory: Path, name: str) -> tuple[Path, Path]:
@@ -67,33 +41,14 @@ def new_key_pair(directory: Path, name: str) -> tuple[Path, Path]:
     return private_path, public_path
 
 
-def _read(path: Path) -> bytes:
-    try:
-        if path.stat().st_size > MAX_KEY_FILE_BYTES:
-            raise KeyFileError(f"{path}: too large for a key file")
-        return path.read_bytes()
-    except OSError as error:
-        raise KeyFileError(f"{path}: cannot read the key ({error.strerror or error})") from None
-
-
 def load_private_key(path: Path) -> Ed25519PrivateKey:
     try:
-        key = serialization.load_pem_private_key(_read(path), password=None)
+        key = serialization.load_pem_private_key(read_key_file(path), password=None)
     except (ValueError, TypeError) as error:
         raise KeyFileError(f"{path}: not a PEM private key without a passphrase ({error})") from None
     if not isinstance(key, Ed25519PrivateKey):
         raise KeyFileError(f"{path}: a {type(key).__name__}, but bundles are signed with Ed25519 keys")
     return key
-
-
-def load_public_key(path: Path) -> PublicKey:
-    try:
-        key = serialization.load_pem_public_key(_read(path))
-    except (ValueError, TypeError) as error:
-        raise KeyFileError(f"{path}: not a PEM public key ({error})") from None
-    if not isinstance(key, Ed25519PublicKey):
-        raise KeyFileError(f"{path}: a {type(key).__name__}, but bundles are signed with Ed25519 keys")
-    return PublicKey(key, str(path))
 
 
 def sign(key: Ed25519PrivateKey, message: bytes) -> dict[str, str]:

@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from .bundle import Bundle
+from .bundles import Bundle
 
 _ANY_HIDDEN = re.compile(r"hidden\s*tests?", re.I)  # a remnant of a marker, in any spelling
 SHOWN_LINES = 12  # of a visible change's unified diff
