@@ -107,14 +107,19 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Any:
     (root / "scenarios" / "widgets.xml").write_text(notebooks.widget_lesson_olx(), "utf-8")
     (root / "scenarios" / "yy-files.xml").write_text(notebooks.reader_olx(), "utf-8")
     (root / "scenarios" / "zz-studio.xml").write_text(notebooks.olx("Studio"), "utf-8")
+    from publishing import Publisher
+
+    publisher = Publisher(root / "publisher")  # a partner's unit pinned to a module bundle's 0.1.0
+    (root / "scenarios" / "zzz-shared.xml").write_text(publisher.unit(publisher.bundle("0.1.0")), "utf-8")
     port = servers.free_port()
     env = servers.environment(root, port)
+    env["SABAQ_TRUSTED_KEYS"] = str(publisher.pub)
     with contextlib.ExitStack() as stack:
         base = stack.enter_context(servers.workbench(root, env, port))
         stack.enter_context(servers.worker(root, env))
         yield {"base": base, "root": root, "scenario": "sabaq_notebook.0",
                "widgets": "sabaq_notebook.1", "files": "sabaq_notebook.2",
-               "studio": "sabaq_notebook.3"}
+               "studio": "sabaq_notebook.3", "shared": "sabaq_notebook.4", "publisher": publisher}
 
 
 @pytest.fixture(scope="session")

@@ -113,7 +113,8 @@ def _cell_changes(key: str, old: dict[str, Any], new: dict[str, Any]) -> Iterato
         yield from _shown(visible_before, visible_after)
 
 
-def _notebook_changes(old: bytes, new: bytes) -> Iterator[str]:
+def notebook_changes(old: bytes, new: bytes) -> Iterator[str]:
+    """What changed between two versions of one notebook (lines for a partner, hidden tests never shown)."""
     before, after = _cells(old), _cells(new)
     for key in after.keys() - before.keys():
         yield f"  {_kind(after[key])} cell `{key}` added" + (
@@ -143,7 +144,7 @@ def describe_changes(old: Bundle, new: Bundle) -> list[str]:
         lines.append(f"removed: {name}")
     for name in sorted(n for n in after if n in before and after[n]["sha256"] != before[n]["sha256"]):
         if name.endswith(".ipynb"):
-            changes = list(_notebook_changes(old.files[name], new.files[name]))
+            changes = list(notebook_changes(old.files[name], new.files[name]))
             lines.append(f"changed: {name}" + ("" if changes else " (metadata or outputs only)"))
             lines.extend(changes)
         else:

@@ -27,6 +27,9 @@ under one data directory, so an embedded laptop setup needs no configuration at 
 ``SUBMIT_RATE_LIMIT``        10 submissions per learner per window, across blocks (0: off)
 ``SUBMIT_RATE_WINDOW``       60 s
 ``MAX_PENDING_PER_LEARNER``  2 queued or running per learner, across blocks (0: off)
+``TRUSTED_KEYS``             empty: the public keys (``.pub`` files, or folders of them,
+                             separated by ``:``) of the publishers whose module bundles staff
+                             may offer to a unit as a newer version
 ==========================  =============================================================
 """
 
@@ -66,6 +69,7 @@ class Settings:
     submit_rate_window: float
     max_pending_per_learner: int
     visibility_margin: float = VISIBILITY_MARGIN
+    trusted_keys: tuple[str, ...] = ()
 
     @property
     def visibility_timeout(self) -> float:
@@ -121,4 +125,7 @@ def load(overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] 
         submit_rate_window=_number("SUBMIT_RATE_WINDOW", float, pick("SUBMIT_RATE_WINDOW", "60"), 1.0),
         max_pending_per_learner=_number("MAX_PENDING_PER_LEARNER", int, pick("MAX_PENDING_PER_LEARNER", "2"), 0),
         visibility_margin=_number("VISIBILITY_MARGIN", float, pick("VISIBILITY_MARGIN", str(VISIBILITY_MARGIN)), 1.0),
+        trusted_keys=(tuple(str(p) for p in given["TRUSTED_KEYS"])
+                      if isinstance(given.get("TRUSTED_KEYS"), list | tuple)
+                      else tuple(p for p in pick("TRUSTED_KEYS", "").split(os.pathsep) if p)),
     )

@@ -48,7 +48,8 @@ class GradingBackend(Protocol):
 
     def poll(self, task_id: str) -> Poll: ...
 
-    def prepare(self, instructor: str, timeout: float) -> dict[str, Any]: ...
+    def prepare(self, instructor: str, timeout: float, files: dict[str, str] | None = None) -> dict[str, Any]:
+        """The graders' check of an instructor notebook (``files``: its data, base64)."""
 
 
 _APPS: dict[tuple[str, str, str], Any] = {}
@@ -116,10 +117,10 @@ class CeleryBackend:
             raise BackendUnavailable("backend_down", str(exc)) from exc
         return Poll(State.RUNNING if state in ("STARTED", "RETRY") else State.QUEUED)
 
-    def prepare(self, instructor: str, timeout: float) -> dict[str, Any]:
+    def prepare(self, instructor: str, timeout: float, files: dict[str, str] | None = None) -> dict[str, Any]:
         app = _celery_app(self.settings)
         try:
-            result = app.send_task(PREPARE_TASK, args=[instructor], queue=self.settings.queue)
+            result = app.send_task(PREPARE_TASK, args=[instructor, dict(files or {})], queue=self.settings.queue)
             value = result.get(timeout=timeout, interval=0.2)
         except Exception as exc:
             raise BackendUnavailable("backend_down", str(exc)) from exc

@@ -435,11 +435,47 @@ class NotebookBlock(ProvenanceMixin, ScorableXBlockMixin, XBlock):  # type: igno
         current = {"student_notebook": self.student_notebook, "max_notebook_kb": self.max_notebook_kb,
                    "max_cells": self.max_cells}
         changes = studio_changes(
-            data, current, lambda text: self._grading.backend.prepare(text, self._settings.prepare_timeout)
+            data, current,
+            lambda text: self._grading.backend.prepare(text, self._settings.prepare_timeout, dict(self.data_files)),
         )
         for name, value in changes.items():
             setattr(self, name, value)
         return {"saved": sorted(changes)}
+
+    # ---- upgrades from a newer module bundle (see upgrades) ------------------------
+
+    @handler("POST")
+    def offer_upgrade(self, request: Any, suffix: str = "") -> dict[str, Any]:
+        """Studio: check an uploaded bundle as a newer version of this unit's module; keep the offer."""
+        from . import upgrades
+
+        self._require_staff()
+        data = read_body(request, upgrades.MAX_BUNDLE_UPLOAD)
+        return upgrades.offer(self, data, upgrades.trusted_keys(self._settings.trusted_keys))
+
+    @json_handler()
+    def upgrade_status(self, data: dict[str, Any], suffix: str = "") -> dict[str, Any]:
+        """Studio: the unit's module and version, and the pending offer with what it changes."""
+        from . import upgrades
+
+        self._require_staff()
+        return upgrades.public_offer(self)
+
+    @json_handler()
+    def decline_upgrade(self, data: dict[str, Any], suffix: str = "") -> dict[str, Any]:
+        from . import upgrades
+
+        self._require_staff()
+        return upgrades.decline(self)
+
+    @json_handler()
+    def accept_upgrade(self, data: dict[str, Any], suffix: str = "") -> dict[str, Any]:
+        """Studio: put the offered version in place; the learners' work and staff's settings stay."""
+        from . import upgrades
+
+        self._require_staff()
+        return upgrades.accept(self, lambda text, files: self._grading.backend.prepare(
+            text, self._settings.prepare_timeout, files))
 
     @XBlock.handler  # type: ignore[untyped-decorator]
     def fallback_handler(self, handler_name: str, request: Any, suffix: str = "") -> Response:

@@ -88,12 +88,15 @@ def studio_fragment(block: Any) -> Fragment:
     }
     frag = Fragment(
         views.studio_html(fields, language, {"feedback_policy": ["full", "tests", "score"]},
-                          provenance.attribution_html(block, language, staff_details=True))
+                          provenance.attribution_html(block, language, staff_details=True),
+                          views.upgrade_html(language) if block.module_id else "")
     )
     frag.add_css_url(_url(block, "css/notebook.css"))
     frag.add_javascript_url(_url(block, "js/studio.js"))
-    frag.initialize_js("SabaqNotebookStudio", {"strings": {"saved": i18n.translator(language)(
-        i18n.UI_STRINGS["saved"])}})  # no learner text: plain JSON is safe here
+    t = i18n.translator(language)
+    strings = {"saved": t(i18n.UI_STRINGS["saved"]),
+               **{key: t(i18n.STUDIO_STRINGS[key]) for key in ("offered", "accepted", "declined", "no_changes")}}
+    frag.initialize_js("SabaqNotebookStudio", {"strings": strings})  # no learner text: plain JSON is safe here
     return frag
 
 

@@ -81,6 +81,15 @@ ERROR_MESSAGES = {
     "widget_no_attempts": _("You have used all your attempts at this question."),
     "widget_server_owned": _("Attempts and results are kept by the server; the page cannot change them."),
     "widget_busy": _("Too many answers were checked at once. Try again."),
+    "not_from_bundle": _("This unit was not made from a module bundle, so there is no newer version of it."),
+    "no_trusted_keys": _("No publisher is trusted on this site yet: the operator sets TRUSTED_KEYS."),
+    "bad_trusted_key": _("A trusted publisher key of this site cannot be read: the operator fixes TRUSTED_KEYS."),
+    "bundle_invalid": _("The file is not a bundle signed by a trusted publisher: see the problem listed."),
+    "other_module": _("The bundle holds the module {module}, not this unit's ({ours})."),
+    "not_newer": _("Version {version} is not newer than this unit's version ({ours})."),
+    "declined_before": _("Version {version} was declined for this unit before."),
+    "item_gone": _("Version {version} of the module no longer has this unit's notebook ({item})."),
+    "no_offer": _("No newer version is waiting to be accepted or declined."),
 }
 
 # Strings the browser shows, sent to the page already translated.
@@ -141,6 +150,14 @@ STUDIO_STRINGS = {
     "notebook": _("Instructor notebook (.ipynb)"),
     "save": _("Save"),
     "cancel": _("Cancel"),
+    "upgrade": _("A newer version of the shared module (.sabaq)"),
+    "check_upgrade": _("Check the bundle"),
+    "offered": _("Version {version} is offered. What it changes:"),
+    "accept": _("Accept this version"),
+    "decline": _("Decline this version"),
+    "accepted": _("Version {version} is in place. Learners' work and your settings are kept."),
+    "declined": _("Version {version} was declined; it will not be offered again."),
+    "no_changes": _("Nothing in this unit's notebook changes."),
 }
 
 

@@ -11,12 +11,12 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from xblock.fields import List, Scope, String
+from xblock.fields import Dict, List, Scope, String
 
 from . import i18n
 from .i18n import _
 
-FIELDS = ("module_id", "module_version", "module_checksum", "licence", "authors")
+FIELDS = ("module_id", "module_item", "module_version", "module_checksum", "licence", "authors")
 STRINGS = {
     "licence": _("Licence: {licence}"),
     "authors": _("Authors: {authors}"),
@@ -30,12 +30,18 @@ class ProvenanceMixin:
 
     module_id = String(display_name=_("Shared module"), help=_("The bundle's module id, when made from one."),
                        scope=Scope.settings, default="")
+    module_item = String(display_name=_("Notebook in the module"), scope=Scope.settings, default="")
     module_version = String(display_name=_("Module version"), scope=Scope.settings, default="")
     module_checksum = String(display_name=_("Notebook checksum"), scope=Scope.settings, default="")
     licence = String(display_name=_("Licence"), help=_("An SPDX licence id, such as CC-BY-4.0."),
                      scope=Scope.settings, default="")
     authors = List(display_name=_("Authors"), help=_("Each author's name and role."), scope=Scope.settings,
                    default=[])
+    # upgrades (see upgrades): the pending offer, the versions staff declined, and every version
+    # the unit has had with its notebook's checksum (a submission's report names the checksum)
+    upgrade_offer = Dict(scope=Scope.settings, default={})
+    declined_versions = List(scope=Scope.settings, default=[])
+    module_history = List(scope=Scope.settings, default=[])
 
 
 def _author_names(authors: Any) -> str:

@@ -101,7 +101,8 @@ def settings_values(data: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _new_notebooks(data: dict[str, Any], prepare: Prepare) -> dict[str, str]:
+def new_notebooks(data: dict[str, Any], prepare: Prepare) -> dict[str, str]:
+    """The instructor notebook in ``data`` and its student version, checked by the graders."""
     given = data.get("notebook")
     if given is None or given == "":
         return {}
@@ -136,7 +137,7 @@ def studio_changes(data: dict[str, Any], current: dict[str, Any], prepare: Prepa
     the limits must let the assignment's own notebook through, or no learner could submit.
     """
     values = settings_values(data)
-    notebooks = _new_notebooks(data, prepare)
+    notebooks = new_notebooks(data, prepare)
     merged = {**current, **values, **notebooks}
     if merged.get("student_notebook"):
         own = nbmod.load(merged["student_notebook"])

@@ -56,8 +56,26 @@ def student_html(
     )
 
 
+def upgrade_html(language: str) -> str:
+    """Studio's section for a unit made from a module bundle: offer a newer version, then accept or decline."""
+    t = i18n.translator(language)
+    esc = html.escape
+    text = i18n.STUDIO_STRINGS
+    return (
+        '<section class="sabaq-upgrade">'
+        f'<label for="sabaq-upgrade-bundle">{esc(t(text["upgrade"]))}</label>'
+        '<input id="sabaq-upgrade-bundle" type="file" accept=".sabaq">'
+        f'<button type="button" class="sabaq-upgrade-check">{esc(t(text["check_upgrade"]))}</button>'
+        '<div class="sabaq-upgrade-offer" hidden><p class="sabaq-upgrade-title"></p>'
+        '<ul class="sabaq-upgrade-changes"></ul>'
+        f'<button type="button" class="sabaq-upgrade-accept">{esc(t(text["accept"]))}</button>'
+        f'<button type="button" class="sabaq-upgrade-decline">{esc(t(text["decline"]))}</button></div>'
+        '<p class="sabaq-upgrade-result" role="status" aria-live="polite"></p></section>'
+    )
+
+
 def studio_html(fields: dict[str, Any], language: str, choices: dict[str, list[str]],
-                attribution: str = "") -> str:
+                attribution: str = "", upgrade: str = "") -> str:
     """The Studio editor: settings and a notebook upload, submitted by studio.js."""
     t = i18n.translator(language)
     esc = html.escape
@@ -81,7 +99,7 @@ def studio_html(fields: dict[str, Any], language: str, choices: dict[str, list[s
         f'<ul class="sabaq-studio-fields">{"".join(rows)}'
         f'<li><label for="sabaq-studio-notebook">{esc(t(i18n.STUDIO_STRINGS["notebook"]))}</label>'
         '<input id="sabaq-studio-notebook" type="file" accept=".ipynb"></li></ul>'
-        '<ul class="sabaq-studio-problems" role="alert"></ul>'
+        f'{upgrade}<ul class="sabaq-studio-problems" role="alert"></ul>'
         f'<button type="button" class="sabaq-studio-save">{esc(t(i18n.STUDIO_STRINGS["save"]))}</button>'
         f'<button type="button" class="sabaq-studio-cancel">{esc(t(i18n.STUDIO_STRINGS["cancel"]))}</button></div>'
     )

@@ -43,4 +43,59 @@ function SabaqNotebookStudio(runtime, element, args) {
   root.querySelector(".sabaq-studio-cancel").addEventListener("click", function () {
     if (runtime.notify) runtime.notify("cancel", {});
   });
+
+  /* A unit made from a module bundle: check a newer bundle, see what it changes, accept or decline. */
+  var upgrade = root.querySelector(".sabaq-upgrade");
+  if (!upgrade) return;
+  var offer = upgrade.querySelector(".sabaq-upgrade-offer");
+  var result = upgrade.querySelector(".sabaq-upgrade-result");
+  function fill(text, values) {
+    return text.replace(/\{(\w+)\}/g, function (_, key) { return values[key]; });
+  }
+  function post(handler, body, type) {
+    return fetch(runtime.handlerUrl(wrapper, handler), {
+      method: "POST", credentials: "same-origin",
+      headers: { "Content-Type": type, "X-CSRFToken": cookie("csrftoken") }, body: body,
+    }).then(function (r) {
+      return r.json().then(function (answer) {
+        if (!r.ok) { show([answer.error].concat(answer.problems || [])); throw answer; }
+        show([]);
+        return answer;
+      });
+    });
+  }
+  function showOffer(answer) {
+    var pending = answer.offer;
+    offer.hidden = !pending;
+    if (!pending) return;
+    upgrade.querySelector(".sabaq-upgrade-title").textContent = fill(args.strings.offered, pending);
+    var list = upgrade.querySelector(".sabaq-upgrade-changes");
+    list.replaceChildren();
+    (pending.changes.length ? pending.changes : [args.strings.no_changes]).forEach(function (line) {
+      var li = document.createElement("li");
+      li.textContent = line;
+      list.appendChild(li);
+    });
+  }
+  upgrade.querySelector(".sabaq-upgrade-check").addEventListener("click", function () {
+    var file = upgrade.querySelector("#sabaq-upgrade-bundle").files[0];
+    if (!file) return;
+    result.textContent = "";
+    file.arrayBuffer().then(function (bytes) {
+      return post("offer_upgrade", bytes, "application/octet-stream");
+    }).then(showOffer, function () {});
+  });
+  upgrade.querySelector(".sabaq-upgrade-accept").addEventListener("click", function () {
+    post("accept_upgrade", "{}", "application/json").then(function (answer) {
+      offer.hidden = true;
+      result.textContent = fill(args.strings.accepted, { version: answer.accepted });
+    }, function () {});
+  });
+  upgrade.querySelector(".sabaq-upgrade-decline").addEventListener("click", function () {
+    post("decline_upgrade", "{}", "application/json").then(function (answer) {
+      offer.hidden = true;
+      result.textContent = fill(args.strings.declined, { version: answer.declined });
+    }, function () {});
+  });
+  post("upgrade_status", "{}", "application/json").then(showOffer, function () {});
 }

@@ -1,0 +1,157 @@
+"""Offering a unit made from a module bundle a newer version: check, show, accept or decline.
+
+Staff upload the newer bundle in Studio. It is checked whole against the deployment's
+trusted publisher keys (``TRUSTED_KEYS``; :mod:`sabaq_contract.bundles`), must be the same
+module, newer than the unit's version and not declined before; the unit's own notebook in
+it is compared with the unit's (:mod:`sabaq_contract.bundle_diff`) and the offer kept.
+Accepting sends the new instructor notebook to the graders' check (as a Studio upload is)
+and replaces only the content: the notebooks, the data files and the provenance. Everything
+staff set (name, weight, attempts, feedback) and everything of the learners (submissions,
+drafts, widget state, scores) stays, and each graded submission keeps the checksum of the
+notebook it was graded against, which ``module_history`` maps to a version. Declining keeps
+the unit as it is; that version is never offered again, a newer one is.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from sabaq_contract.bundle_diff import notebook_changes
+from sabaq_contract.bundles import Bundle, BundleError, check_bundle
+from sabaq_contract.keys import KeyFileError, PublicKey, load_public_key
+
+from .errors import Conflict, SabaqBlockError
+
+MAX_BUNDLE_UPLOAD = 64 << 20
+_NUMBERS = re.compile(r"^(\d{1,9})\.(\d{1,9})\.(\d{1,9})(?:-([0-9A-Za-z.-]+))?(?:\+.*)?$")
+
+Prepare = Callable[[str, dict[str, str]], dict[str, Any]]  # notebook text, its data files (base64)
+
+
+class UpgradeRefused(Conflict):
+    """The offer does not fit this unit (another module, not newer, declined, none pending)."""
+
+
+class BundleRejected(SabaqBlockError):
+    """The uploaded file is not a bundle a trusted publisher signed; ``problems`` says why."""
+
+    def __init__(self, code: str, detail: str) -> None:
+        super().__init__(code, detail)
+        self.problems = [detail]
+
+
+def trusted_keys(paths: tuple[str, ...]) -> list[PublicKey]:
+    """The public keys named by ``TRUSTED_KEYS``: ``.pub`` files, or folders of them."""
+    keys = []
+    for entry in paths:
+        path = Path(entry)
+        files = sorted(path.glob("*.pub")) if path.is_dir() else [path]
+        for file in files:
+            try:
+                keys.append(load_public_key(file))
+            except KeyFileError as error:
+                raise SabaqBlockError("bad_trusted_key", str(error)) from None
+    return keys
+
+
+def _order(version: str) -> tuple[Any, ...]:
+    match = _NUMBERS.match(version)
+    if match is None:
+        return ((-1, -1, -1), 0, ())
+    numbers = tuple(int(part) for part in match.groups()[:3])
+    pre = match.group(4)
+    if not pre:
+        return (numbers, 1, ())
+    return (numbers, 0, tuple((0, int(t), "") if t.isdigit() and t.isascii() else (1, 0, t) for t in pre.split(".")))
+
+
+def newer(candidate: str, current: str) -> bool:
+    return _order(candidate) > _order(current)
+
+
+def _data_files(bundle: Bundle, item: str) -> dict[str, str]:
+    """The files beside the unit's notebook in the bundle (what an assignment's code reads)."""
+    folder = os.path.dirname(item)
+    prefix = f"{folder}/" if folder else ""
+    return {name[len(prefix):]: base64.b64encode(content).decode("ascii")
+            for name, content in sorted(bundle.files.items())
+            if name.startswith(prefix) and "/" not in name[len(prefix):] and not name.endswith(".ipynb")}
+
+
+def offer(block: Any, data: bytes, trusted: list[PublicKey]) -> dict[str, Any]:
+    """Check ``data`` as a newer version of the unit's module and keep it as the offer."""
+    if not block.module_id or not block.module_item:
+        raise UpgradeRefused("not_from_bundle")
+    if not trusted:
+        raise UpgradeRefused("no_trusted_keys")
+    try:
+        bundle = check_bundle(data, "the uploaded bundle", trusted)
+    except BundleError as error:
+        raise BundleRejected("bundle_invalid", str(error)) from None
+    if bundle.id != block.module_id:
+        raise UpgradeRefused("other_module", module=bundle.id, ours=block.module_id)
+    if not newer(bundle.version, block.module_version):
+        raise UpgradeRefused("not_newer", version=bundle.version, ours=block.module_version)
+    if bundle.version in list(block.declined_versions):
+        raise UpgradeRefused("declined_before", version=bundle.version)
+    content = bundle.files.get(block.module_item)
+    if content is None:
+        raise UpgradeRefused("item_gone", item=block.module_item, version=bundle.version)
+    try:
+        notebook = json.loads(content)
+    except ValueError:
+        raise BundleRejected("bundle_invalid", f"{block.module_item} is not a notebook") from None
+    text = json.dumps(notebook, ensure_ascii=False, sort_keys=True)
+    changes = list(notebook_changes(block.notebook.encode("utf-8"), content))
+    files = _data_files(bundle, block.module_item)
+    if files != dict(block.data_files):
+        changes.append("the data files changed")
+    block.upgrade_offer = {
+        "version": bundle.version, "checksum": hashlib.sha256(content).hexdigest(), "notebook": text,
+        "data_files": files, "changes": changes, "licence": bundle.manifest["licence"],
+        "authors": bundle.manifest["authors"], "signer": bundle.signer}
+    return public_offer(block)
+
+
+def public_offer(block: Any) -> dict[str, Any]:
+    """What Studio shows of the pending offer (never the notebook itself)."""
+    pending = dict(block.upgrade_offer or {})
+    if not pending:
+        return {"offer": None, "module": block.module_id, "version": block.module_version}
+    return {"offer": {key: pending[key] for key in ("version", "checksum", "changes", "licence", "signer")},
+            "module": block.module_id, "version": block.module_version}
+
+
+def decline(block: Any) -> dict[str, Any]:
+    pending = dict(block.upgrade_offer or {})
+    if not pending:
+        raise UpgradeRefused("no_offer")
+    block.declined_versions = sorted({*block.declined_versions, pending["version"]}, key=_order)
+    block.upgrade_offer = {}
+    return {"declined": pending["version"], "version": block.module_version}
+
+
+def accept(block: Any, prepare: Prepare) -> dict[str, Any]:
+    """Put the offered version in place; the graders' check must pass first."""
+    pending = dict(block.upgrade_offer or {})
+    if not pending:
+        raise UpgradeRefused("no_offer")
+    from .studio import new_notebooks
+
+    files = dict(pending["data_files"])
+    checked = new_notebooks({"notebook": pending["notebook"]}, lambda text: prepare(text, files))  # as Studio
+    history = list(block.module_history) or [{"version": block.module_version, "checksum": block.module_checksum}]
+    block.notebook, block.student_notebook = checked["notebook"], checked["student_notebook"]
+    block.data_files = dict(pending["data_files"])
+    block.module_version, block.module_checksum = pending["version"], pending["checksum"]
+    block.licence, block.authors = pending["licence"], list(pending["authors"])
+    block.module_history = [*history, {"version": pending["version"], "checksum": pending["checksum"]}]
+    block.upgrade_offer = {}
+    return {"accepted": pending["version"], "version": block.module_version}

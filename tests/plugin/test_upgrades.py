@@ -1,0 +1,137 @@
+"""A unit made from a module bundle is offered a newer version: checked, shown, declined or
+accepted, and accepting keeps every learner's work and every staff setting."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import helpers
+import pytest
+from conftest import Course
+from helpers import send
+from publishing import SQUARES, Publisher, correct_the_test
+
+from sabaq_xblock import i18n
+
+
+@pytest.fixture()
+def publisher(tmp_path: Path) -> Publisher:
+    return Publisher(tmp_path / "uni-a")
+
+
+@pytest.fixture()
+def partner(tmp_path: Path, publisher: Publisher) -> Course:
+    """A partner's unit pinned to 0.1.0, with a learner's draft, widget state and submission."""
+    course = Course(tmp_path / "partner", publisher.unit(publisher.bundle("0.1.0")))
+    course.bucket["TRUSTED_KEYS"] = [str(publisher.pub)]
+    staff = course.block("staff1", staff=True)
+    assert send(staff, "studio_submit", json.dumps({"weight": "3", "display_name": "Squares, our way"}).encode())[0] \
+        == 200
+    learner = course.block("learner1")
+    assert send(learner, "save_draft", json.dumps({"grade_id": "square", "source": "def square(x): ..."})
+                .encode())[0] == 200
+    answers = json.dumps({"answers": {"square": "def square(x):\n    return x * x"}}).encode()
+    assert send(learner, "submit", answers)[0] == 200
+    return course
+
+
+def expect(answer: tuple[int, Any, Any], status: int, code: str, **params: Any) -> None:
+    got, body, _ = answer
+    assert got == status, body
+    assert body["error"] == i18n.error_message(code, **params), body
+
+
+def test_a_newer_version_is_offered_with_what_it_changes_then_declined(partner: Course,
+                                                                        publisher: Publisher) -> None:
+    staff = partner.block("staff1", staff=True)
+    assert (staff.module_id, staff.module_version, staff.module_item) == ("fixture-course", "0.1.0", SQUARES)
+    newer = publisher.bundle("0.2.0", correct_the_test)
+    before = helpers.state(partner.kvs, partner.bucket["DATA_DIR"])
+    code, body, _ = send(staff, "offer_upgrade", newer.read_bytes())
+    assert code == 200, body
+    assert body["offer"]["version"] == "0.2.0" and body["version"] == "0.1.0"
+    assert any("test `test-square` changed" in line for line in body["offer"]["changes"])
+    assert "notebook" not in body["offer"]  # Studio sees what changed, not the instructor notebook
+    status = send(staff, "upgrade_status", b"{}")[1]
+    assert status["offer"]["version"] == "0.2.0"
+    assert send(staff, "decline_upgrade", b"{}")[1] == {"declined": "0.2.0", "version": "0.1.0"}
+    after = partner.block("staff1", staff=True)
+    assert after.notebook == staff.notebook and after.module_version == "0.1.0" and after.declined_versions == ["0.2.0"]
+    _, tables = helpers.state(partner.kvs, partner.bucket["DATA_DIR"])
+    assert tables == before[1]  # no submission touched
+    expect(send(after, "offer_upgrade", newer.read_bytes()), 409, "declined_before", version="0.2.0")
+    expect(send(after, "decline_upgrade", b"{}"), 409, "no_offer")
+    expect(send(after, "accept_upgrade", b"{}"), 409, "no_offer")
+    newest = publisher.bundle("0.3.0")  # a newer one is offered although 0.2.0 was declined
+    assert send(after, "offer_upgrade", newest.read_bytes())[0] == 200
+
+
+def test_offers_that_do_not_fit_are_refused_and_change_nothing(tmp_path: Path, partner: Course,
+                                                                publisher: Publisher) -> None:
+    staff = partner.block("staff1", staff=True)
+    before = helpers.state(partner.kvs, partner.bucket["DATA_DIR"])
+    expect(send(partner.block("learner1"), "offer_upgrade", b"x"), 403, "not_staff")
+    expect(send(staff, "offer_upgrade", publisher.bundle("0.1.0").read_bytes()), 409, "not_newer",
+           version="0.1.0", ours="0.1.0")
+    stranger = Publisher(tmp_path / "stranger", "stranger")
+    code, body, _ = send(staff, "offer_upgrade", stranger.bundle("0.9.0").read_bytes())
+    assert code == 400 and body["error"] == i18n.error_message("bundle_invalid")
+    assert "not among the trusted keys" in body["problems"][0]
+    genuine = bytearray(publisher.bundle("0.5.0", correct_the_test).read_bytes())
+    genuine[len(genuine) // 2] ^= 0xFF  # one byte of a member changed on the way
+    code, body, _ = send(staff, "offer_upgrade", bytes(genuine))
+    assert code == 400 and body["problems"]
+    code, body, _ = send(staff, "offer_upgrade", b"PK\x03\x04 not a bundle at all")
+    assert code == 400 and "not a bundle" in body["problems"][0]
+    partner.bucket["TRUSTED_KEYS"] = []
+    expect(send(staff, "offer_upgrade", publisher.bundle("0.6.0").read_bytes()), 409, "no_trusted_keys")
+    assert helpers.state(partner.kvs, partner.bucket["DATA_DIR"]) == before
+
+
+def test_a_unit_not_made_from_a_bundle_has_no_upgrades(course: Course, publisher: Publisher) -> None:
+    course.bucket["TRUSTED_KEYS"] = [str(publisher.pub)]
+    expect(send(course.block("staff1", staff=True), "offer_upgrade", publisher.bundle("0.2.0").read_bytes()), 409,
+           "not_from_bundle")
+
+
+def test_another_module_is_refused(tmp_path: Path, partner: Course, publisher: Publisher) -> None:
+    other = Publisher(tmp_path / "other")
+    toml = other.course / "course.toml"
+    toml.write_text(toml.read_text().replace('id = "fixture-course"', 'id = "other-course"'))
+    partner.bucket["TRUSTED_KEYS"] = [str(publisher.pub), str(other.pub)]
+    expect(send(partner.block("staff1", staff=True), "offer_upgrade", other.bundle("0.2.0").read_bytes()), 409,
+           "other_module", module="other-course", ours="fixture-course")
+
+
+@pytest.mark.services
+def test_accepting_keeps_every_learners_work_and_staffs_settings(live: dict[str, Any], tmp_path: Path) -> None:
+    """End to end, with the session's real grading worker checking the new notebook."""
+    publisher = Publisher(tmp_path / "uni-a")
+    partner = Course(Path(live["root"]) / "sabaq", publisher.unit(publisher.bundle("0.1.0")))
+    partner.bucket["TRUSTED_KEYS"] = [str(publisher.pub)]
+    staff = partner.block("staff1", staff=True)
+    assert send(staff, "studio_submit", json.dumps({"weight": "3", "max_attempts": "5"}).encode())[0] == 200
+    learner = partner.block("learner1")
+    assert send(learner, "save_draft", json.dumps({"grade_id": "square", "source": "draft"}).encode())[0] == 200
+    code, submitted, _ = send(learner, "submit", json.dumps(
+        {"answers": {"square": "def square(x):\n    return x * x"}}).encode())
+    assert code == 200, submitted
+    first_checksum = staff.module_checksum
+    newer = publisher.bundle("0.2.0", correct_the_test)
+    assert send(staff, "offer_upgrade", newer.read_bytes())[0] == 200
+    code, body, _ = send(partner.block("staff1", staff=True), "accept_upgrade", b"{}")
+    assert code == 200, body
+    assert body == {"accepted": "0.2.0", "version": "0.2.0"}
+    after = partner.block("staff1", staff=True)
+    assert "square(-2)" in after.notebook and "square(-2)" in after.student_notebook
+    assert "BEGIN HIDDEN TESTS" not in after.student_notebook
+    assert (after.weight, after.max_attempts) == (3.0, 5)  # staff's own settings stay
+    assert after.module_version == "0.2.0" and after.module_checksum != first_checksum
+    assert [h["version"] for h in after.module_history] == ["0.1.0", "0.2.0"]
+    assert after.module_history[0]["checksum"] == first_checksum
+    again = partner.block("learner1")
+    assert dict(again.drafts) == {"square": "draft"}  # the learner's work stays
+    code, status, _ = send(again, "status", json.dumps({"submission_id": submitted["submission_id"]}).encode())
+    assert code == 200 and status["submission_id"] == submitted["submission_id"]
