@@ -31,7 +31,7 @@ def test_the_contract_needs_only_the_standard_library() -> None:
     code = ("import sys, sabaq_contract.broker, sabaq_contract.callbacks, sabaq_contract.report, "
             "sabaq_contract.settings, sabaq_contract.signing, sabaq_contract.states, sabaq_contract.tasks, "
             "sabaq_contract.bundles, sabaq_contract.bundle_diff, sabaq_contract.keys, "
-            "sabaq_contract.identifiers; "
+            "sabaq_contract.identifiers, sabaq_contract.catalogs; "
             "print(sorted({m.split('.')[0] for m in sys.modules} - set(sys.stdlib_module_names)"
             " - {'__main__', 'sitecustomize', 'usercustomize', '_distutils_hack'}))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -178,7 +178,7 @@ def test_fetch_refuses_a_swapped_or_untrusted_bundle_and_writes_nothing(made: di
 
 
 def test_versions_are_ordered_as_semantic_versions() -> None:
-    from sabaq_grading.catalog import _version_key
+    from sabaq_contract.catalogs import version_key as _version_key
 
     versions = ["1.10.0", "2.0.0", "2.0.0-rc.1", "1.9.3", "2.0.0-alpha", "2.0.0-alpha.2", "1.\u00b2.0"]
     assert sorted(versions, key=_version_key)[-1] == "2.0.0"

@@ -4,6 +4,7 @@ accepted, and accepting keeps every learner's work and every staff setting."""
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -135,3 +136,51 @@ def test_accepting_keeps_every_learners_work_and_staffs_settings(live: dict[str,
     assert dict(again.drafts) == {"square": "draft"}  # the learner's work stays
     code, status, _ = send(again, "status", json.dumps({"submission_id": submitted["submission_id"]}).encode())
     assert code == 200 and status["submission_id"] == submitted["submission_id"]
+
+
+@pytest.fixture()
+def catalog(tmp_path: Path) -> Any:
+    """A catalog folder served on loopback, as any web host would serve it."""
+    import functools
+    import http.server
+    import threading
+
+    folder = tmp_path / "catalog"
+    folder.mkdir()
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(folder))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield folder, f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+
+
+def test_the_sites_catalogs_offer_newer_versions(partner: Course, publisher: Publisher, catalog: Any) -> None:
+    folder, url = catalog
+    from subprocess import run
+
+    newer = publisher.bundle("0.2.0", correct_the_test)
+    published = run([str(Path(sys.executable).parent / "sabaq"), "publish", str(newer), "--catalog", str(folder),
+                     "--trust", str(publisher.pub)], capture_output=True, text=True, timeout=120)
+    assert published.returncode == 0, published.stderr
+    staff = partner.block("staff1", staff=True)
+    assert send(staff, "upgrade_status", b"{}")[1]["available"] == []  # no catalog configured: none read
+    partner.bucket["CATALOGS"] = [url, "http://127.0.0.1:9/"]  # the second is down: left out
+    status = send(partner.block("staff1", staff=True), "upgrade_status", b"{}")[1]
+    assert status["available"] == [{"catalog": url, "version": "0.2.0"}] and status["offer"] is None
+    expect(send(partner.block("staff1", staff=True), "offer_from_catalog",
+                json.dumps({"catalog": "http://127.0.0.1:1/elsewhere/", "version": "0.2.0"}).encode()),
+           409, "unknown_catalog")
+    code, body, _ = send(partner.block("staff1", staff=True), "offer_from_catalog",
+                         json.dumps({"catalog": url, "version": "0.2.0"}).encode())
+    assert code == 200, body
+    assert body["offer"]["version"] == "0.2.0"
+    assert any("test `test-square` changed" in line for line in body["offer"]["changes"])
+    assert send(partner.block("staff1", staff=True), "decline_upgrade", b"{}")[0] == 200
+    assert send(partner.block("staff1", staff=True), "upgrade_status", b"{}")[1]["available"] == []  # declined
+    expect(send(partner.block("staff1", staff=True), "offer_from_catalog", b'{"catalog": 1}'), 400,
+           "bad_offer_request")

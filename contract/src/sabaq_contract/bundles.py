@@ -44,7 +44,7 @@ MAX_MANIFEST_BYTES = 4 << 20
 MAX_BUNDLE_BYTES = MAX_TOTAL_BYTES + (8 << 20)  # the files, compressed, and the archive's own records
 _EOCD = struct.Struct("<4s4H2LH")  # end of central directory: signature ... comment length
 _SLUG_BODY = SLUG.pattern.removeprefix("^").removesuffix("$")
-_DOTTED_SLUG = re.compile(rf"^{_SLUG_BODY}(?:\.{_SLUG_BODY})*$")  # course[.module...]
+DOTTED_SLUG = re.compile(rf"^{_SLUG_BODY}(?:\.{_SLUG_BODY})*$")  # course[.module...]
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _AT_LEAST = re.compile(r">=(\d{1,6})\.(\d{1,6})\.(\d{1,6})")
 
@@ -145,7 +145,7 @@ def _check_manifest(manifest: Any, where: str) -> None:
     if manifest.get("format") != FORMAT:
         raise BundleError(f"{where}: manifest field `format` is {manifest.get('format')!r}; "
                           f"this Sabaq reads {FORMAT!r}")
-    if not _DOTTED_SLUG.match(str(_field(manifest, "id", str, where))):
+    if not DOTTED_SLUG.match(str(_field(manifest, "id", str, where))):
         raise BundleError(f"{where}: manifest field `id` {manifest['id']!r} is not a dotted lowercase slug")
     if not SEMVER.match(str(_field(manifest, "version", str, where))):
         raise BundleError(f"{where}: manifest field `version` {manifest['version']!r} is not a semantic version")

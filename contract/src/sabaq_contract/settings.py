@@ -30,6 +30,9 @@ under one data directory, so an embedded laptop setup needs no configuration at 
 ``TRUSTED_KEYS``             empty: the public keys (``.pub`` files, or folders of them,
                              separated by ``:``) of the publishers whose module bundles staff
                              may offer to a unit as a newer version
+``CATALOGS``                 empty: the URLs (separated by spaces) of the bundle catalogs
+                             Studio looks in for newer versions of a unit's module; only these
+                             are ever fetched
 ==========================  =============================================================
 """
 
@@ -70,6 +73,7 @@ class Settings:
     max_pending_per_learner: int
     visibility_margin: float = VISIBILITY_MARGIN
     trusted_keys: tuple[str, ...] = ()
+    catalogs: tuple[str, ...] = ()
 
     @property
     def visibility_timeout(self) -> float:
@@ -128,4 +132,6 @@ def load(overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] 
         trusted_keys=(tuple(str(p) for p in given["TRUSTED_KEYS"])
                       if isinstance(given.get("TRUSTED_KEYS"), list | tuple)
                       else tuple(p for p in pick("TRUSTED_KEYS", "").split(os.pathsep) if p)),
+        catalogs=(tuple(str(u) for u in given["CATALOGS"]) if isinstance(given.get("CATALOGS"), list | tuple)
+                  else tuple(pick("CATALOGS", "").split())),
     )

@@ -10,10 +10,8 @@ file and the signature, by one of the keys given), copies it to ``DIR/bundles/``
 A published version is immutable: publishing other bytes under a published id and version
 is refused. Publishing is serialised by a lock file, and every file is replaced atomically,
 so a reader never sees a half-written catalog. :func:`fetch` reads a catalog over HTTP and
-downloads a bundle, checking its SHA-256 against the index before :func:`.check_bundle`
-checks the rest; the bytes checked are the bytes kept. The index itself is not signed: whoever
-serves it can hold back a newer version (never forge one), so a partner pins the version it
-uses and sees what ``fetch`` chose.
+downloads a bundle through :mod:`sabaq_contract.catalogs` (which the block reads catalogs
+with too); the bytes checked are the bytes kept.
 """
 
 from __future__ import annotations
@@ -24,22 +22,16 @@ import hashlib
 import html
 import json
 import os
-import re
 import tempfile
-import urllib.error
-import urllib.parse
-import urllib.request
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from sabaq_contract.bundles import MAX_BUNDLE_BYTES, SUFFIX, Bundle, BundleError, check_bundle
+from sabaq_contract.bundles import SUFFIX, Bundle, BundleError, check_bundle
+from sabaq_contract.catalogs import FORMAT, INDEX, check_index, fetch_bundle, read_index, version_key
 from sabaq_contract.keys import PublicKey
 
-FORMAT = "sabaq-catalog/1"
-INDEX = "index.json"
-MAX_INDEX_BYTES = 8 << 20
-FETCH_TIMEOUT = 30.0
+__all__ = ["catalog_page", "fetch", "load_index", "publish", "read_index"]
 
 LABELS = {
     "en": {"title": "Module catalog", "module": "Module", "version": "Version", "licence": "Licence",
@@ -80,13 +72,8 @@ def load_index(catalog: Path) -> dict[str, Any]:
         index = json.loads(path.read_text("utf-8"))
     except (OSError, ValueError) as error:
         raise BundleError(f"{path}: not a catalog index ({error})") from None
-    _check_index(index, str(path))
+    check_index(index, str(path))
     return dict(index)
-
-
-def _check_index(index: Any, where: str) -> None:
-    if not isinstance(index, dict) or index.get("format") != FORMAT or not isinstance(index.get("modules"), dict):
-        raise BundleError(f"{where}: not a Sabaq catalog index (format {FORMAT})")
 
 
 def _entry(bundle: Bundle, data: bytes) -> dict[str, Any]:
@@ -136,16 +123,6 @@ def publish(paths: Sequence[Path], catalog: Path, trusted: Sequence[PublicKey]) 
     return added
 
 
-def _version_key(version: str) -> tuple[Any, ...]:
-    """Semantic version order: numbers as numbers, a pre-release before its release."""
-    core, _, rest = version.partition("+")[0].partition("-")
-    numbers = tuple(int(part) if re.fullmatch(r"[0-9]{1,9}", part) else -1 for part in core.split("."))
-    if not rest:
-        return (numbers, 1, ())
-    tags = tuple((0, int(tag), "") if re.fullmatch(r"[0-9]{1,9}", tag) else (1, 0, tag) for tag in rest.split("."))
-    return (numbers, 0, tags)
-
-
 def catalog_page(index: dict[str, Any], language: str) -> str:
     """The catalog as a page for people (English or Urdu)."""
     text = LABELS[language]
@@ -154,7 +131,7 @@ def catalog_page(index: dict[str, Any], language: str) -> str:
     rows = []
     for module_id in sorted(index["modules"]):
         versions = index["modules"][module_id]["versions"]
-        for version in sorted(versions, key=_version_key, reverse=True):
+        for version in sorted(versions, key=version_key, reverse=True):
             entry = versions[version]
             authors = ", ".join(str(a.get("name", "")) for a in entry.get("authors", []) if isinstance(a, dict))
             rows.append(
@@ -176,62 +153,12 @@ def catalog_page(index: dict[str, Any], language: str) -> str:
             f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></body></html>\n")
 
 
-# ---- reading one over HTTP -------------------------------------------------------------
-
-
-def _get(url: str, limit: int) -> bytes:
-    scheme = urllib.parse.urlsplit(url).scheme
-    if scheme not in ("http", "https"):
-        raise BundleError(f"{url}: a catalog is read over http or https, not {scheme or 'a bare path'}")
-    try:
-        with urllib.request.urlopen(url, timeout=FETCH_TIMEOUT) as response:
-            data = bytes(response.read(limit + 1))
-    except (urllib.error.URLError, OSError, ValueError) as error:
-        raise BundleError(f"{url}: cannot read it ({getattr(error, 'reason', error)})") from None
-    if len(data) > limit:
-        raise BundleError(f"{url}: larger than {limit} bytes")
-    return data
-
-
-def read_index(url: str) -> dict[str, Any]:
-    """The index of the catalog at ``url`` (the catalog's folder, or its index.json)."""
-    index_url = url if url.endswith(".json") else url.rstrip("/") + "/" + INDEX
-    try:
-        index = json.loads(_get(index_url, MAX_INDEX_BYTES))
-    except ValueError as error:
-        raise BundleError(f"{index_url}: not JSON ({error})") from None
-    _check_index(index, index_url)
-    return dict(index)
-
-
 def fetch(url: str, module_id: str, version: str | None, out: Path,
           trusted: Sequence[PublicKey]) -> tuple[Path, Bundle]:
-    """Download ``module_id`` (its newest version, or ``version``) from the catalog at ``url``.
-
-    The bundle is checked against the index's SHA-256 and then by :func:`.read_bundle`
-    with ``trusted``; only a bundle that passes is written to ``out``.
-    """
-    index = read_index(url)
-    module = index["modules"].get(module_id)
-    if not isinstance(module, dict) or not module.get("versions"):
-        raise BundleError(f"{url}: the catalog has no module {module_id!r} "
-                          f"(it has {', '.join(sorted(index['modules'])) or 'none'})")
-    versions = module["versions"]
-    chosen = version or max(versions, key=_version_key)
-    entry = versions.get(chosen)
-    if not isinstance(entry, dict):
-        raise BundleError(f"{url}: {module_id} has no version {chosen} (it has {', '.join(sorted(versions))})")
-    file = str(entry.get("file", ""))
-    if file != f"bundles/{module_id}/{chosen}{SUFFIX}":
-        raise BundleError(f"{url}: the index names the file {file!r}, not the one under bundles/ a catalog uses")
-    base = url if url.endswith("/") else (url.rsplit("/", 1)[0] + "/" if url.endswith(".json") else url + "/")
-    data = _get(urllib.parse.urljoin(base, file), MAX_BUNDLE_BYTES)
-    if hashlib.sha256(data).hexdigest() != entry.get("sha256"):
-        raise BundleError(f"{url}: {file} is not the file the catalog lists (its SHA-256 differs)")
+    """Download a module's bundle from a catalog (see :func:`sabaq_contract.catalogs.fetch_bundle`)
+    and write it to ``out`` only when it passes every check."""
+    data, bundle = fetch_bundle(url, module_id, version, trusted)
     out.mkdir(parents=True, exist_ok=True)
-    bundle = check_bundle(data, f"{url} {file}", trusted)
-    if (bundle.id, bundle.version) != (module_id, chosen):
-        raise BundleError(f"{url}: {file} holds {bundle.id} {bundle.version}, not {module_id} {chosen}")
     target = out / bundle.file_name
     _write(target, data)
     return target, bundle

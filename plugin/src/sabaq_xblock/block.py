@@ -459,7 +459,19 @@ class NotebookBlock(ProvenanceMixin, ScorableXBlockMixin, XBlock):  # type: igno
         from . import upgrades
 
         self._require_staff()
-        return upgrades.public_offer(self)
+        return upgrades.public_offer(self, self._settings.catalogs)
+
+    @json_handler()
+    def offer_from_catalog(self, data: dict[str, Any], suffix: str = "") -> dict[str, Any]:
+        """Studio: offer the version a site catalog lists (``catalog``, ``version``)."""
+        from . import upgrades
+
+        self._require_staff()
+        catalog, version = data.get("catalog"), data.get("version")
+        if not (isinstance(catalog, str) and isinstance(version, str)):
+            raise RequestInvalid("bad_offer_request")
+        return upgrades.offer_from_catalog(self, catalog, version, self._settings.catalogs,
+                                           upgrades.trusted_keys(self._settings.trusted_keys))
 
     @json_handler()
     def decline_upgrade(self, data: dict[str, Any], suffix: str = "") -> dict[str, Any]:

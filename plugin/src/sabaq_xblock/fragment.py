@@ -94,8 +94,8 @@ def studio_fragment(block: Any) -> Fragment:
     frag.add_css_url(_url(block, "css/notebook.css"))
     frag.add_javascript_url(_url(block, "js/studio.js"))
     t = i18n.translator(language)
-    strings = {"saved": t(i18n.UI_STRINGS["saved"]),
-               **{key: t(i18n.STUDIO_STRINGS[key]) for key in ("offered", "accepted", "declined", "no_changes")}}
+    upgrade_keys = ("offered", "accepted", "declined", "no_changes", "available", "check_available")
+    strings = {"saved": t(i18n.UI_STRINGS["saved"]), **{key: t(i18n.STUDIO_STRINGS[key]) for key in upgrade_keys}}
     frag.initialize_js("SabaqNotebookStudio", {"strings": strings})  # no learner text: plain JSON is safe here
     return frag
 

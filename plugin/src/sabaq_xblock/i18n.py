@@ -90,6 +90,8 @@ ERROR_MESSAGES = {
     "declined_before": _("Version {version} was declined for this unit before."),
     "item_gone": _("Version {version} of the module no longer has this unit's notebook ({item})."),
     "no_offer": _("No newer version is waiting to be accepted or declined."),
+    "unknown_catalog": _("That catalog is not one this site reads: the operator lists them in CATALOGS."),
+    "bad_offer_request": _("Name the catalog and the version to offer."),
 }
 
 # Strings the browser shows, sent to the page already translated.
@@ -158,6 +160,8 @@ STUDIO_STRINGS = {
     "accepted": _("Version {version} is in place. Learners' work and your settings are kept."),
     "declined": _("Version {version} was declined; it will not be offered again."),
     "no_changes": _("Nothing in this unit's notebook changes."),
+    "available": _("Version {version} is in the catalog {catalog}."),
+    "check_available": _("Check it"),
 }
 
 

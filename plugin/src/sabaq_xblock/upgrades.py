@@ -120,13 +120,50 @@ def offer(block: Any, data: bytes, trusted: list[PublicKey]) -> dict[str, Any]:
     return public_offer(block)
 
 
-def public_offer(block: Any) -> dict[str, Any]:
-    """What Studio shows of the pending offer (never the notebook itself)."""
+def public_offer(block: Any, catalogs: tuple[str, ...] = ()) -> dict[str, Any]:
+    """What Studio shows: the pending offer (never the notebook itself), and the newer versions
+    the site's catalogs list that staff have not declined."""
     pending = dict(block.upgrade_offer or {})
-    if not pending:
-        return {"offer": None, "module": block.module_id, "version": block.module_version}
-    return {"offer": {key: pending[key] for key in ("version", "checksum", "changes", "licence", "signer")},
-            "module": block.module_id, "version": block.module_version}
+    answer: dict[str, Any] = {"module": block.module_id, "version": block.module_version, "offer": None,
+                              "available": available(block, catalogs) if block.module_id else []}
+    if pending:
+        answer["offer"] = {key: pending[key] for key in ("version", "checksum", "changes", "licence", "signer")}
+    return answer
+
+
+def available(block: Any, catalogs: tuple[str, ...]) -> list[dict[str, str]]:
+    """The newest version of the unit's module in each catalog, when newer and not declined.
+
+    A catalog that cannot be read is left out (it is the operator's, and may be down)."""
+    from sabaq_contract.catalogs import newest, read_index
+
+    found = []
+    for url in catalogs:
+        try:
+            version = newest(read_index(url), block.module_id)
+        except BundleError:
+            continue
+        if version and newer(version, block.module_version) and version not in list(block.declined_versions):
+            found.append({"catalog": url, "version": version})
+    return found
+
+
+def offer_from_catalog(block: Any, catalog: str, version: str, catalogs: tuple[str, ...],
+                       trusted: list[PublicKey]) -> dict[str, Any]:
+    """Fetch ``version`` of the unit's module from ``catalog`` (one the site lists) and offer it."""
+    from sabaq_contract.catalogs import fetch_bundle
+
+    if catalog not in catalogs:  # only the operator's catalogs are ever fetched
+        raise UpgradeRefused("unknown_catalog")
+    if not block.module_id:
+        raise UpgradeRefused("not_from_bundle")
+    if not trusted:
+        raise UpgradeRefused("no_trusted_keys")
+    try:
+        data, _ = fetch_bundle(catalog, block.module_id, version, trusted)
+    except BundleError as error:
+        raise BundleRejected("bundle_invalid", str(error)) from None
+    return offer(block, data, trusted)
 
 
 def decline(block: Any) -> dict[str, Any]:

@@ -66,6 +66,7 @@ def upgrade_html(language: str) -> str:
         f'<label for="sabaq-upgrade-bundle">{esc(t(text["upgrade"]))}</label>'
         '<input id="sabaq-upgrade-bundle" type="file" accept=".sabaq">'
         f'<button type="button" class="sabaq-upgrade-check">{esc(t(text["check_upgrade"]))}</button>'
+        '<ul class="sabaq-upgrade-available"></ul>'
         '<div class="sabaq-upgrade-offer" hidden><p class="sabaq-upgrade-title"></p>'
         '<ul class="sabaq-upgrade-changes"></ul>'
         f'<button type="button" class="sabaq-upgrade-accept">{esc(t(text["accept"]))}</button>'

@@ -64,6 +64,23 @@ function SabaqNotebookStudio(runtime, element, args) {
       });
     });
   }
+  function showAvailable(answer) {
+    var list = upgrade.querySelector(".sabaq-upgrade-available");
+    list.replaceChildren();
+    (answer.available || []).forEach(function (found) {
+      var li = document.createElement("li");
+      li.textContent = fill(args.strings.available, found) + " ";
+      var button = document.createElement("button");
+      button.type = "button";
+      button.className = "sabaq-upgrade-from-catalog";
+      button.textContent = args.strings.check_available;
+      button.addEventListener("click", function () {
+        post("offer_from_catalog", JSON.stringify(found), "application/json").then(showOffer, function () {});
+      });
+      li.appendChild(button);
+      list.appendChild(li);
+    });
+  }
   function showOffer(answer) {
     var pending = answer.offer;
     offer.hidden = !pending;
@@ -97,5 +114,8 @@ function SabaqNotebookStudio(runtime, element, args) {
       result.textContent = fill(args.strings.declined, { version: answer.declined });
     }, function () {});
   });
-  post("upgrade_status", "{}", "application/json").then(showOffer, function () {});
+  post("upgrade_status", "{}", "application/json").then(function (answer) {
+    showAvailable(answer);
+    showOffer(answer);
+  }, function () {});
 }
