@@ -32,7 +32,8 @@ pytestmark = pytest.mark.slow
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str, Path]]:
     port = free_port()
     data = tmp_path_factory.mktemp("demo-data")
-    env = {**os.environ, "SABAQ_PORT": str(port), "SABAQ_DATA_DIR": str(data)}
+    env = {**os.environ, "SABAQ_PORT": str(port), "SABAQ_DATA_DIR": str(data),
+           "SABAQ_CATALOG_PORT": str(free_port())}
     log_path = data / "demo.log"
     with log_path.open("wb") as log:
         proc = subprocess.Popen(["bash", str(ROOT / ".ci" / "demo")], cwd=ROOT, env=env, stdout=log,
@@ -71,7 +72,8 @@ def test_every_course_notebook_is_a_scenario(demo: tuple[str, str, Path]) -> Non
     with urllib.request.urlopen(f"{base}/", timeout=60) as response:
         home = response.read().decode()
     notebooks = sorted(ROOT.glob("courses/*/lessons/*.ipynb")) + sorted(ROOT.glob("courses/*/source/*/*.ipynb"))
-    assert len(re.findall(r'href="/scenario/sabaq_notebook\.\d+/"', home)) == len(notebooks)
+    # and one partner's unit made from a module bundle (see test_the_sample_courses_are_shared_as_bundles)
+    assert len(re.findall(r'href="/scenario/sabaq_notebook\.\d+/"', home)) == len(notebooks) + 1
     assert "Modelling Epidemics for Public Health: sir-euler-step" in home
 
 
@@ -296,3 +298,41 @@ def test_staff_pages_need_the_demo_staff_token(demo: tuple[str, str, Path]) -> N
     assert status == 200  # redirected to the index
     status, body = staff._open(urllib.request.Request(f"{base}/scenario/{scenario}/studio_view/?student=staff_1"))
     assert status == 200 and b"sabaq" in body.lower()
+
+
+def test_the_sample_courses_are_shared_as_bundles(demo: tuple[str, str, Path]) -> None:
+    """The index links the publisher's catalog; every course is in it, signed; a partner's unit
+    pinned to 1.0.0 is offered the corrected 1.0.1 the catalog lists."""
+    base, log, data = demo
+    with urllib.request.urlopen(f"{base}/", timeout=60) as response:
+        home = response.read().decode()
+    catalog = re.search(r'href="(http://127\.0\.0\.1:\d+/)">Module catalog', home)
+    assert catalog, home[:3000]
+    with urllib.request.urlopen(catalog.group(1) + "index.json", timeout=60) as response:
+        index = json.loads(response.read())
+    courses = {p.parent.name for p in ROOT.glob("courses/*/course.toml")}
+    assert courses <= set(index["modules"])
+    with urllib.request.urlopen(catalog.group(1) + "index.ur.html", timeout=60) as response:
+        assert "ماڈیول کیٹلاگ" in response.read().decode()
+    pinned = [m for m, entry in index["modules"].items() if sorted(entry["versions"]) == ["1.0.0", "1.0.1"]]
+    assert len(pinned) == 1
+    public = data / "demo-publisher" / "sabaq-demo.pub"
+    verified = subprocess.run([str(Path(sys.executable).parent / "sabaq"), "fetch", catalog.group(1), pinned[0],
+                               "--trust", str(public), "--out", str(data / "fetched")],
+                              capture_output=True, text=True, timeout=120)
+    assert verified.returncode == 0 and "1.0.1, verified" in verified.stdout, verified.stderr
+    scenario = re.search(r'href="/scenario/(sabaq_notebook\.\d+)/">A partner&#x27;s unit, pinned to 1\.0\.0', home)
+    assert scenario, home[:3000]
+    token = re.search(r"/staff/login/\?token=(\S+)", log)
+    assert token
+    staff = Client(base, "staff_sharing")
+    status, _ = staff._open(urllib.request.Request(f"{base}/staff/login/?token={token.group(1)}"))
+    assert status == 200
+    usage = staff.usage_id(scenario.group(1))
+    status, answer = staff.post(usage, "upgrade_status", {})
+    assert status == 200, answer
+    assert answer["module"] == pinned[0] and answer["version"] == "1.0.0"
+    assert answer["available"] == [{"catalog": catalog.group(1), "version": "1.0.1"}]
+    learner = Client(base, "student_sharing")
+    status, page = learner._open(urllib.request.Request(f"{base}/view/{scenario.group(1)}/?student=student_sharing"))
+    assert status == 200 and f"From the shared module {pinned[0]}, version 1.0.0".encode() in page

@@ -38,13 +38,29 @@ def scenario(request: HttpRequest, scenario_id: str, view_name: str = "student_v
     return response
 
 
+def index(request: HttpRequest) -> HttpResponse:
+    """The workbench's index of scenarios, with a link to the demo's catalog of module bundles
+    (``SABAQ_DEMO_CATALOG_URL``: served apart from the LMS, since bundles hold hidden tests)."""
+    import os
+
+    from django.conf import settings
+    from django.shortcuts import render
+    from workbench.scenarios import get_scenarios
+
+    scenarios = [(name, scenario) for name, scenario in sorted(get_scenarios().items())
+                 if name.split(".")[0] not in settings.EXCLUDED_XBLOCKS]  # as the workbench's own index
+    return render(request, "workbench/index.html", {
+        "scenarios": [(name, scenario.description) for name, scenario in scenarios],
+        "catalog_url": os.environ.get("SABAQ_DEMO_CATALOG_URL", "")})
+
+
 def static_file(request: HttpRequest, path: str) -> Any:
     """The apps' static files (the workbench's scripts), served with ``DEBUG`` off."""
     return serve(request, path, insecure=True)
 
 
 urlpatterns = [
-    re_path(r"^$", views.index, name="workbench_index"),
+    re_path(r"^$", index, name="workbench_index"),
     re_path(r"^scenario/(?P<scenario_id>[^/]+)/$", scenario, name="workbench_show_scenario"),
     re_path(r"^scenario/(?P<scenario_id>[^/]+)/(?P<view_name>[^/]+)/$", scenario,
             name="scenario"),
