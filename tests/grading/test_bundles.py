@@ -80,6 +80,9 @@ def test_a_signed_bundle_verifies_and_holds_the_course(course: Path, keys: dict[
     assert manifest["languages"] == ["en", "ur"] and manifest["nbgrader_metadata_version"] == 3
     assert [m["id"] for m in manifest["modules"]] == ["sir", "r0-herd-immunity", "vaccination"]
     assert manifest["authors"][0]["role"] == "author"
+    assert manifest["grading"] == [{"type": "Assignment", "short_label": "A", "weight": 1.0, "drop": 0}]
+    assert {item.get("type") for m in manifest["modules"] for item in m["items"] if item["kind"] == "assignment"} \
+        == {"Assignment"}
     assert ASSIGNMENT in verified.files and "data/outbreak.csv" in verified.files and "LICENSE" in verified.files
     assert not [name for name in verified.files if name.startswith("instructor/")]  # marking guides stay home
     for name, content in verified.files.items():

@@ -192,3 +192,52 @@ def test_the_attribution_is_translated_into_urdu(tmp_path: Path) -> None:
     assert "لائسنس: CC-BY-4.0" in urdu and "مصنفین: Team (author)" in urdu and "ab" * 32 in urdu
     assert provenance.attribution_html(type("Bare", (), {"licence": "", "authors": [], "module_id": "",
                                                          "module_version": "", "module_checksum": ""})(), "en") == ""
+
+
+def test_the_grading_policy_follows_course_toml(tmp_path: Path) -> None:
+    import shutil
+
+    course_dir = tmp_path / "course"
+    shutil.copytree(COURSES[0], course_dir)
+    toml = course_dir / "course.toml"
+    text = toml.read_text()
+    course = load_course(course_dir)
+    first, second = (item.relpath for item in course.assignments[:2])
+    text = text.replace(f'path = "{second}"', f'path = "{second}", type = "Exam"')
+    text += ('\n[[grading]]\ntype = "Homework"\nshort_label = "HW"\nweight = 0.4\ndrop = 1\n\n'
+             '[[grading]]\ntype = "Exam"\nweight = 0.6\n')
+    toml.write_text(text)
+    files = export_files(load_course(course_dir))
+    policy = json.loads(files["policies/course/grading_policy.json"])
+    assert policy["GRADER"] == [
+        {"type": "Homework", "short_label": "HW", "min_count": len(course.assignments) - 1, "drop_count": 1,
+         "weight": 0.4},
+        {"type": "Exam", "short_label": "Exa", "min_count": 1, "drop_count": 0, "weight": 0.6}]
+    formats = {etree.fromstring(content).get("format") for name, content in files.items()
+               if name.startswith("sequential/")}
+    assert formats == {"Homework", "Exam", None}  # lessons are not graded
+    assert first
+
+
+@pytest.mark.parametrize(("grading", "item_type", "message"), [
+    ('[[grading]]\ntype = "A"\nweight = 0.7\n\n[[grading]]\ntype = "B"\nweight = 0.7\n', None, "add up to 1.4"),
+    ('[[grading]]\ntype = "A"\nweight = 0\n', None, "grading[0].weight` is 0"),
+    ('[[grading]]\ntype = "A"\nweight = 0.5\n\n[[grading]]\ntype = "A"\nweight = 0.5\n', None, "repeats 'A'"),
+    ('[[grading]]\ntype = "A"\nweight = 1\n', "Exam", "which `[[grading]]` does not name"),
+    ('[[grading]]\ntype = "A"\nweight = 1\ndrop = -1\n', None, "grading[0].drop` is -1"),
+])
+def test_a_wrong_grading_policy_is_named(tmp_path: Path, grading: str, item_type: str | None, message: str) -> None:
+    import shutil
+
+    from sabaq_grading.errors import CourseError
+
+    course_dir = tmp_path / "course"
+    shutil.copytree(COURSES[0], course_dir)
+    toml = course_dir / "course.toml"
+    text = toml.read_text() + "\n" + grading
+    if item_type:
+        first = load_course(COURSES[0]).assignments[0].relpath
+        text = text.replace(f'path = "{first}"', f'path = "{first}", type = "{item_type}"')
+    toml.write_text(text)
+    with pytest.raises(CourseError, match=message.replace("[", r"\[").replace("]", r"\]").replace(".", r"\.")):
+        load_course(course_dir)

@@ -163,6 +163,12 @@ def _check_manifest(manifest: Any, where: str) -> None:
         if not (isinstance(entry, dict) and isinstance(entry.get("sha256"), str) and _SHA256.match(entry["sha256"])
                 and isinstance(entry.get("bytes"), int)):
             raise BundleError(f"{where}: manifest field `files[{name!r}]` needs a `sha256` (64 hex digits) and `bytes`")
+    grading = manifest.get("grading", [])
+    if not isinstance(grading, list) or not all(
+            isinstance(t, dict) and isinstance(t.get("type"), str) and isinstance(t.get("short_label"), str)
+            and isinstance(t.get("weight"), int | float) and not isinstance(t.get("weight"), bool)
+            and isinstance(t.get("drop"), int) and not isinstance(t.get("drop"), bool) for t in grading):
+        raise BundleError(f"{where}: manifest field `grading` is not a list of assignment types")
     for frame in ("header", "footer"):
         if manifest.get(frame) is not None and (not isinstance(manifest[frame], str) or manifest[frame] not in files):
             raise BundleError(f"{where}: manifest field `{frame}` names a notebook that `files` does not list")

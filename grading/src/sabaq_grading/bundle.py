@@ -123,9 +123,13 @@ def manifest_for(course: Course, modules: Sequence[Module], files: Mapping[str, 
         "requires_sabaq": f">={__version__}",
         "header": _relative(course.header, root),
         "footer": _relative(course.footer, root),
+        "grading": [{"type": t.type, "short_label": t.short_label, "weight": t.weight, "drop": t.drop}
+                    for t in course.grading],
         "modules": [{"id": m.id, "title": m.title, "items": [
             {"kind": item.kind, "path": item.path.resolve().relative_to(root).as_posix(),
-             "language": item.language, "title": item.title} for item in m.items]} for m in modules],
+             "language": item.language, "title": item.title,
+             **({"type": course.assignment_type(item).type} if item.kind == "assignment" else {})}
+            for item in m.items]} for m in modules],
         "files": {name: {"sha256": hashlib.sha256(content).hexdigest(), "bytes": len(content)}
                   for name, content in sorted(files.items())},
     }

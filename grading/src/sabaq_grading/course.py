@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from sabaq_contract.identifiers import SEMVER, SLUG, SPDX
 
+from .course_grading import DEFAULT, AssignmentType, assignment_types
 from .errors import CourseError
 
 COURSE_FILE = "course.toml"
@@ -39,6 +40,7 @@ class Item:
     relpath: str  # as written in course.toml
     language: str
     title: str | None
+    type: str | None = None  # an assignment's type in the grading policy (see course_grading)
 
     @property
     def assignment(self) -> str | None:
@@ -68,6 +70,11 @@ class Course:
     modules: tuple[Module, ...]
     header: Path | None = None  # nbgrader's IncludeHeaderFooter.header: cells put before every assignment
     footer: Path | None = None  # ... and after
+    grading: tuple[AssignmentType, ...] = DEFAULT  # the assignment types and their weights
+
+    def assignment_type(self, item: Item) -> AssignmentType:
+        """The type ``item`` (an assignment) counts as in the grading policy."""
+        return next((t for t in self.grading if t.type == item.type), self.grading[0])
 
     @property
     def items(self) -> tuple[Item, ...]:
@@ -169,7 +176,11 @@ def _item(root: Path, entry: Any, where: str, default_language: str, problems: _
     if title is not None and (not isinstance(title, str) or not title.strip()):
         problems.add(f"{where}.title", f"is {title!r}", "give a non-empty string or leave it out")
         return None
-    return Item(kind, path, relpath, language, title)
+    kind_of = entry.get("type")
+    if kind_of is not None and (kind != "assignment" or not isinstance(kind_of, str)):
+        problems.add(f"{where}.type", f"is {kind_of!r}", "give an assignment the name of a `[[grading]]` type")
+        return None
+    return Item(kind, path, relpath, language, title, kind_of)
 
 
 def _modules(root: Path, data: dict[str, Any], language: str, problems: _Problems) -> tuple[Module, ...]:
@@ -228,10 +239,16 @@ def load_course(path: str | Path) -> Course:
     header = _notebook_path(root, data, "header", problems)
     footer = _notebook_path(root, data, "footer", problems)
     known = {"id", "title", "organisation", "version", "language", "licence", "description", "authors", "modules",
-             "header", "footer"}
+             "header", "footer", "grading"}
     for key in sorted(set(data) - known):
         problems.add(key, "is not a known field", f"remove it (known fields: {', '.join(sorted(known))})")
     modules = _modules(root, data, language or "en", problems)
+    grading = assignment_types(data, problems)
+    for module in modules:
+        for item in module.items:
+            if item.type is not None and item.type not in {t.type for t in grading}:
+                problems.add(f"the item {item.relpath}: type", f"is {item.type!r}, which `[[grading]]` does not name",
+                             f"use one of: {', '.join(t.type for t in grading)}")
     problems.raise_if_any()
     return Course(
         root.resolve(),
@@ -246,6 +263,7 @@ def load_course(path: str | Path) -> Course:
         modules,
         header,
         footer,
+        grading,
     )
 
 

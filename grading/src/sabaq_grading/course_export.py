@@ -29,11 +29,11 @@ from typing import Any
 import nbformat
 
 from .course import Course, Item
+from .course_grading import DEFAULT, AssignmentType
 from .engine import data_files
 from .errors import CourseError
 
 RUN = "course"
-ASSIGNMENT_TYPE = "Assignment"
 _CC = re.compile(r"^CC-(BY(?:-NC)?(?:-ND|-SA)?)-(\d\.\d)$")
 
 
@@ -124,15 +124,16 @@ def export_files(course: Course, origin: Any = None) -> dict[str, bytes]:
     files: dict[str, str | bytes] = {
         "course.xml": f'<course url_name="{RUN}" org="{_attribute(org)}" course="{_attribute(course.id)}"/>\n'}
     chapters = []
-    assignments = 0
+    counts = {t.type: 0 for t in course.grading}
     for module in course.modules:
         sequentials = []
         for index, item in enumerate(module.items, start=1):
             name = _url_name(module.id, index)
             title = item.title or item.path.stem
             graded = item.kind == "assignment"
-            assignments += graded
-            grading = f' graded="true" format="{ASSIGNMENT_TYPE}"' if graded else ""
+            if graded:
+                counts[course.assignment_type(item).type] += 1
+            grading = f' graded="true" format="{_attribute(course.assignment_type(item).type)}"' if graded else ""
             files[f"sequential/seq-{name}.xml"] = (f'<sequential display_name="{_attribute(title)}"{grading}>\n'
                                                    f'  <vertical url_name="unit-{name}"/>\n</sequential>\n')
             files[f"vertical/unit-{name}.xml"] = (f'<vertical display_name="{_attribute(title)}">\n'
@@ -149,8 +150,8 @@ def export_files(course: Course, origin: Any = None) -> dict[str, bytes]:
     if licence:
         policy["license"] = licence
     files[f"policies/{RUN}/policy.json"] = json.dumps({f"course/{RUN}": policy}, indent=2, sort_keys=True) + "\n"
-    grader = [{"type": ASSIGNMENT_TYPE, "short_label": "A", "min_count": assignments, "drop_count": 0,
-               "weight": 1.0}] if assignments else []
+    grader = [{"type": t.type, "short_label": t.short_label, "min_count": counts[t.type], "drop_count": t.drop,
+               "weight": t.weight} for t in course.grading if counts[t.type]]
     files[f"policies/{RUN}/grading_policy.json"] = json.dumps(
         {"GRADER": grader, "GRADE_CUTOFFS": {"Pass": 0.5}}, indent=2, sort_keys=True) + "\n"
     authors = ", ".join(f"{a.name} ({a.role})" for a in course.authors)
@@ -183,15 +184,18 @@ def course_from_bundle(bundle: Any, folder: Path) -> Course:
         target.write_bytes(content)
     modules = tuple(Module(str(m["id"]), str(m["title"]), tuple(
         Item("assignment" if i["kind"] == "assignment" else "lesson", folder / str(i["path"]), str(i["path"]),
-             str(i["language"]), None if i.get("title") is None else str(i["title"])) for i in m["items"]))
+             str(i["language"]), None if i.get("title") is None else str(i["title"]),
+             None if i.get("type") is None else str(i["type"])) for i in m["items"]))
         for m in manifest["modules"])
     course = manifest.get("course") or {}
     frame = {key: folder / str(manifest[key]) if manifest.get(key) else None for key in ("header", "footer")}
+    grading = tuple(AssignmentType(str(t["type"]), str(t["short_label"]), float(t["weight"]), int(t["drop"]))
+                    for t in manifest.get("grading") or []) or DEFAULT
     return Course(folder, bundle.id, str(manifest["title"]), str(course.get("organisation") or "Sabaq"),
                   bundle.version, str(course.get("language") or manifest["languages"][0]), str(manifest["licence"]),
                   str(manifest.get("description") or ""),
                   tuple(Author(str(a.get("name", "")), str(a.get("role", ""))) for a in manifest["authors"]
-                        if isinstance(a, dict)), modules, frame["header"], frame["footer"])
+                        if isinstance(a, dict)), modules, frame["header"], frame["footer"], grading)
 
 
 def write_export(course: Course, out: Path, origin: Any = None) -> int:
