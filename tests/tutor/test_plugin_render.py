@@ -9,6 +9,7 @@ the init task and the image registration.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from typing import Any
@@ -101,7 +102,28 @@ def test_lms_and_cms_get_the_block_settings(project: Project) -> None:
         "SUBMIT_RATE_LIMIT": 10,
         "SUBMIT_RATE_WINDOW": 60,
         "MAX_PENDING_PER_LEARNER": 2,
+        "TRUSTED_KEYS": [],
+        "CATALOGS": [],
     }
+
+
+def test_trusted_publisher_keys_and_catalogs_reach_the_block(new_project: Callable[..., Project]) -> None:
+    """An operator pastes a publisher's public key (PEM) and a catalog URL into the config."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from sabaq_contract import settings as deployment
+    from sabaq_xblock.upgrades import trusted_keys
+
+    pem = Ed25519PrivateKey.generate().public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+    project = new_project()
+    project.tutor("config", "save", "--set", f"SABAQ_TRUSTED_KEYS={json.dumps([pem])}",
+                  "--set", 'SABAQ_CATALOGS=["https://catalog.partner.example/sabaq/"]')
+    loaded = deployment.load(block_settings(project), environ={})
+    assert loaded.catalogs == ("https://catalog.partner.example/sabaq/",)
+    (key,) = trusted_keys(loaded.trusted_keys)
+    assert key.source == "TRUSTED_KEYS entry 1" and len(key.id) == 16
 
 
 def test_block_and_grader_read_the_same_deployment(project: Project) -> None:

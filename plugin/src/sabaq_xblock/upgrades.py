@@ -25,7 +25,7 @@ from typing import Any
 
 from sabaq_contract.bundle_diff import notebook_changes
 from sabaq_contract.bundles import Bundle, BundleError, check_bundle
-from sabaq_contract.keys import KeyFileError, PublicKey, load_public_key
+from sabaq_contract.keys import KeyFileError, PublicKey, load_public_key, public_key_from_pem
 
 from .errors import Conflict, SabaqBlockError
 
@@ -48,9 +48,15 @@ class BundleRejected(SabaqBlockError):
 
 
 def trusted_keys(paths: tuple[str, ...]) -> list[PublicKey]:
-    """The public keys named by ``TRUSTED_KEYS``: ``.pub`` files, or folders of them."""
+    """The public keys named by ``TRUSTED_KEYS``: PEM text itself, ``.pub`` files, or folders of them."""
     keys = []
-    for entry in paths:
+    for number, entry in enumerate(paths, start=1):
+        if entry.lstrip().startswith("-----BEGIN"):
+            try:
+                keys.append(public_key_from_pem(entry.encode("ascii", "replace"), f"TRUSTED_KEYS entry {number}"))
+            except KeyFileError as error:
+                raise SabaqBlockError("bad_trusted_key", str(error)) from None
+            continue
         path = Path(entry)
         files = sorted(path.glob("*.pub")) if path.is_dir() else [path]
         for file in files:

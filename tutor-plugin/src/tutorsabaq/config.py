@@ -57,6 +57,10 @@ DEFAULTS: dict[str, Any] = {
     "SABAQ_SUBMIT_RATE_LIMIT": 10,
     "SABAQ_SUBMIT_RATE_WINDOW": 60,
     "SABAQ_MAX_PENDING_PER_LEARNER": 2,
+    # Sharing: the public keys (PEM text) of the publishers whose module bundles Studio may
+    # offer as newer versions, and the catalogs (URLs) it looks in for them.
+    "SABAQ_TRUSTED_KEYS": [],
+    "SABAQ_CATALOGS": [],
     # The grader service.
     "RUN_SABAQ_GRADER": True,
     # The reconciler: finishes submissions whose callback was lost, re-queues lost runs and
