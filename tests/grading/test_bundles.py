@@ -333,7 +333,8 @@ def test_diff_never_shows_hidden_tests_however_they_are_marked(tmp_path: Path, h
 
 
 @pytest.mark.parametrize("trick", ["a stub before it", "data after it", "a ZIP comment", "an encrypted entry",
-                                   "a huge directory", "a manifest not canonical"])
+                                   "a huge directory", "a manifest not canonical", "a local header's date",
+                                   "a byte of a member's data", "a gap between members"])
 def test_bytes_nobody_signed_are_refused(course: Path, keys: dict[str, Path], tmp_path: Path, trick: str) -> None:
     """What is served is exactly what was made: no stub, no tail, no comment, no other encoding."""
     good = build(course, keys["key"], tmp_path / "out")
@@ -349,6 +350,14 @@ def test_bytes_nobody_signed_are_refused(course: Path, keys: dict[str, Path], tm
         data = data[:at + 8] + bytes([data[at + 8] | 1]) + data[at + 9:]
     elif trick == "a huge directory":
         data = data[:-12] + (50_000).to_bytes(2, "little") + data[-10:]
+    elif trick in ("a local header's date", "a byte of a member's data", "a gap between members"):
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            member = archive.infolist()[3]
+        at = member.header_offset + (12 if trick == "a local header's date" else 30 + len(member.filename) + 3)
+        if trick == "a gap between members":
+            data = data[:member.header_offset] + b"\0" * 16 + data[member.header_offset:]
+        else:
+            data = data[:at] + bytes([data[at] ^ 0x01]) + data[at + 1:]
     else:
         def duplicate(entries: dict[str, bytes]) -> dict[str, bytes]:
             body = entries["manifest.json"].replace(b'{"authors"', b'{"licence":"MIT","authors"', 1)

@@ -25,6 +25,7 @@ import re
 import stat
 import struct
 import zipfile
+import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -91,9 +92,40 @@ def _check_layout(data: bytes, where: str) -> None:
         raise BundleError(f"{where}: its ZIP directory is larger than a bundle's may be, or out of place")
 
 
+def _check_records(data: bytes, where: str) -> None:
+    """Every member's local header says what its directory record says, members follow one
+    another with nothing between them, and the directory follows the last: the archive holds
+    no byte that does not belong to a member, so none a publisher did not write."""
+    _, _, _, _, count, size, offset, _ = _EOCD.unpack(data[-_EOCD.size:])
+    at, members = offset, []
+    for _ in range(count):
+        record = data[at:at + 46]
+        if len(record) < 46 or record[:4] != b"PK\x01\x02":
+            raise BundleError(f"{where}: its ZIP directory is damaged")
+        name_length, extra_length, comment_length = struct.unpack("<3H", record[28:34])
+        start = struct.unpack("<L", record[42:46])[0]
+        name = data[at + 46:at + 46 + name_length]
+        if extra_length or comment_length or struct.unpack("<H", record[8:10])[0] & ~0x0800:  # UTF-8 names only
+            raise BundleError(f"{where}: the entry {name!r} has fields a bundle never has (extra, comment, flags)")
+        members.append((start, record[6:28], name))
+        at += 46 + name_length
+    if at != offset + size:
+        raise BundleError(f"{where}: its ZIP directory is not the size it says")
+    expected = 0
+    for start, fields, name in sorted(members):
+        local = data[start:start + 30]
+        if start != expected or len(local) < 30 or local[:4] != b"PK\x03\x04" or local[4:26] != fields \
+                or local[26:30] != struct.pack("<2H", len(name), 0) or data[start + 30:start + 30 + len(name)] != name:
+            raise BundleError(f"{where}: the entry {name!r} is not where, or not what, the ZIP directory says")
+        expected = start + 30 + len(name) + struct.unpack("<L", fields[14:18])[0]  # + its compressed size
+    if expected != offset:
+        raise BundleError(f"{where}: there are bytes between the last entry and the ZIP directory")
+
+
 def _entries(data: bytes, where: str) -> dict[str, bytes]:
     """Every member of the archive, read within the limits, each name checked."""
     _check_layout(data, where)
+    _check_records(data, where)
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, ValueError, EOFError) as error:
@@ -122,7 +154,8 @@ def _entries(data: bytes, where: str) -> dict[str, bytes]:
         try:
             with archive.open(info) as stream:
                 content = stream.read(limit + 1)  # the size in the header may lie
-        except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError, RuntimeError, EOFError) as error:
+        except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError, RuntimeError, EOFError,
+                zlib.error) as error:
             raise BundleError(f"{where}: the entry {name!r} cannot be read ({error})") from None
         if len(content) != info.file_size or len(content) > limit:
             raise BundleError(f"{where}: the entry {name!r} is not the size its header says")

@@ -413,7 +413,18 @@ class NotebookBlock(ProvenanceMixin, ScorableXBlockMixin, XBlock):  # type: igno
         learner_id = data.get("learner_id")
         if learner_id is not None and not isinstance(learner_id, str):
             raise RequestInvalid("bad_learner_id")
-        return self._grading.report(learner_id)
+        report = self._grading.report(learner_id)
+        if self.module_id:  # a unit made from a bundle: which version graded each submission
+            from .upgrades import version_of
+
+            rows = [r["latest"] for r in report.get("learners", [])] + list(report.get("submissions", []))
+            versions: dict[str | None, str | None] = {}
+            for row in rows:
+                key = row.get("assignment")
+                if key not in versions:
+                    versions[key] = version_of(self, self._grading.instructor_of(key))
+                row["version"] = versions[key]
+        return report
 
     @json_handler()
     def regrade(self, data: dict[str, Any], suffix: str = "") -> dict[str, Any]:

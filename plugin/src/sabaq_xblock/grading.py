@@ -134,6 +134,11 @@ class GradingService:
                 "generated": time.time(), "feedback_policies": list(feedback.POLICIES),
                 "queue": self.queue()}
 
+    def instructor_of(self, assignment: str | None) -> str | None:
+        """The instructor notebook a submission's ``assignment`` (checksum) was graded against."""
+        found = self.lifecycle.assignments.get(assignment or "") if assignment else None
+        return found.instructor if found is not None else None
+
     def queue(self) -> dict[str, Any]:
         """This block's figures of the grading queue (``queue.figures``), for its staff."""
         return asdict(queue.figures(self.store.engine, self.settings.max_runs, self.block_id))

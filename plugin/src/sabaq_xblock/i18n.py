@@ -121,6 +121,7 @@ UI_STRINGS = {
     "learner": _("Learner"),
     "state": _("State"),
     "submitted": _("Submitted"),
+    "graded_version": _("module version {version}"),
     "regrade": _("Grade again"),
     "queue_title": _("Grading queue for this unit"),
     "queue_states": _("Submissions by state"),

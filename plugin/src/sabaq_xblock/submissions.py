@@ -83,6 +83,7 @@ class Submission:
             "score": self.score,
             "max_score": self.max_score,
             "error": error,
+            "assignment": self.assignment,  # the version graded against (the assignments table)
         }
 
 

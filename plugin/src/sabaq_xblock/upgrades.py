@@ -172,6 +172,22 @@ def offer_from_catalog(block: Any, catalog: str, version: str, catalogs: tuple[s
     return offer(block, data, trusted)
 
 
+def notebook_digest(text: str) -> str:
+    """The SHA-256 of an instructor notebook as the block stores it (and graders get it)."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def version_of(block: Any, instructor: str | None) -> str | None:
+    """The module version whose instructor notebook is ``instructor`` (a submission's), if known."""
+    if not block.module_id or instructor is None:
+        return None
+    digest = notebook_digest(instructor)
+    for entry in reversed(list(block.module_history)):
+        if isinstance(entry, dict) and entry.get("notebook") == digest:
+            return str(entry.get("version"))
+    return str(block.module_version) if instructor == block.notebook else None
+
+
 def decline(block: Any) -> dict[str, Any]:
     pending = dict(block.upgrade_offer or {})
     if not pending:
@@ -190,11 +206,13 @@ def accept(block: Any, prepare: Prepare) -> dict[str, Any]:
 
     files = dict(pending["data_files"])
     checked = new_notebooks({"notebook": pending["notebook"]}, lambda text: prepare(text, files))  # as Studio
-    history = list(block.module_history) or [{"version": block.module_version, "checksum": block.module_checksum}]
+    history = list(block.module_history) or [{"version": block.module_version, "checksum": block.module_checksum,
+                                              "notebook": notebook_digest(block.notebook)}]
     block.notebook, block.student_notebook = checked["notebook"], checked["student_notebook"]
     block.data_files = dict(pending["data_files"])
     block.module_version, block.module_checksum = pending["version"], pending["checksum"]
     block.licence, block.authors = pending["licence"], list(pending["authors"])
-    block.module_history = [*history, {"version": pending["version"], "checksum": pending["checksum"]}]
+    block.module_history = [*history, {"version": pending["version"], "checksum": pending["checksum"],
+                                       "notebook": notebook_digest(block.notebook)}]
     block.upgrade_offer = {}
     return {"accepted": pending["version"], "version": block.module_version}

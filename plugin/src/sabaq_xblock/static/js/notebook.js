@@ -228,9 +228,10 @@ function SabaqNotebookBlock(runtime, element, initArgs) {
         var tr = document.createElement("tr");
         var score = latest.score === null || latest.score === undefined ? "" :
           fmt(strings.score, { score: latest.score, max_score: latest.max_score });
+        var when = new Date(latest.created * 1000).toLocaleString();
+        if (latest.version) when += " · " + fmt(strings.graded_version, { version: latest.version });
         [row.learner_id, strings[latest.state] || latest.state,
-         latest.error ? latest.error.message : score,
-         new Date(latest.created * 1000).toLocaleString()].forEach(function (text) {
+         latest.error ? latest.error.message : score, when].forEach(function (text) {
           tr.appendChild(el("td", "", String(text)));
         });
         var cell = el("td", "");
