@@ -134,7 +134,8 @@ def test_accepting_keeps_every_learners_work_and_staffs_settings(live: dict[str,
     partner = Course(Path(live["root"]) / "sabaq", publisher.unit(publisher.bundle("0.1.0")))
     partner.bucket["TRUSTED_KEYS"] = [str(publisher.pub)]
     staff = partner.block("staff1", staff=True)
-    assert send(staff, "studio_submit", json.dumps({"weight": "3", "max_attempts": "5"}).encode())[0] == 200
+    local = {"weight": "3", "max_attempts": "5", "display_name": "Squares, our way", "feedback_policy": "tests"}
+    assert send(staff, "studio_submit", json.dumps(local).encode())[0] == 200
     learner = partner.block("learner1")
     assert send(learner, "save_draft", json.dumps({"grade_id": "square", "source": "draft"}).encode())[0] == 200
     code, submitted, _ = send(learner, "submit", json.dumps(
@@ -150,7 +151,8 @@ def test_accepting_keeps_every_learners_work_and_staffs_settings(live: dict[str,
     after = partner.block("staff1", staff=True)
     assert "square(-2)" in after.notebook and "square(-2)" in after.student_notebook
     assert "BEGIN HIDDEN TESTS" not in after.student_notebook
-    assert (after.weight, after.max_attempts) == (3.0, 5)  # staff's own settings stay
+    assert (after.weight, after.max_attempts, after.display_name, after.feedback_policy) == (
+        3.0, 5, "Squares, our way", "tests")  # staff's own settings stay
     assert after.module_version == "0.2.0" and after.module_checksum != first_checksum
     assert [h["version"] for h in after.module_history] == ["0.1.0", "0.2.0"]
     assert after.module_history[0]["checksum"] == first_checksum
