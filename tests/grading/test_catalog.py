@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import functools
-import http.server
 import json
 import shutil
 import subprocess
 import sys
-import threading
-from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -55,20 +51,8 @@ def made(tmp_path: Path) -> dict[str, Path]:
 
 
 @pytest.fixture()
-def served(tmp_path: Path) -> Iterator[tuple[Path, str]]:
-    """A catalog folder served by a plain HTTP server on loopback, as any web host would."""
-    folder = tmp_path / "catalog"
-    folder.mkdir()
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(folder))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield folder, f"http://127.0.0.1:{server.server_address[1]}/"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
+def served(served_folder: tuple[Path, str]) -> tuple[Path, str]:
+    return served_folder
 
 
 class _Text(HTMLParser):

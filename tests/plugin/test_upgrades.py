@@ -175,24 +175,8 @@ def test_accepting_keeps_every_learners_work_and_staffs_settings(live: dict[str,
 
 
 @pytest.fixture()
-def catalog(tmp_path: Path) -> Any:
-    """A catalog folder served on loopback, as any web host would serve it."""
-    import functools
-    import http.server
-    import threading
-
-    folder = tmp_path / "catalog"
-    folder.mkdir()
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(folder))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield folder, f"http://127.0.0.1:{server.server_address[1]}/"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
+def catalog(served_folder: tuple[Path, str]) -> tuple[Path, str]:
+    return served_folder
 
 
 def test_the_sites_catalogs_offer_newer_versions(partner: Course, publisher: Publisher, catalog: Any) -> None:
