@@ -38,6 +38,7 @@ from .requests import (
     read_body,
 )
 from .submissions import Submission
+from .upgrade_handlers import UpgradeHandlers
 
 
 def _fail(error: SabaqBlockError) -> JsonHandlerError:
@@ -45,7 +46,7 @@ def _fail(error: SabaqBlockError) -> JsonHandlerError:
 
 
 @XBlock.wants("settings", "user", "i18n")
-class NotebookBlock(ProvenanceMixin, ScorableXBlockMixin, XBlock):  # type: ignore[misc]
+class NotebookBlock(UpgradeHandlers, ProvenanceMixin, ScorableXBlockMixin, XBlock):  # type: ignore[misc]
     """A notebook lesson or graded assignment, authored the nbgrader way."""
 
     display_name = String(
@@ -452,53 +453,6 @@ class NotebookBlock(ProvenanceMixin, ScorableXBlockMixin, XBlock):  # type: igno
         for name, value in changes.items():
             setattr(self, name, value)
         return {"saved": sorted(changes)}
-
-    # ---- upgrades from a newer module bundle (see upgrades) ------------------------
-
-    @handler("POST")
-    def offer_upgrade(self, request: Any, suffix: str = "") -> dict[str, Any]:
-        """Studio: check an uploaded bundle as a newer version of this unit's module; keep the offer."""
-        from . import upgrades
-
-        self._require_staff()
-        data = read_body(request, upgrades.MAX_BUNDLE_UPLOAD)
-        return upgrades.offer(self, data, upgrades.trusted_keys(self._settings.trusted_keys))
-
-    @json_handler()
-    def upgrade_status(self, data: dict[str, Any], suffix: str = "") -> dict[str, Any]:
-        """Studio: the unit's module and version, and the pending offer with what it changes."""
-        from . import upgrades
-
-        self._require_staff()
-        return upgrades.public_offer(self, self._settings.catalogs)
-
-    @json_handler()
-    def offer_from_catalog(self, data: dict[str, Any], suffix: str = "") -> dict[str, Any]:
-        """Studio: offer the version a site catalog lists (``catalog``, ``version``)."""
-        from . import upgrades
-
-        self._require_staff()
-        catalog, version = data.get("catalog"), data.get("version")
-        if not (isinstance(catalog, str) and isinstance(version, str)):
-            raise RequestInvalid("bad_offer_request")
-        return upgrades.offer_from_catalog(self, catalog, version, self._settings.catalogs,
-                                           upgrades.trusted_keys(self._settings.trusted_keys))
-
-    @json_handler()
-    def decline_upgrade(self, data: dict[str, Any], suffix: str = "") -> dict[str, Any]:
-        from . import upgrades
-
-        self._require_staff()
-        return upgrades.decline(self)
-
-    @json_handler()
-    def accept_upgrade(self, data: dict[str, Any], suffix: str = "") -> dict[str, Any]:
-        """Studio: put the offered version in place; the learners' work and staff's settings stay."""
-        from . import upgrades
-
-        self._require_staff()
-        return upgrades.accept(self, lambda text, files: self._grading.backend.prepare(
-            text, self._settings.prepare_timeout, files))
 
     @XBlock.handler  # type: ignore[untyped-decorator]
     def fallback_handler(self, handler_name: str, request: Any, suffix: str = "") -> Response:
