@@ -106,6 +106,9 @@ function SabaqNotebookStudio(runtime, element, args) {
     post("accept_upgrade", "{}", "application/json").then(function (answer) {
       offer.hidden = true;
       result.textContent = fill(args.strings.accepted, { version: answer.accepted });
+      var footer = root.querySelector(".sabaq-attribution");
+      if (footer) footer.hidden = true;  // it named the old version; Studio renders the unit anew
+      if (runtime.notify) runtime.notify("save", { state: "end" });
     }, function () {});
   });
   upgrade.querySelector(".sabaq-upgrade-decline").addEventListener("click", function () {
