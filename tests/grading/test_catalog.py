@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import http.server
 import json
 import shutil
 import subprocess
 import sys
+import threading
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -169,3 +172,48 @@ def test_versions_are_ordered_as_semantic_versions() -> None:
     assert sorted(versions, key=_version_key)[:1] == ["1.\u00b2.0"]  # not a number: never the newest
     assert sorted(["2.0.0-rc.1", "2.0.0-alpha.2", "2.0.0-alpha", "1.10.0"], key=_version_key) == [
         "1.10.0", "2.0.0-alpha", "2.0.0-alpha.2", "2.0.0-rc.1"]
+
+
+def test_a_catalog_cannot_send_the_reader_elsewhere_or_hold_it(tmp_path: Path, served: tuple[Path, str]) -> None:
+    """A redirect to another site is refused, and a host that drips bytes is given up on in time."""
+    import time as clock
+
+    from sabaq_contract import catalogs
+
+    folder, other = served
+    (folder / "index.json").write_text('{"format": "sabaq-catalog/1", "modules": {}}')
+
+    class Tricks(http.server.BaseHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            pass
+
+        def do_GET(self) -> None:
+            if self.path.startswith("/moved"):
+                self.send_response(302)
+                self.send_header("Location", other + "index.json")
+                self.end_headers()
+                return
+            self.send_response(200)
+            self.send_header("Content-Length", "100000")
+            self.end_headers()
+            with contextlib.suppress(OSError):
+                for _ in range(30):
+                    self.wfile.write(b" ")
+                    self.wfile.flush()
+                    clock.sleep(0.2)
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Tricks)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{server.server_address[1]}/"
+    try:
+        with pytest.raises(BundleError, match="redirected to another site"):
+            catalogs.read_index(base + "moved/")
+
+        with pytest.raises(BundleError, match="not read within 1 s"):
+            catalogs.read_index(base + "slow/", seconds=1.0)
+        assert catalogs.read_index(other)["modules"] == {}  # the same reader, a plain host
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)

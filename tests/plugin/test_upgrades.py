@@ -14,6 +14,7 @@ from conftest import Course
 from helpers import send
 from publishing import SQUARES, Publisher, correct_the_test
 
+from sabaq_contract.keys import load_public_key
 from sabaq_xblock import i18n
 
 
@@ -73,12 +74,22 @@ def test_a_newer_version_is_offered_with_what_it_changes_then_declined(partner: 
     assert "notebook" not in body["offer"]  # Studio sees what changed, not the instructor notebook
     status = send(staff, "upgrade_status", b"{}")[1]
     assert status["offer"]["version"] == "0.2.0"
-    assert send(staff, "decline_upgrade", b"{}")[1] == {"declined": "0.2.0", "version": "0.1.0"}
+    expect(send(staff, "decline_upgrade", b"{}"), 409, "offer_changed", version="0.2.0")  # name what you saw
+    named = json.dumps({k: body["offer"][k] for k in ("version", "checksum")}).encode()
+    assert send(staff, "decline_upgrade", named)[1] == {"declined": "0.2.0", "version": "0.1.0"}
     after = partner.block("staff1", staff=True)
     assert after.notebook == staff.notebook and after.module_version == "0.1.0" and after.declined_versions == ["0.2.0"]
     _, tables = helpers.state(partner.kvs, partner.bucket["DATA_DIR"])
     assert tables == before[1]  # no submission touched
     expect(send(after, "offer_upgrade", newer.read_bytes()), 409, "declined_before", version="0.2.0")
+    rebuilt = publisher.bundle("0.2.0+rebuild")  # the same version under other build metadata
+    expect(send(after, "offer_upgrade", rebuilt.read_bytes()), 409, "declined_before", version="0.2.0+rebuild")
+    from lxml import etree  # the declined versions travel with the course export
+
+    node = etree.Element("root")
+    after.add_xml_to_node(node)
+    again = Course(partner.bucket["DATA_DIR"] + "-again", etree.tostring(node, encoding="unicode"))
+    assert again.block("staff1", staff=True).declined_versions == ["0.2.0"]
     expect(send(after, "decline_upgrade", b"{}"), 409, "no_offer")
     expect(send(after, "accept_upgrade", b"{}"), 409, "no_offer")
     newest = publisher.bundle("0.3.0")  # a newer one is offered although 0.2.0 was declined
@@ -145,7 +156,9 @@ def test_accepting_keeps_every_learners_work_and_staffs_settings(live: dict[str,
     first_checksum = staff.module_checksum
     newer = publisher.bundle("0.2.0", correct_the_test)
     assert send(staff, "offer_upgrade", newer.read_bytes())[0] == 200
-    code, body, _ = send(partner.block("staff1", staff=True), "accept_upgrade", b"{}")
+    offered = send(partner.block("staff1", staff=True), "upgrade_status", b"{}")[1]["offer"]
+    named = json.dumps({k: offered[k] for k in ("version", "checksum")}).encode()
+    code, body, _ = send(partner.block("staff1", staff=True), "accept_upgrade", named)
     assert code == 200, body
     assert body == {"accepted": "0.2.0", "version": "0.2.0"}
     after = partner.block("staff1", staff=True)
@@ -200,7 +213,42 @@ def test_the_sites_catalogs_offer_newer_versions(partner: Course, publisher: Pub
     assert code == 200, body
     assert body["offer"]["version"] == "0.2.0"
     assert any("test `test-square` changed" in line for line in body["offer"]["changes"])
-    assert send(partner.block("staff1", staff=True), "decline_upgrade", b"{}")[0] == 200
+    named = json.dumps({k: body["offer"][k] for k in ("version", "checksum")}).encode()
+    assert send(partner.block("staff1", staff=True), "decline_upgrade", named)[0] == 200
     assert send(partner.block("staff1", staff=True), "upgrade_status", b"{}")[1]["available"] == []  # declined
     expect(send(partner.block("staff1", staff=True), "offer_from_catalog", b'{"catalog": 1}'), 400,
            "bad_offer_request")
+
+
+def test_only_the_modules_own_publisher_and_a_still_trusted_one_can_upgrade_it(
+        tmp_path: Path, partner: Course, publisher: Publisher) -> None:
+    """Module ids have no owner: the unit keeps the key that signed it. And an offer made
+    before its publisher's key was withdrawn cannot be accepted after."""
+    impostor = Publisher(tmp_path / "impostor", "impostor")  # also trusted here, same module id
+    partner.bucket["TRUSTED_KEYS"] = [str(publisher.pub), str(impostor.pub)]
+    staff = partner.block("staff1", staff=True)
+    assert staff.module_signer == load_public_key(publisher.pub).id
+    code, body, _ = send(staff, "offer_upgrade", impostor.bundle("9.9.9").read_bytes())
+    assert code == 409 and body["error"] == i18n.error_message(
+        "other_signer", signer=load_public_key(impostor.pub).id, ours=staff.module_signer)
+    code, body, _ = send(staff, "offer_upgrade", publisher.bundle("0.2.0", correct_the_test).read_bytes())
+    assert code == 200, body
+    named = json.dumps({k: body["offer"][k] for k in ("version", "checksum")}).encode()
+    partner.bucket["TRUSTED_KEYS"] = [str(impostor.pub)]  # the operator withdraws the publisher's key
+    expect(send(partner.block("staff1", staff=True), "accept_upgrade", named), 409, "signer_untrusted",
+           signer=load_public_key(publisher.pub).id)
+    assert partner.block("staff1", staff=True).upgrade_offer == {}  # the offer is withdrawn
+    assert partner.block("staff1", staff=True).module_version == "0.1.0"
+
+
+def test_a_unit_edited_in_studio_is_no_longer_its_modules_version(partner: Course) -> None:
+    from sabaq_xblock.upgrades import detach, version_of
+
+    block = partner.block("staff1", staff=True)
+    original = block.notebook
+    block.module_history = [{"version": "0.1.0", "checksum": block.module_checksum,
+                             "notebook": __import__("hashlib").sha256(original.encode()).hexdigest()}]
+    detach(block)
+    assert (block.module_id, block.module_version, block.module_signer) == ("", "", "")
+    assert block.licence and block.authors  # attribution stays
+    assert version_of(block, original) == "0.1.0"  # past submissions keep their version

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -44,18 +45,45 @@ def version_key(version: str) -> tuple[Any, ...]:
 
 
 
-def _get(url: str, limit: int) -> bytes:
+class _SameOrigin(urllib.request.HTTPRedirectHandler):
+    """Follows a redirect only within the catalog's own scheme, host and port."""
+
+    def redirect_request(self, req: Any, fp: Any, code: int, msg: str, headers: Any, newurl: str) -> Any:
+        if _origin(newurl) != _origin(req.full_url):
+            raise BundleError(f"{req.full_url}: redirected to another site ({_origin(newurl)}); refused")
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urllib.parse.urlsplit(url)
+    return parts.scheme, (parts.hostname or "").lower(), parts.port
+
+
+def _get(url: str, limit: int, seconds: float = FETCH_TIMEOUT) -> bytes:
+    """``url``'s body, at most ``limit`` bytes, all of it within ``seconds`` (not per read)."""
     scheme = urllib.parse.urlsplit(url).scheme
     if scheme not in ("http", "https"):
         raise BundleError(f"{url}: a catalog is read over http or https, not {scheme or 'a bare path'}")
+    deadline = time.monotonic() + seconds
+    chunks: list[bytes] = []
+    total = 0
     try:
-        with urllib.request.urlopen(url, timeout=FETCH_TIMEOUT) as response:
-            data = bytes(response.read(limit + 1))
+        with urllib.request.build_opener(_SameOrigin).open(url, timeout=seconds) as response:
+            while True:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise BundleError(f"{url}: not read within {seconds:g} s")
+                chunk = response.read1(min(1 << 16, limit + 1 - total))  # what has arrived: a slow
+                # server cannot hold one read past the deadline for longer than the socket's timeout
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                total += len(chunk)
+                if total > limit:
+                    raise BundleError(f"{url}: larger than {limit} bytes")
     except (urllib.error.URLError, OSError, ValueError) as error:
         raise BundleError(f"{url}: cannot read it ({getattr(error, 'reason', error)})") from None
-    if len(data) > limit:
-        raise BundleError(f"{url}: larger than {limit} bytes")
-    return data
+    return b"".join(chunks)
 
 
 def newest(index: dict[str, Any], module_id: str) -> str | None:
@@ -67,19 +95,19 @@ def newest(index: dict[str, Any], module_id: str) -> str | None:
     return str(max(versions, key=version_key))
 
 
-def read_index(url: str) -> dict[str, Any]:
+def read_index(url: str, seconds: float = FETCH_TIMEOUT) -> dict[str, Any]:
     """The index of the catalog at ``url`` (the catalog's folder, or its index.json)."""
     index_url = url if url.endswith(".json") else url.rstrip("/") + "/" + INDEX
     try:
-        index = json.loads(_get(index_url, MAX_INDEX_BYTES))
+        index = json.loads(_get(index_url, MAX_INDEX_BYTES, seconds))
     except ValueError as error:
         raise BundleError(f"{index_url}: not JSON ({error})") from None
     check_index(index, index_url)
     return dict(index)
 
 
-def fetch_bundle(url: str, module_id: str, version: str | None,
-                 trusted: Sequence[PublicKey]) -> tuple[bytes, Bundle]:
+def fetch_bundle(url: str, module_id: str, version: str | None, trusted: Sequence[PublicKey],
+                 limit: int = MAX_BUNDLE_BYTES) -> tuple[bytes, Bundle]:
     """Download ``module_id`` (its newest version, or ``version``) from the catalog at ``url``.
 
     The bundle is checked against the index's SHA-256 and then by :func:`.check_bundle` with
@@ -91,6 +119,8 @@ def fetch_bundle(url: str, module_id: str, version: str | None,
         raise BundleError(f"{url}: the catalog has no module {module_id!r} "
                           f"(it has {', '.join(sorted(index['modules'])) or 'none'})")
     versions = module["versions"]
+    if not isinstance(versions, dict):
+        raise BundleError(f"{url}: the index's versions of {module_id!r} are not a table")
     chosen = version or max(versions, key=version_key)
     entry = versions.get(chosen)
     if not isinstance(entry, dict):
@@ -101,7 +131,7 @@ def fetch_bundle(url: str, module_id: str, version: str | None,
     if file != f"bundles/{module_id}/{chosen}{SUFFIX}":
         raise BundleError(f"{url}: the index names the file {file!r}, not the one under bundles/ a catalog uses")
     base = url if url.endswith("/") else (url.rsplit("/", 1)[0] + "/" if url.endswith(".json") else url + "/")
-    data = _get(urllib.parse.urljoin(base, file), MAX_BUNDLE_BYTES)
+    data = _get(urllib.parse.urljoin(base, file), limit)
     if hashlib.sha256(data).hexdigest() != entry.get("sha256"):
         raise BundleError(f"{url}: {file} is not the file the catalog lists (its SHA-256 differs)")
     bundle = check_bundle(data, f"{url} {file}", trusted)

@@ -57,12 +57,13 @@ def read_key_file(path: Path) -> bytes:
 
 def public_key_from_pem(pem: bytes, source: str) -> PublicKey:
     """The Ed25519 public key in ``pem``; ``source`` names it in messages."""
+    from cryptography.exceptions import UnsupportedAlgorithm
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
     try:
         key = serialization.load_pem_public_key(pem)
-    except (ValueError, TypeError) as error:
+    except (ValueError, TypeError, UnsupportedAlgorithm) as error:
         raise KeyFileError(f"{source}: not a PEM public key ({error})") from None
     if not isinstance(key, Ed25519PublicKey):
         raise KeyFileError(f"{source}: a {type(key).__name__}, but bundles are signed with Ed25519 keys")

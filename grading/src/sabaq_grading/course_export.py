@@ -170,7 +170,7 @@ def _origin(bundle: Any, course: Course, item: Item) -> dict[str, str] | None:
         return None
     relative = item.path.resolve().relative_to(course.root.resolve()).as_posix()
     return {"module_id": bundle.id, "module_item": relative, "module_version": bundle.version,
-            "module_checksum": str(bundle.manifest["files"][relative]["sha256"])}
+            "module_checksum": str(bundle.manifest["files"][relative]["sha256"]), "module_signer": str(bundle.signer)}
 
 
 def course_from_bundle(bundle: Any, folder: Path) -> Course:

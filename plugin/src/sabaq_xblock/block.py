@@ -452,6 +452,10 @@ class NotebookBlock(UpgradeHandlers, ProvenanceMixin, ScorableXBlockMixin, XBloc
         )
         for name, value in changes.items():
             setattr(self, name, value)
+        if "notebook" in changes and self.module_id:  # edited here: no longer the module's version
+            from .upgrades import detach
+
+            detach(self)
         return {"saved": sorted(changes)}
 
     @XBlock.handler  # type: ignore[untyped-decorator]

@@ -39,8 +39,8 @@ def scenario(request: HttpRequest, scenario_id: str, view_name: str = "student_v
 
 
 def index(request: HttpRequest) -> HttpResponse:
-    """The workbench's index of scenarios, with a link to the demo's catalog of module bundles
-    (``SABAQ_DEMO_CATALOG_URL``: served apart from the LMS, since bundles hold hidden tests)."""
+    """The workbench's index of scenarios; for staff, a link to the demo's catalog of module
+    bundles (``SABAQ_DEMO_CATALOG_URL``: served apart, since bundles hold hidden tests)."""
     import os
 
     from django.conf import settings
@@ -51,7 +51,9 @@ def index(request: HttpRequest) -> HttpResponse:
                  if name.split(".")[0] not in settings.EXCLUDED_XBLOCKS]  # as the workbench's own index
     return render(request, "workbench/index.html", {
         "scenarios": [(name, scenario.description) for name, scenario in scenarios],
-        "catalog_url": os.environ.get("SABAQ_DEMO_CATALOG_URL", "")})
+        # the catalog's bundles hold solutions and hidden tests: staff only
+        "catalog_url": os.environ.get("SABAQ_DEMO_CATALOG_URL", "") if is_staff_name(views.get_student_id(request))
+        else ""})
 
 
 def static_file(request: HttpRequest, path: str) -> Any:

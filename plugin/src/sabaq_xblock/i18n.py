@@ -92,6 +92,9 @@ ERROR_MESSAGES = {
     "no_offer": _("No newer version is waiting to be accepted or declined."),
     "unknown_catalog": _("That catalog is not one this site reads: the operator lists them in CATALOGS."),
     "bad_offer_request": _("Name the catalog and the version to offer."),
+    "other_signer": _("The bundle is signed by key {signer}, not by this module's publisher ({ours})."),
+    "offer_changed": _("The version waiting is now {version}: look at what it changes, then choose again."),
+    "signer_untrusted": _("The publisher key {signer} is no longer trusted on this site; the offer is withdrawn."),
 }
 
 # Strings the browser shows, sent to the page already translated.

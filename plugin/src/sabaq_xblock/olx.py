@@ -19,8 +19,9 @@ from typing import Any
 
 ATTRIBUTE_FIELDS = (
     "display_name", "weight", "max_attempts", "feedback_policy", "max_notebook_kb", "max_cells",
-    # where the notebook comes from (see provenance); ``authors`` is a JSON list
-    "module_id", "module_item", "module_version", "module_checksum", "licence", "authors",
+    # where the notebook comes from (see provenance and upgrades); the lists are JSON
+    "module_id", "module_item", "module_version", "module_checksum", "module_signer", "licence", "authors",
+    "module_history", "declined_versions",
 )
 NOTEBOOK_ELEMENTS = {"instructor_notebook": "notebook", "student_notebook": "student_notebook"}
 

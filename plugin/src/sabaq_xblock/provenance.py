@@ -16,7 +16,7 @@ from xblock.fields import Dict, List, Scope, String
 from . import i18n
 from .i18n import _
 
-FIELDS = ("module_id", "module_item", "module_version", "module_checksum", "licence", "authors")
+FIELDS = ("module_id", "module_item", "module_version", "module_checksum", "module_signer", "licence", "authors")
 STRINGS = {
     "licence": _("Licence: {licence}"),
     "authors": _("Authors: {authors}"),
@@ -33,6 +33,7 @@ class ProvenanceMixin:
     module_item = String(display_name=_("Notebook in the module"), scope=Scope.settings, default="")
     module_version = String(display_name=_("Module version"), scope=Scope.settings, default="")
     module_checksum = String(display_name=_("Notebook checksum"), scope=Scope.settings, default="")
+    module_signer = String(display_name=_("Publisher key"), scope=Scope.settings, default="")
     licence = String(display_name=_("Licence"), help=_("An SPDX licence id, such as CC-BY-4.0."),
                      scope=Scope.settings, default="")
     authors = List(display_name=_("Authors"), help=_("Each author's name and role."), scope=Scope.settings,

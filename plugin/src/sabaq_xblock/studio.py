@@ -140,10 +140,14 @@ def studio_changes(data: dict[str, Any], current: dict[str, Any], prepare: Prepa
     notebooks = new_notebooks(data, prepare)
     merged = {**current, **values, **notebooks}
     if merged.get("student_notebook"):
-        own = nbmod.load(merged["student_notebook"])
-        bound = limits.SubmissionLimits.of(merged["max_notebook_kb"], merged["max_cells"])
-        size = len(limits.serialise(own).encode("utf-8"))
-        if len(own["cells"]) > bound.max_cells or size > bound.max_bytes:
-            raise SettingInvalid("limit_below_assignment", cells=len(own["cells"]),
-                                 kb=math.ceil(size / 1024))
+        check_limits(merged["student_notebook"], merged["max_notebook_kb"], merged["max_cells"])
     return {**values, **notebooks}
+
+
+def check_limits(student_notebook: str, max_kb: int, max_cells: int) -> None:
+    """The limits must let the assignment's own notebook through, or no learner could submit."""
+    own = nbmod.load(student_notebook)
+    bound = limits.SubmissionLimits.of(max_kb, max_cells)
+    size = len(limits.serialise(own).encode("utf-8"))
+    if len(own["cells"]) > bound.max_cells or size > bound.max_bytes:
+        raise SettingInvalid("limit_below_assignment", cells=len(own["cells"]), kb=math.ceil(size / 1024))

@@ -53,7 +53,7 @@ class UpgradeHandlers:
         from . import upgrades
 
         self._require_staff()
-        return upgrades.decline(self)
+        return upgrades.decline(self, data)
 
     @json_handler()
     def accept_upgrade(self, data: dict[str, Any], suffix: str = "") -> dict[str, Any]:
@@ -61,5 +61,5 @@ class UpgradeHandlers:
         from . import upgrades
 
         self._require_staff()
-        return upgrades.accept(self, lambda text, files: self._grading.backend.prepare(
-            text, self._settings.prepare_timeout, files))
+        return upgrades.accept(self, data, lambda text, files: self._grading.backend.prepare(
+            text, self._settings.prepare_timeout, files), upgrades.trusted_keys(self._settings.trusted_keys))

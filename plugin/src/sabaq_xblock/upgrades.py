@@ -18,19 +18,19 @@ import base64
 import hashlib
 import json
 import os
-import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from sabaq_contract.bundle_diff import notebook_changes
 from sabaq_contract.bundles import Bundle, BundleError, check_bundle
+from sabaq_contract.catalogs import version_key
 from sabaq_contract.keys import KeyFileError, PublicKey, load_public_key, public_key_from_pem
 
 from .errors import Conflict, SabaqBlockError
 
 MAX_BUNDLE_UPLOAD = 64 << 20
-_NUMBERS = re.compile(r"^(\d{1,9})\.(\d{1,9})\.(\d{1,9})(?:-([0-9A-Za-z.-]+))?(?:\+.*)?$")
+CATALOG_SECONDS = 5.0  # each catalog index Studio reads, all of it (they are read in parallel)
 
 Prepare = Callable[[str, dict[str, str]], dict[str, Any]]  # notebook text, its data files (base64)
 
@@ -67,19 +67,13 @@ def trusted_keys(paths: tuple[str, ...]) -> list[PublicKey]:
     return keys
 
 
-def _order(version: str) -> tuple[Any, ...]:
-    match = _NUMBERS.match(version)
-    if match is None:
-        return ((-1, -1, -1), 0, ())
-    numbers = tuple(int(part) for part in match.groups()[:3])
-    pre = match.group(4)
-    if not pre:
-        return (numbers, 1, ())
-    return (numbers, 0, tuple((0, int(t), "") if t.isdigit() and t.isascii() else (1, 0, t) for t in pre.split(".")))
-
-
 def newer(candidate: str, current: str) -> bool:
-    return _order(candidate) > _order(current)
+    return bool(version_key(candidate) > version_key(current))
+
+
+def _declined(block: Any, version: str) -> bool:
+    """Whether staff declined ``version`` (its build metadata aside: ``1.1.0+b2`` is ``1.1.0``)."""
+    return any(version_key(v) == version_key(version) for v in list(block.declined_versions))
 
 
 def _data_files(bundle: Bundle, item: str) -> dict[str, str]:
@@ -103,9 +97,11 @@ def offer(block: Any, data: bytes, trusted: list[PublicKey]) -> dict[str, Any]:
         raise BundleRejected("bundle_invalid", str(error)) from None
     if bundle.id != block.module_id:
         raise UpgradeRefused("other_module", module=bundle.id, ours=block.module_id)
+    if block.module_signer and bundle.signer != block.module_signer:  # ids have no owner: its publisher does
+        raise UpgradeRefused("other_signer", signer=str(bundle.signer), ours=block.module_signer)
     if not newer(bundle.version, block.module_version):
         raise UpgradeRefused("not_newer", version=bundle.version, ours=block.module_version)
-    if bundle.version in list(block.declined_versions):
+    if _declined(block, bundle.version):
         raise UpgradeRefused("declined_before", version=bundle.version)
     content = bundle.files.get(block.module_item)
     if content is None:
@@ -140,18 +136,24 @@ def public_offer(block: Any, catalogs: tuple[str, ...] = ()) -> dict[str, Any]:
 def available(block: Any, catalogs: tuple[str, ...]) -> list[dict[str, str]]:
     """The newest version of the unit's module in each catalog, when newer and not declined.
 
-    A catalog that cannot be read is left out (it is the operator's, and may be down)."""
+    The catalogs are read in parallel, each within ``CATALOG_SECONDS``; one that cannot be
+    read in time is left out (it is the operator's, and may be down)."""
+    import concurrent.futures
+
     from sabaq_contract.catalogs import newest, read_index
 
-    found = []
-    for url in catalogs:
+    def look(url: str) -> str | None:
         try:
-            version = newest(read_index(url), block.module_id)
+            return newest(read_index(url, CATALOG_SECONDS), block.module_id)
         except BundleError:
-            continue
-        if version and newer(version, block.module_version) and version not in list(block.declined_versions):
-            found.append({"catalog": url, "version": version})
-    return found
+            return None
+
+    if not catalogs:
+        return []
+    with concurrent.futures.ThreadPoolExecutor(min(len(catalogs), 8)) as pool:
+        versions = list(pool.map(look, catalogs))
+    return [{"catalog": url, "version": version} for url, version in zip(catalogs, versions, strict=True)
+            if version and newer(version, block.module_version) and not _declined(block, version)]
 
 
 def offer_from_catalog(block: Any, catalog: str, version: str, catalogs: tuple[str, ...],
@@ -166,10 +168,18 @@ def offer_from_catalog(block: Any, catalog: str, version: str, catalogs: tuple[s
     if not trusted:
         raise UpgradeRefused("no_trusted_keys")
     try:
-        data, _ = fetch_bundle(catalog, block.module_id, version, trusted)
+        data, _ = fetch_bundle(catalog, block.module_id, version, trusted, MAX_BUNDLE_UPLOAD)
     except BundleError as error:
         raise BundleRejected("bundle_invalid", str(error)) from None
     return offer(block, data, trusted)
+
+
+def detach(block: Any) -> None:
+    """The unit's notebook was changed in Studio: it is no longer a version of its module (no
+    upgrades are offered); the licence, authors and history (for past submissions) stay."""
+    for name in ("module_id", "module_item", "module_version", "module_checksum", "module_signer"):
+        setattr(block, name, "")
+    block.upgrade_offer = {}
 
 
 def notebook_digest(text: str) -> str:
@@ -179,7 +189,7 @@ def notebook_digest(text: str) -> str:
 
 def version_of(block: Any, instructor: str | None) -> str | None:
     """The module version whose instructor notebook is ``instructor`` (a submission's), if known."""
-    if not block.module_id or instructor is None:
+    if instructor is None or not (block.module_id or list(block.module_history)):
         return None
     digest = notebook_digest(instructor)
     for entry in reversed(list(block.module_history)):
@@ -188,30 +198,42 @@ def version_of(block: Any, instructor: str | None) -> str | None:
     return str(block.module_version) if instructor == block.notebook else None
 
 
-def decline(block: Any) -> dict[str, Any]:
+def _pending(block: Any, named: dict[str, Any]) -> dict[str, Any]:
+    """The pending offer, which must be the one staff saw (``version`` and ``checksum``)."""
     pending = dict(block.upgrade_offer or {})
     if not pending:
         raise UpgradeRefused("no_offer")
-    block.declined_versions = sorted({*block.declined_versions, pending["version"]}, key=_order)
+    if (named.get("version"), named.get("checksum")) != (pending["version"], pending["checksum"]):
+        raise UpgradeRefused("offer_changed", version=pending["version"])
+    return pending
+
+
+def decline(block: Any, named: dict[str, Any]) -> dict[str, Any]:
+    pending = _pending(block, named)
+    block.declined_versions = sorted({*block.declined_versions, pending["version"]}, key=version_key)
     block.upgrade_offer = {}
     return {"declined": pending["version"], "version": block.module_version}
 
 
-def accept(block: Any, prepare: Prepare) -> dict[str, Any]:
-    """Put the offered version in place; the graders' check must pass first."""
-    pending = dict(block.upgrade_offer or {})
-    if not pending:
-        raise UpgradeRefused("no_offer")
-    from .studio import new_notebooks
+def accept(block: Any, named: dict[str, Any], prepare: Prepare, trusted: list[PublicKey]) -> dict[str, Any]:
+    """Put the offered version in place; its signer must still be trusted, the graders' check
+    pass and the unit's limits let its notebook through (as for a Studio upload)."""
+    pending = _pending(block, named)
+    if pending.get("signer") not in {key.id for key in trusted}:  # trust withdrawn since the offer
+        block.upgrade_offer = {}
+        raise UpgradeRefused("signer_untrusted", signer=str(pending.get("signer")))
+    from .studio import check_limits, new_notebooks
 
     files = dict(pending["data_files"])
     checked = new_notebooks({"notebook": pending["notebook"]}, lambda text: prepare(text, files))  # as Studio
+    check_limits(checked["student_notebook"], block.max_notebook_kb, block.max_cells)
     history = list(block.module_history) or [{"version": block.module_version, "checksum": block.module_checksum,
                                               "notebook": notebook_digest(block.notebook)}]
     block.notebook, block.student_notebook = checked["notebook"], checked["student_notebook"]
     block.data_files = dict(pending["data_files"])
     block.module_version, block.module_checksum = pending["version"], pending["checksum"]
     block.licence, block.authors = pending["licence"], list(pending["authors"])
+    block.module_signer = str(pending.get("signer") or block.module_signer)
     block.module_history = [*history, {"version": pending["version"], "checksum": pending["checksum"],
                                        "notebook": notebook_digest(block.notebook)}]
     block.upgrade_offer = {}

@@ -57,13 +57,15 @@ function SabaqNotebookStudio(runtime, element, args) {
       method: "POST", credentials: "same-origin",
       headers: { "Content-Type": type, "X-CSRFToken": cookie("csrftoken") }, body: body,
     }).then(function (r) {
-      return r.json().then(function (answer) {
-        if (!r.ok) { show([answer.error].concat(answer.problems || [])); throw answer; }
-        show([]);
-        return answer;
-      });
+      return r.json().catch(function () { return { error: r.status + " " + r.statusText }; })
+        .then(function (answer) {
+          if (!r.ok) { show([answer.error].concat(answer.problems || [])); throw answer; }
+          show([]);
+          return answer;
+        });
     });
   }
+  var shown = null;  // the offer staff are looking at: accept and decline name it
   function showAvailable(answer) {
     var list = upgrade.querySelector(".sabaq-upgrade-available");
     list.replaceChildren();
@@ -83,6 +85,7 @@ function SabaqNotebookStudio(runtime, element, args) {
   }
   function showOffer(answer) {
     var pending = answer.offer;
+    shown = pending ? { version: pending.version, checksum: pending.checksum } : null;
     offer.hidden = !pending;
     if (!pending) return;
     upgrade.querySelector(".sabaq-upgrade-title").textContent = fill(args.strings.offered, pending);
@@ -103,7 +106,7 @@ function SabaqNotebookStudio(runtime, element, args) {
     }).then(showOffer, function () {});
   });
   upgrade.querySelector(".sabaq-upgrade-accept").addEventListener("click", function () {
-    post("accept_upgrade", "{}", "application/json").then(function (answer) {
+    post("accept_upgrade", JSON.stringify(shown || {}), "application/json").then(function (answer) {
       offer.hidden = true;
       result.textContent = fill(args.strings.accepted, { version: answer.accepted });
       var footer = root.querySelector(".sabaq-attribution");
@@ -112,7 +115,7 @@ function SabaqNotebookStudio(runtime, element, args) {
     }, function () {});
   });
   upgrade.querySelector(".sabaq-upgrade-decline").addEventListener("click", function () {
-    post("decline_upgrade", "{}", "application/json").then(function (answer) {
+    post("decline_upgrade", JSON.stringify(shown || {}), "application/json").then(function (answer) {
       offer.hidden = true;
       result.textContent = fill(args.strings.declined, { version: answer.declined });
     }, function () {});
