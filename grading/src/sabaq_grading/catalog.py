@@ -55,7 +55,8 @@ def _locked(catalog: Path) -> Iterator[None]:
         yield
 
 
-def _write(path: Path, data: bytes) -> None:
+def write_public_file(path: Path, data: bytes) -> None:
+    """Write ``data`` as ``path`` (readable by all) atomically: never half a file under its name."""
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
     with os.fdopen(handle, "wb") as stream:
@@ -113,13 +114,14 @@ def publish(paths: Sequence[Path], catalog: Path, trusted: Sequence[PublicKey]) 
                 taken = {v["file"] for m in index["modules"].values() for v in m["versions"].values()}
                 if entry["file"] in taken:  # ids and versions are slugs and semver: cannot happen
                     raise BundleError(f"{entry['file']} is another version's file already")
-                _write(catalog / entry["file"], data)
+                write_public_file(catalog / entry["file"], data)
                 versions[bundle.version] = entry
                 added.append(f"{bundle.id} {bundle.version}")
-        _write(catalog / INDEX, json.dumps(index, indent=1, sort_keys=True, ensure_ascii=False).encode("utf-8"))
+        text = json.dumps(index, indent=1, sort_keys=True, ensure_ascii=False)
+        write_public_file(catalog / INDEX, text.encode("utf-8"))
         for language in LABELS:
             name = "index.html" if language == "en" else f"index.{language}.html"
-            _write(catalog / name, catalog_page(index, language).encode("utf-8"))
+            write_public_file(catalog / name, catalog_page(index, language).encode("utf-8"))
     return added
 
 
@@ -160,5 +162,5 @@ def fetch(url: str, module_id: str, version: str | None, out: Path,
     data, bundle = fetch_bundle(url, module_id, version, trusted)
     out.mkdir(parents=True, exist_ok=True)
     target = out / bundle.file_name
-    _write(target, data)
+    write_public_file(target, data)
     return target, bundle

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import tempfile
 from pathlib import Path
@@ -30,13 +29,10 @@ def cmd_bundle(args: argparse.Namespace) -> int:
     course = load_course(args.course)
     key = load_private_key(Path(args.key))
     name, data = make_bundle(course, select_modules(course, args.modules), key)
+    from .catalog import write_public_file
+
     out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=out, prefix=".tmp-", suffix=".sabaq")
-    with os.fdopen(handle, "wb") as stream:
-        stream.write(data)
-    os.chmod(temporary, 0o644)  # a bundle is public; only the key is secret
-    os.replace(temporary, out / name)  # never a half-written bundle under its real name
+    write_public_file(out / name, data)  # a bundle is public; only the key is secret
     print(f"sabaq: wrote {out / name} ({len(data)} bytes)")
     return EXIT_OK
 
