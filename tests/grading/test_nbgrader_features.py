@@ -107,7 +107,7 @@ def grader() -> Iterator[Grader]:
 def grade(grader: Grader, assignment: Assignment, submission: Any) -> dict[str, Any]:
     report = grader.grade(assignment, submission)
     validate_report(report)
-    assert report["schema_minor"] == 1
+    assert report["schema_minor"] == 2
     return report
 
 
@@ -237,7 +237,7 @@ def test_a_changed_written_answer_waits_for_a_tutor(grader: Grader, mixed: Assig
     assert (report["score"], report["max_score"], report["needs_manual_grade"]) == (2.0, 6.0, True)
     manual = {entry["grade_id"]: entry for entry in report["manual"]}
     assert manual["explain"] == {"grade_id": "explain", "max_points": 3.0, "answered": True, "kind": "answer",
-                                 "points": None, "needs_manual_grade": True}
+                                 "points": None, "needs_manual_grade": True, "source": "It is x + x."}
     assert manual["plot"]["kind"] == "task"
     assert manual["plot"]["needs_manual_grade"] is True
 

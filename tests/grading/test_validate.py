@@ -295,6 +295,32 @@ def test_region_markers_are_checked_line_by_line_as_nbgrader_reads_them() -> Non
 # --- cells and points ------------------------------------------------------------------------------
 
 
+def test_a_tutors_rubric_is_checked_where_tutors_would_meet_it() -> None:
+    def written(gid: str, rubric: object, points: float = 3) -> NotebookNode:
+        cell = new_markdown_cell("### BEGIN SOLUTION\nBecause.\n### END SOLUTION",
+                                 metadata=meta(gid, grade=True, solution=True, points=points))
+        cell.metadata["sabaq"] = {"rubric": rubric}
+        return cell
+
+    good = [{"points": 2, "description": "names the cause"}, {"points": 1, "description": "cites the data"}]
+    tested = check("t", "assert True")
+    tested.metadata["sabaq"] = {"rubric": good}
+    cells = [
+        written("fine", good),
+        written("over", good, points=2),
+        written("broken", [{"points": "2", "description": "x"}, {"points": 1, "description": " "}, 5]),
+        written("shape", {"points": 1}),
+        tested,
+    ]
+    assert by_cell(static_problems(notebook(*cells), "w.ipynb")) == {
+        "over": ["note: the rubric's items add up to 3 points, more than the cell's 2"],
+        "broken": [f"note: rubric item {n} has no points or no description, so tutors will not see it"
+                   for n in (1, 2, 3)],
+        "shape": ["note: the rubric is not a list of items"],
+        "t": ["note: a rubric on a cell no tutor grades is never shown"],
+    }
+
+
 def test_cell_problems_are_named_by_grade_id_or_position() -> None:
     cells = [
         answer("squares", SQUARES),

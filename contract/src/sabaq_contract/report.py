@@ -1,6 +1,6 @@
 """The grade report: a versioned JSON document from the grader, shown and stored by the block.
 
-Its JSON schema ships here (``schemas/grade-report.v1.json``, version 1.1); the grader
+Its JSON schema ships here (``schemas/grade-report.v1.json``, version 1.2); the grader
 validates every report against it in its tests. ``check`` is what the block needs before
 it stores one: the shape it reads, with finite scores, checked with the standard library.
 """
@@ -16,7 +16,7 @@ from typing import Any
 from .errors import ReportInvalid
 
 SCHEMA_VERSION = 1
-SCHEMA_MINOR = 1  # 1.1: manual points in max_score, needs_manual_grade, manual kind/points
+SCHEMA_MINOR = 2  # 1.1: manual points in max_score, needs_manual_grade, manual kind/points; 1.2: manual source
 STATUSES = ("graded", "error")
 ERROR_KINDS = (
     "invalid_notebook", "unsupported_metadata", "wrong_assignment", "too_large",

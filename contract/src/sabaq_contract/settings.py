@@ -33,6 +33,14 @@ under one data directory, so an embedded laptop setup needs no configuration at 
 ``CATALOGS``                 empty: the URLs (separated by spaces) of the bundle catalogs
                              Studio looks in for newer versions of a unit's module; only these
                              are ever fetched
+``PRACTICE_QUEUE``           ``<QUEUE>.practice``: the queue of practice runs; every grading
+                             worker serves it too, and a worker started with only this queue
+                             (``-Q``) serves practice alone, so a burst of gradings never
+                             holds practice up
+``PRACTICE_TIMEOUT``         10 s: the longest one practice run may take (its sandbox's time
+                             limit); the page's request waits that long, plus a margin
+``PRACTICE_RATE_LIMIT``      10 practice runs per learner per window, across blocks (0: off)
+``PRACTICE_RATE_WINDOW``     60 s
 ==========================  =============================================================
 """
 
@@ -74,6 +82,10 @@ class Settings:
     visibility_margin: float = VISIBILITY_MARGIN
     trusted_keys: tuple[str, ...] = ()
     catalogs: tuple[str, ...] = ()
+    practice_queue: str = ""
+    practice_timeout: float = 10.0
+    practice_rate_limit: int = 10
+    practice_rate_window: float = 60.0
 
     @property
     def visibility_timeout(self) -> float:
@@ -134,4 +146,8 @@ def load(overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] 
                       else tuple(p for p in pick("TRUSTED_KEYS", "").split(os.pathsep) if p)),
         catalogs=(tuple(str(u) for u in given["CATALOGS"]) if isinstance(given.get("CATALOGS"), list | tuple)
                   else tuple(pick("CATALOGS", "").split())),
+        practice_queue=pick("PRACTICE_QUEUE", f"{pick('QUEUE', 'sabaq')}.practice"),
+        practice_timeout=_number("PRACTICE_TIMEOUT", float, pick("PRACTICE_TIMEOUT", "10"), 1.0),
+        practice_rate_limit=_number("PRACTICE_RATE_LIMIT", int, pick("PRACTICE_RATE_LIMIT", "10"), 0),
+        practice_rate_window=_number("PRACTICE_RATE_WINDOW", float, pick("PRACTICE_RATE_WINDOW", "60"), 1.0),
     )

@@ -1,4 +1,4 @@
-"""The grading tasks the block queues by name, and the payload of one grading.
+"""The grading tasks the block queues by name, and the payload of one grading (and of a practice run).
 
 The block sends ``GRADE_TASK`` with ``GradeRequest.args()`` and ``GradeRequest.kwargs()``;
 the worker's task takes the same names. ``token`` is the lease of this run: the block
@@ -61,3 +61,70 @@ class GradeRequest:
         """The request a worker received as ``args`` and ``kwargs``."""
         url = (callback or {}).get("url") or None
         return cls(instructor, submission, name, token, url, dict(files or {}), dict(limits or {}))
+
+
+PRACTICE_TASK = "sabaq.practice"
+PRACTICE_KINDS = ("answer", "test")
+PRACTICE_STATUSES = ("ok", "error", "timeout", "not_run")
+PRACTICE_OUTPUT_CHARS = 4000
+"""The most characters of output (or of a message) one cell of a practice run reports."""
+
+
+@dataclass(frozen=True)
+class PracticeRequest:
+    """One practice run: a learner's answers and the visible tests, run but never graded.
+
+    ``notebook`` is the student version (nbgrader's release: no solutions, no hidden tests)
+    with the learner's answers in its solution cells; the worker strips any hidden-test region
+    it still finds and runs no test cell left without code. ``files`` are the assignment's data
+    files (base64); ``timeout`` is the seconds the whole run may take in the sandbox.
+
+    The worker answers :func:`practice_result`'s shape: ``ended`` and ``message`` (how the run
+    ended), ``cells`` (one row per answer and per test cell that ran, in order: ``grade_id``,
+    ``kind`` from ``PRACTICE_KINDS``, ``status`` from ``PRACTICE_STATUSES``, ``passed`` for a
+    test, ``message`` and ``output`` as text of at most ``PRACTICE_OUTPUT_CHARS``) and
+    ``timings`` (``total_ms``, ``code_ms``). There is no score in it.
+    """
+
+    notebook: str
+    files: dict[str, str] = field(default_factory=dict)
+    timeout: float = 10.0
+
+    def args(self) -> list[str]:
+        return [self.notebook]
+
+    def kwargs(self) -> dict[str, Any]:
+        return {"files": dict(self.files) or None, "timeout": float(self.timeout)}
+
+    @classmethod
+    def of(cls, notebook: str, files: dict[str, str] | None = None, timeout: float = 10.0) -> PracticeRequest:
+        """The request a worker received as ``args`` and ``kwargs``."""
+        return cls(notebook, dict(files or {}), float(timeout))
+
+
+def practice_result(value: Any) -> dict[str, Any]:
+    """``value`` as a practice result (see :class:`PracticeRequest`), its text cut to size;
+    ``ValueError`` when it is not one."""
+    if not isinstance(value, dict) or not isinstance(value.get("cells"), list):
+        raise ValueError("a practice result is an object with a list of cells")
+    cells = []
+    for cell in value["cells"]:
+        if not isinstance(cell, dict) or not isinstance(cell.get("grade_id"), str):
+            raise ValueError("each cell of a practice result names its grade_id")
+        kind, status = cell.get("kind"), cell.get("status")
+        if kind not in PRACTICE_KINDS or status not in PRACTICE_STATUSES:
+            raise ValueError(f"unknown kind {kind!r} or status {status!r} in a practice result")
+        cells.append({
+            "grade_id": cell["grade_id"], "kind": kind, "status": status,
+            "passed": bool(cell.get("passed")) if kind == "test" else None,
+            "message": str(cell.get("message") or "")[:PRACTICE_OUTPUT_CHARS],
+            "output": str(cell.get("output") or "")[:PRACTICE_OUTPUT_CHARS],
+        })
+    given = value.get("timings")
+    timings: dict[str, Any] = given if isinstance(given, dict) else {}
+    return {
+        "ended": str(value.get("ended") or ""),
+        "message": str(value.get("message") or "")[:PRACTICE_OUTPUT_CHARS],
+        "cells": cells,
+        "timings": {k: float(v) for k, v in timings.items() if isinstance(v, int | float) and not isinstance(v, bool)},
+    }

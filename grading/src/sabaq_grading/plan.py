@@ -63,6 +63,7 @@ class ManualSpec:
     answered: bool
     kind: Literal["answer", "task"] = "answer"
     points: float | None = None
+    source: str | None = None  # the answer as graded (matched as nbgrader would), for the tutor
 
     @property
     def needs_manual_grade(self) -> bool:
@@ -207,7 +208,8 @@ def build_plan(instructor: NotebookNode, release: NotebookNode, submission: Note
             if cell_role is Role.MANUAL and gid is not None:
                 answered = answer is not None and normalized(source) != normalized(rcell.source)
                 unchanged = source == rcell.source  # nbgrader compares checksums of the exact source
-                plan.manual.append(ManualSpec(gid, points(icell), answered, "answer", 0.0 if unchanged else None))
+                plan.manual.append(ManualSpec(gid, points(icell), answered, "answer", 0.0 if unchanged else None,
+                                              source))
         elif cell_role is Role.TASK and gid is not None:
             plan.manual.append(ManualSpec(gid, points(icell), True, "task", None))
         add_extras(r)

@@ -53,6 +53,12 @@ def student_notebook(instructor: Any) -> NotebookNode:
     except Exception as error:  # nbgrader raises RuntimeError/ValueError on malformed regions
         raise NotebookError(f"cannot make the student version: {error}") from error
     notebook.metadata.pop("widgets", None)
+    for cell in notebook.cells:  # a rubric is for tutors (the LMS reads it from the instructor notebook)
+        sabaq = cell.get("metadata", {}).get("sabaq")
+        if isinstance(sabaq, dict):
+            sabaq.pop("rubric", None)
+            if not sabaq:
+                del cell.metadata["sabaq"]
     return notebook
 
 

@@ -190,6 +190,7 @@ def graded_report(
             "kind": spec.kind,
             "points": spec.points,
             "needs_manual_grade": spec.needs_manual_grade,
+            **({"source": spec.source} if spec.needs_manual_grade and spec.source is not None else {}),
         }
         for spec in plan.manual
     ]

@@ -10,6 +10,7 @@ would refuse them (``autotest_checks``). An error makes an assignment unsound; a
 from __future__ import annotations
 
 import copy
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -239,6 +240,34 @@ def region_problems(cell: NotebookNode, name: str, found: Findings) -> None:
 # --- the whole notebook ---------------------------------------------------------------------------
 
 
+def rubric_problems(cell: NotebookNode, name: str, found: Findings) -> None:
+    """A tutor's rubric (``metadata.sabaq.rubric``: ``[{"points": number, "description": text}]``)
+    on a cell graded by hand: items the LMS would leave out, and totals a tutor could not give."""
+    sabaq = cell.get("metadata", {}).get("sabaq")
+    if not isinstance(sabaq, dict) or "rubric" not in sabaq:
+        return
+    items = sabaq["rubric"]
+    if role(cell) not in (Role.MANUAL, Role.TASK):
+        found.note(name, "a rubric on a cell no tutor grades is never shown", "remove it, or mark the cell "
+                   "as graded by hand (a manually graded answer or a task)")
+        return
+    if not isinstance(items, list) or not items:
+        found.note(name, "the rubric is not a list of items", 'write it as [{"points": 1, "description": "..."}]')
+        return
+    for number, item in enumerate(items, start=1):
+        value = item.get("points") if isinstance(item, dict) else None
+        text = item.get("description") if isinstance(item, dict) else None
+        if (isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value)
+                or not isinstance(text, str) or not text.strip()):
+            found.note(name, f"rubric item {number} has no points or no description, so tutors will not see it",
+                       'give it "points" (a number) and "description" (text)')
+    total = sum(i["points"] for i in items if isinstance(i, dict) and isinstance(i.get("points"), int | float)
+                and not isinstance(i.get("points"), bool) and i["points"] > 0)
+    if total > points(cell) + 1e-9:
+        found.note(name, f"the rubric's items add up to {total:g} points, more than the cell's {points(cell):g}",
+                   "a tutor's total is capped at the cell's points: make the items fit")
+
+
 def static_problems(
     notebook: NotebookNode,
     name: str,
@@ -259,6 +288,7 @@ def static_problems(
     for index, cell in enumerate(upgraded.cells):
         name_, cell_role = cell_name(cell, index), role(cell)
         region_problems(cell, name_, found)
+        rubric_problems(cell, name_, found)
         if index in unusable:
             continue
         if cell_role not in (Role.PLAIN, Role.LOCKED) and grade_id(cell) is None:

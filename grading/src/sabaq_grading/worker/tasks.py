@@ -200,3 +200,26 @@ def prepare(instructor: str, files: dict[str, str] | None = None) -> dict[str, A
         return {"problems": rows, "student": None}
     return {"problems": [], "student": page_notebook(json.loads(instructor))}
 
+
+
+@app.task(name=contract.PRACTICE_TASK)  # type: ignore[untyped-decorator]
+def practice(notebook: str, files: dict[str, str] | None = None, timeout: float = 10.0) -> dict[str, Any]:
+    """Run a learner's answers and the visible tests once (``sabaq_contract.tasks.PracticeRequest``):
+    outputs and pass/fail per visible test, never a grade, a callback or a stored submission."""
+    from sabaq_grading.practice import practice as run
+    from sabaq_grading.practice import refused
+
+    request = contract.PracticeRequest.of(notebook, files, timeout)
+    try:
+        decoded = {name: base64.b64decode(data, validate=True) for name, data in request.files.items()}
+    except (ValueError, TypeError):
+        return refused("the data files are not base64")
+    return run(_grader(), request.notebook, decoded, request.timeout)
+
+
+@signals.celeryd_after_setup.connect  # type: ignore[untyped-decorator]
+def _serve_practice(sender: str, instance: Any, **_: Any) -> None:
+    """Every grading worker serves the practice queue too (whatever its ``-Q``), so practice
+    works wherever grading does; a worker given only that queue serves practice alone."""
+    if settings.practice_queue:
+        instance.app.amqp.queues.select_add(settings.practice_queue)
