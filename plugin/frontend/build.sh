@@ -17,7 +17,8 @@ rm -rf "$out"
 mkdir -p "$out/codemirror" "$out/katex/fonts"
 node node_modules/esbuild/bin/esbuild editor-entry.js --bundle --minify --format=iife \
   --target=es2019 --legal-comments=none --outfile="$out/codemirror/sabaq-editor.js"
-for pkg in codemirror @codemirror/view @codemirror/state @codemirror/commands @codemirror/lang-python; do
+for pkg in codemirror @codemirror/view @codemirror/state @codemirror/commands @codemirror/language \
+           @codemirror/lang-python; do
   name=$(echo "$pkg" | tr '/@' '__')
   cp "node_modules/$pkg/LICENSE" "$out/codemirror/LICENSE.$name"
 done

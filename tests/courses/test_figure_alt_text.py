@@ -3,7 +3,7 @@
 A lecturer writes a figure's text alternative in the metadata of the cell that draws it
 (``"sabaq": {"alt": "..."}``); an image output may carry its own (``metadata["image/png"]["alt"]``),
 which wins. The renderer puts it in the ``alt`` attribute of the image; an image without
-either is marked decorative (``alt=""``).
+either is described by the title and axes its cell sets, or at least announced as a figure.
 """
 
 from __future__ import annotations
@@ -52,9 +52,29 @@ def test_alt_text_is_escaped() -> None:
     assert html.escape('a "quote" <b>x</b>') in page
 
 
-def test_an_image_without_alt_text_is_decorative() -> None:
-    assert 'alt=""' in render.render_notebook(_lesson([_code_cell([_image_output()])]))
-    assert 'alt=""' in render.render_notebook(_lesson([_code_cell([_image_output()], sabaq={"alt": 3})]))
+def test_an_image_without_alt_text_is_still_announced_as_a_figure() -> None:
+    undescribed = "A figure drawn by the lesson&#x27;s code; its author gave it no description."
+    assert f'alt="{undescribed}"' in render.render_notebook(_lesson([_code_cell([_image_output()])]))
+    assert f'alt="{undescribed}"' in render.render_notebook(_lesson([_code_cell([_image_output()], sabaq={"alt": 3})]))
+
+
+def test_an_undescribed_plot_is_described_by_its_title_and_axes() -> None:
+    figure = _image_output()
+    figure["data"]["text/plain"] = "<Figure size 640x480 with 1 Axes>"
+    cell = _code_cell([figure])
+    cell["source"] = "fig, ax = plt.subplots()\nax.plot(days, cases)\nax.set_title('Cases by day')\n" \
+                     "ax.set(xlabel='day', ylabel='cases')"
+    page = render.render_notebook(_lesson([cell]))
+    assert 'alt="Figure: Cases by day, cases against day."' in page
+    cell["source"] = "plt.plot(days, cases)\nplt.xlabel('day')\nplt.ylabel('cases')"
+    urdu = render.render_notebook({**_lesson([cell]), "metadata": {"lang": "ur"}})
+    assert 'alt="تصویر: day کے مقابلے میں cases۔"' in urdu
+
+
+def test_a_describing_text_plain_is_the_alt_text() -> None:
+    figure = _image_output()
+    figure["data"]["text/plain"] = "Cases by district, a bar chart."
+    assert 'alt="Cases by district, a bar chart."' in render.render_notebook(_lesson([_code_cell([figure])]))
 
 
 def _drawing_cells(path: Path) -> list[Any]:

@@ -64,21 +64,32 @@ class Runtime(TestRuntime):  # type: ignore[misc]
         self.published.append((event_type, event_data))
 
 
+class UniqueIds(MemoryIdManager):  # type: ignore[misc]
+    """Ids no other unit in a shared store has (``MemoryIdManager`` starts each at ``u_1``)."""
+
+    def _next_id(self, prefix: str) -> str:
+        import uuid
+
+        return f"{prefix}_{uuid.uuid4().hex[:12]}"
+
+
 class Course:
     """One block definition seen by several users (shared KVS, like an LMS)."""
 
-    def __init__(self, tmp: Path, olx: str) -> None:
+    def __init__(self, tmp: Path, olx: str, *, unique: bool = False) -> None:
         self.kvs = DictKeyValueStore()
         self.bucket = {"DATA_DIR": str(tmp), "CALLBACK_SECRET": SECRET}
         self.olx = olx
-        self.ids = MemoryIdManager()
+        self.ids = UniqueIds() if unique else MemoryIdManager()
         author = Runtime("author", True, self.bucket, self.kvs, self.ids)
         self.usage_id = author.parse_xml_string(olx)
         self.runtimes: dict[str, Runtime] = {}
+        self.every_runtime: list[tuple[str, Runtime]] = []  # each block's, for what they published
 
     def block(self, user: str = "learner1", staff: bool = False) -> Any:
         runtime = Runtime(user, staff, self.bucket, self.kvs, self.ids)
         self.runtimes[user] = runtime
+        self.every_runtime.append((user, runtime))
         def_id = self.ids.get_definition_id(self.usage_id)
         keys = ScopeIds(user, self.ids.get_block_type(def_id), def_id, self.usage_id)
         return runtime.construct_xblock(keys.block_type, keys)
@@ -111,6 +122,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Any:
 
     publisher = Publisher(root / "publisher")  # a partner's unit pinned to a module bundle's 0.1.0
     (root / "scenarios" / "zzz-shared.xml").write_text(publisher.unit(publisher.bundle("0.1.0")), "utf-8")
+    (root / "scenarios" / "zzzz-essay.xml").write_text(notebooks.essay_olx(), "utf-8")  # a written answer
     port = servers.free_port()
     env = servers.environment(root, port)
     env["SABAQ_TRUSTED_KEYS"] = str(publisher.pub)
@@ -119,7 +131,8 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Any:
         stack.enter_context(servers.worker(root, env))
         yield {"base": base, "root": root, "scenario": "sabaq_notebook.0",
                "widgets": "sabaq_notebook.1", "files": "sabaq_notebook.2",
-               "studio": "sabaq_notebook.3", "shared": "sabaq_notebook.4", "publisher": publisher}
+               "studio": "sabaq_notebook.3", "shared": "sabaq_notebook.4", "essay": "sabaq_notebook.5",
+               "publisher": publisher}
 
 
 @pytest.fixture(scope="session")

@@ -203,3 +203,41 @@ def reader_olx() -> str:
         f"<student_notebook><![CDATA[{enc(page_notebook(ins))}]]></student_notebook>"
         '<data_file name="offset.txt"><![CDATA[Nwo=]]></data_file></sabaq_notebook>'
     )
+
+
+RUBRIC = [{"points": 2, "description": "Names the larger sum and says why"},
+          {"points": 1, "description": "Uses the word commutative correctly"}]
+
+
+def essay() -> dict[str, Any]:
+    """An assignment with a written answer a tutor grades (3 points, with a rubric) beside an
+    automatically graded function (1 point)."""
+    written = _meta("explain", solution=True, grade=True, points=3, locked=False)
+    written["sabaq"] = {"rubric": RUBRIC}
+    return {
+        "nbformat": 4,
+        "nbformat_minor": 5,
+        "metadata": {"kernelspec": {"name": "python3", "language": "python", "display_name": "Python 3"}},
+        "cells": [
+            _md("# Sums\n\nWrite `add`, then explain in words why `add(2, 3) == add(3, 2)`.", _meta("intro")),
+            _code(
+                "def add(a, b):\n    ### BEGIN SOLUTION\n    return a + b\n    ### END SOLUTION",
+                _meta("add", solution=True, locked=False),
+            ),
+            _code("assert add(2, 3) == 5", _meta("test-add", grade=True, points=1)),
+            _md("### BEGIN SOLUTION\nAddition is *commutative*: the order of the terms does not change the sum."
+                "\n### END SOLUTION", written),
+        ],
+    }
+
+
+def essay_olx(display_name: str = "Sums, explained", **attrs: Any) -> str:
+    from sabaq_grading.worker.prepare import page_notebook
+
+    extra = "".join(f' {k}="{v}"' for k, v in attrs.items())
+    enc = lambda nb: json.dumps(nb).replace("]]>", "]]\\u003e")  # noqa: E731
+    return (
+        f'<sabaq_notebook display_name="{display_name}"{extra}>'
+        f"<instructor_notebook><![CDATA[{enc(essay())}]]></instructor_notebook>"
+        f"<student_notebook><![CDATA[{enc(page_notebook(essay()))}]]></student_notebook></sabaq_notebook>"
+    )

@@ -72,7 +72,7 @@ def test_sanitizer_removes_script_from_markdown_and_outputs(course: Course) -> N
     html = course.block().student_view().body_html()
     assert "<script" not in html and "onerror" not in html
     assert "<b>bold output</b>" in html
-    assert 'class="sabaq-math sabaq-math-inline">a_1 + b_1<' in html
+    assert 'class="sabaq-math sabaq-math-inline" dir="ltr">a_1 + b_1<' in html
 
 
 def test_repeat_view_comes_from_the_cache(course: Course) -> None:

@@ -18,8 +18,8 @@ from sabaq_xblock.lifecycle import Lifecycle
 from sabaq_xblock.submissions import Admission, SubmissionStore
 from sabaq_xblock.widget_checks import Record, WidgetChecks
 
-TABLES = {"sabaq_submission", "sabaq_learner_lock", "sabaq_widget_check", "sabaq_assignment",
-          migrations.VERSION_TABLE}
+TABLES = {"sabaq_submission", "sabaq_learner_lock", "sabaq_widget_check", "sabaq_assignment", "sabaq_manual_grade",
+          "sabaq_practice_run", migrations.VERSION_TABLE}
 
 
 def _tables(url: str) -> set[str]:
@@ -33,7 +33,7 @@ def _tables(url: str) -> set[str]:
 def test_an_empty_store_is_made_by_the_migrations(db_url: str) -> None:
     assert _tables(db_url) == set()
     store = SubmissionStore(db_url)
-    assert migrations.current(store.engine) == migrations.head() == "0005"
+    assert migrations.current(store.engine) == migrations.head() == "0007"
     assert _tables(db_url) == TABLES
     sub = store.create("b", "ali", "x" * 200_000, "submit", True, Admission(max_attempts=1))
     assert store.get(sub.id).notebook == "x" * 200_000  # type: ignore[union-attr]  # MySQL's TEXT stops at 64 KB

@@ -78,7 +78,7 @@ def test_outputs_and_math() -> None:
     assert "&lt;b&gt;boom" in err and "\x1b" not in err
     html = render.markdown_to_html("costs $5 and $6; $x_1 * y_2$ and $$\\frac{a}{b}$$")
     assert "costs $5 and $6" in html
-    assert '<span class="sabaq-math sabaq-math-inline">x_1 * y_2</span>' in html
+    assert '<span class="sabaq-math sabaq-math-inline" dir="ltr">x_1 * y_2</span>' in html
     assert "sabaq-math-display" in html
 
 

@@ -78,6 +78,7 @@ def test_the_grader_works_on_the_platforms_redis(project: Project) -> None:
         "SABAQ_QUEUE_TIMEOUT": "3600",
         "SABAQ_MAX_RUNS": "3",
         "SABAQ_PREPARE_TIMEOUT": "60",
+        "SABAQ_PRACTICE_QUEUE": "sabaq.practice",
     }
     assert "SUBMISSIONS_DB" not in str(environment)  # graders never touch the submissions store
 
@@ -102,6 +103,10 @@ def test_lms_and_cms_get_the_block_settings(project: Project) -> None:
         "SUBMIT_RATE_LIMIT": 10,
         "SUBMIT_RATE_WINDOW": 60,
         "MAX_PENDING_PER_LEARNER": 2,
+        "PRACTICE_QUEUE": "sabaq.practice",
+        "PRACTICE_TIMEOUT": 10,
+        "PRACTICE_RATE_LIMIT": 10,
+        "PRACTICE_RATE_WINDOW": 60,
         "TRUSTED_KEYS": [],
         "CATALOGS": [],
     }
@@ -132,7 +137,8 @@ def test_block_and_grader_read_the_same_deployment(project: Project) -> None:
     block = deployment.load(block_settings(project), environ={})
     grader = deployment.load(None, environ=grader_environment(project.compose_service("sabaq-grader") or {}))
     for name in ("broker_url", "result_backend", "queue", "callback_secret", "callback_timeout",
-                 "grade_timeout", "queue_timeout", "max_runs", "prepare_timeout", "visibility_timeout"):
+                 "grade_timeout", "queue_timeout", "max_runs", "prepare_timeout", "visibility_timeout",
+                 "practice_queue"):
         assert getattr(block, name) == getattr(grader, name), name
     assert block.broker_kind == grader.broker_kind == "redis"
     assert block.submit_rate_limit == 10 and block.max_pending_per_learner == 2
@@ -217,10 +223,37 @@ def test_settings_change_what_is_rendered(new_project: Callable[..., Project]) -
     )
 
 
+def test_a_practice_worker_serves_only_the_practice_queue(project: Project) -> None:
+    grader, practice = project.compose_service("sabaq-grader") or {}, project.compose_service("sabaq-practice")
+    assert practice is not None
+    assert practice["image"] == grader["image"] and practice["environment"] == grader["environment"]
+    assert (practice["cap_add"], practice["security_opt"]) == (grader["cap_add"], grader["security_opt"])
+    line = practice["command"][2]
+    assert line.startswith("sabaq worker-check && " + WORKER)
+    assert "--queues sabaq.practice " in line and "--concurrency 1 " in line and "--hostname sabaq-practice@" in line
+    deployment = project.k8s_deployment("sabaq-practice")
+    assert deployment is not None and deployment["spec"]["replicas"] == 1
+    (container,) = deployment["spec"]["template"]["spec"]["containers"]
+    assert container["command"] == practice["command"]
+    assert container["securityContext"]["capabilities"] == {"add": ["SYS_ADMIN", "NET_ADMIN"]}
+
+
+def test_the_practice_worker_can_be_turned_off_or_scaled(new_project: Callable[..., Project]) -> None:
+    off = new_project("RUN_SABAQ_PRACTICE=false")
+    assert off.compose_service("sabaq-practice") is None and off.k8s_deployment("sabaq-practice") is None
+    assert off.compose_service("sabaq-grader") is not None  # whose workers serve practice runs too
+    scaled = new_project("SABAQ_PRACTICE_REPLICAS=3", "SABAQ_PRACTICE_CONCURRENCY=4", "SABAQ_QUEUE=course")
+    assert "--queues course.practice --pool prefork --concurrency 4 " in (
+        scaled.compose_service("sabaq-practice") or {})["command"][2]
+    assert (scaled.k8s_deployment("sabaq-practice") or {})["spec"]["replicas"] == 3
+    assert block_settings(scaled)["PRACTICE_QUEUE"] == "course.practice"
+
+
 def test_graders_can_run_elsewhere(new_project: Callable[..., Project]) -> None:
     project = new_project("RUN_SABAQ_GRADER=false")
     assert project.compose_service("sabaq-grader") is None
     assert project.k8s_deployment("sabaq-grader") is None
+    assert project.compose_service("sabaq-practice") is None
     assert block_settings(project)["BROKER_URL"] == "redis://redis:6379/4"  # the block still queues
 
 

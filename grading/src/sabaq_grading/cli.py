@@ -193,10 +193,23 @@ def cmd_queue(args: argparse.Namespace) -> int:
     return queue_main(list(args.queue_args), prog="sabaq queue")
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    try:
+        from sabaq_xblock.cohort_report import main as report_main
+    except ImportError as error:
+        raise UsageError("`sabaq report` reads the block's submissions store and needs the block's package "
+                         f"(pip install sabaq-xblock) in this environment ({error})") from None
+    return report_main(list(args.queue_args), prog="sabaq report")
+
+
 def _queue_args(argv: Sequence[str] | None) -> argparse.Namespace | None:
-    """``sabaq queue ...``: every later argument is the block's command's own (even ``--help``)."""
+    """``sabaq queue ...`` and ``sabaq report ...``: every later argument is the block's command's
+    own (even ``--help``)."""
     given = list(sys.argv[1:] if argv is None else argv)
-    return argparse.Namespace(run=cmd_queue, queue_args=given[1:]) if given[:1] == ["queue"] else None
+    delegated = {"queue": cmd_queue, "report": cmd_report}
+    if given[:1] and given[0] in delegated:
+        return argparse.Namespace(run=delegated[given[0]], queue_args=given[1:])
+    return None
 
 
 def _add_sandbox_options(parser: argparse.ArgumentParser, jobs: int) -> None:
@@ -287,6 +300,16 @@ def parser() -> argparse.ArgumentParser:
     )
     queue.add_argument("queue_args", nargs=argparse.REMAINDER, metavar="...")
     queue.set_defaults(run=cmd_queue)
+
+    report = commands.add_parser(
+        "report",
+        help="every assignment's cohort dashboard: states, scores, tests' pass rates, errors, grades as CSV",
+        description="Run `python -m sabaq_xblock.cohort_report` on a submissions store (it needs sabaq-xblock "
+        "installed). Its options (--store, --course, --block, --json, --html, --csv) follow.",
+        add_help=False,
+    )
+    report.add_argument("queue_args", nargs=argparse.REMAINDER, metavar="...")
+    report.set_defaults(run=cmd_report)
     return root
 
 

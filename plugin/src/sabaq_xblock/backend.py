@@ -1,4 +1,4 @@
-"""The grading backend as the block sees it: queue a grading, ask a task's state, prepare.
+"""The grading backend as the block sees it: queue a grading, ask a task's state, prepare, practise.
 
 The default backend talks to ``sabaq_grading.worker`` by task name only (``send_task``,
 names and payloads from ``sabaq_contract.tasks``), so the LMS never imports the grading
@@ -9,6 +9,7 @@ a SQLite result backend, so a laptop runs everything without servers.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -18,7 +19,7 @@ from sabaq_contract import report as reports
 from sabaq_contract.errors import ReportInvalid
 from sabaq_contract.settings import Settings
 from sabaq_contract.states import State
-from sabaq_contract.tasks import GRADE_TASK, PREPARE_TASK, GradeRequest
+from sabaq_contract.tasks import GRADE_TASK, PRACTICE_TASK, PREPARE_TASK, GradeRequest, PracticeRequest, practice_result
 
 from .errors import BackendUnavailable
 
@@ -50,6 +51,10 @@ class GradingBackend(Protocol):
 
     def prepare(self, instructor: str, timeout: float, files: dict[str, str] | None = None) -> dict[str, Any]:
         """The graders' check of an instructor notebook (``files``: its data, base64)."""
+
+    def practice(self, request: PracticeRequest, wait: float) -> dict[str, Any]:
+        """Run ``request`` once and wait at most ``wait`` seconds for its result
+        (``sabaq_contract.tasks.practice_result``); nothing of it is kept."""
 
 
 _APPS: dict[tuple[str, str, str], Any] = {}
@@ -127,3 +132,24 @@ class CeleryBackend:
         if not isinstance(value, dict):
             raise BackendUnavailable("backend_down", "unexpected answer from prepare")
         return value
+
+    def practice(self, request: PracticeRequest, wait: float) -> dict[str, Any]:
+        """Send the practice run to the practice queue and wait for it; its stored result is
+        forgotten at once. A run no worker took within ``wait`` expires unrun."""
+        app = _celery_app(self.settings)
+        result = None
+        try:
+            result = app.send_task(PRACTICE_TASK, args=request.args(), kwargs=request.kwargs(),
+                                   queue=self.settings.practice_queue or self.settings.queue, expires=wait,
+                                   time_limit=int(wait) + 30)
+            value = result.get(timeout=wait, interval=0.02, propagate=True)
+        except Exception as exc:  # kombu's transport errors, celery's TimeoutError, a failed task
+            raise BackendUnavailable("practice_unavailable", str(exc)[:500]) from exc
+        finally:
+            if result is not None:
+                with contextlib.suppress(Exception):  # best effort: results expire anyway
+                    result.forget()
+        try:
+            return practice_result(value)
+        except ValueError as exc:
+            raise BackendUnavailable("practice_unavailable", str(exc)) from exc

@@ -15,7 +15,7 @@ from typing import Any
 from webob import Response
 from xblock.core import XBlock
 from xblock.exceptions import JsonHandlerError
-from xblock.fields import Dict, Float, Integer, Scope, String
+from xblock.fields import Boolean, Dict, Float, Integer, Scope, String
 from xblock.scorable import ScorableXBlockMixin, Score
 
 from sabaq_contract import settings as deployment
@@ -26,6 +26,7 @@ from . import notebook as nbmod
 from .errors import AnswersInvalid, NotebookInvalid, NotFound, RequestInvalid, SabaqBlockError, TooLarge
 from .grading import GradingService
 from .i18n import _
+from .practice import PracticeHandlers
 from .provenance import ProvenanceMixin
 from .requests import (
     MAX_REPORT_BYTES,
@@ -37,6 +38,7 @@ from .requests import (
     parse_json,
     read_body,
 )
+from .staff_grading import StaffGradingHandlers
 from .submissions import Submission
 from .upgrade_handlers import UpgradeHandlers
 
@@ -46,7 +48,8 @@ def _fail(error: SabaqBlockError) -> JsonHandlerError:
 
 
 @XBlock.wants("settings", "user", "i18n")
-class NotebookBlock(UpgradeHandlers, ProvenanceMixin, ScorableXBlockMixin, XBlock):  # type: ignore[misc]
+class NotebookBlock(StaffGradingHandlers, UpgradeHandlers, PracticeHandlers, ProvenanceMixin,
+                    ScorableXBlockMixin, XBlock):  # type: ignore[misc]
     """A notebook lesson or graded assignment, authored the nbgrader way."""
 
     display_name = String(
@@ -108,6 +111,12 @@ class NotebookBlock(UpgradeHandlers, ProvenanceMixin, ScorableXBlockMixin, XBloc
         scope=Scope.settings,
         default=limits.DEFAULT_MAX_CELLS,
         values={"min": 1, "max": limits.HARD_MAX_CELLS},
+    )
+    anonymous_grading = Boolean(
+        display_name=_("Anonymous grading"),
+        help=_("Tutors grading written answers see pseudonyms instead of learners' names, in a shuffled order."),
+        scope=Scope.settings,
+        default=True,
     )
     drafts = Dict(help=_("The learner's unsaved answers by cell."), scope=Scope.user_state)
     widget_values = Dict(help=_("The learner's widget values by model."), scope=Scope.user_state)
@@ -183,7 +192,7 @@ class NotebookBlock(UpgradeHandlers, ProvenanceMixin, ScorableXBlockMixin, XBloc
 
     def get_score(self) -> Score:
         for sub in self._grading.store.for_learner(self._grading.block_id, self._learner):
-            if sub.state == "graded":
+            if sub.state == "graded" and sub.manual != "waiting":  # a score waiting for a tutor is not out yet
                 return Score(sub.score or 0.0, sub.max_score or 0.0)
         return Score(0.0, self.max_score())
 
@@ -330,6 +339,9 @@ class NotebookBlock(UpgradeHandlers, ProvenanceMixin, ScorableXBlockMixin, XBloc
         )
         if self.feedback_policy == "score":
             answer["feedback"] = []
+        if sub.manual is not None:
+            grades = grading.lifecycle.manual.for_submission(sub.block_id, sub.learner_id, sub.notebook, sub.report)
+            answer["manual"] = feedback.manual_feedback(sub.report, sub.manual, grades)
         return answer
 
     @json_handler()

@@ -85,3 +85,30 @@ def _workbench_publisher() -> Callable[[Any], None] | None:
         block._publish_submission(sub)  # the block's own way out for a learner not in the request
 
     return publish
+
+
+def enrolled_learners(block: Any) -> list[str] | None:
+    """The ids of the learners enrolled in ``block``'s course (as the store names learners), in the
+    LMS; None elsewhere (the workbench has no enrolment), where "not submitted" is unknown."""
+    try:
+        from common.djangoapps.student.models import CourseEnrollment
+    except ImportError:
+        return None
+    course_key = getattr(block.scope_ids.usage_id, "course_key", None)
+    if course_key is None:
+        return None
+    users = CourseEnrollment.objects.users_enrolled_in(course_key)
+    return [str(user_id) for user_id in users.values_list("id", flat=True)]
+
+
+def site_secret(settings: Any) -> str:
+    """A secret of the site, for keyed hashes staff cannot reverse (anonymous grading's
+    pseudonyms): the LMS's ``SECRET_KEY``, else the grader callbacks' secret, else none."""
+    try:
+        from django.conf import settings as django_settings
+
+        if django_settings.configured and getattr(django_settings, "SECRET_KEY", ""):
+            return str(django_settings.SECRET_KEY)
+    except ImportError:
+        pass
+    return str(getattr(settings, "callback_secret", "") or "")

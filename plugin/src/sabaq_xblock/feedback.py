@@ -43,3 +43,20 @@ def error_of(report: dict[str, Any] | None) -> dict[str, str] | None:
     if isinstance(error, dict):
         return {"kind": str(error.get("kind", "")), "message": str(error.get("message", ""))}
     return None
+
+
+def manual_feedback(report: dict[str, Any] | None, state: str | None, grades: dict[str, Any]) -> dict[str, Any] | None:
+    """What the learner sees of the cells a tutor grades: that they wait for the tutor (with the
+    automatic part of the score), or, once all are graded, each cell's points and comment.
+    Tutors' comments are written for the learner: every feedback policy shows them."""
+    from .manual_grades import GRADED, cells_to_grade
+
+    if state is None:
+        return None
+    automatic = float((report or {}).get("score", 0) or 0)
+    if state != GRADED:
+        return {"state": state, "automatic": automatic}
+    cells = [{"grade_id": cell.grade_id, "max_points": cell.max_points,
+              "points": grades[cell.grade_id].points, "comment": grades[cell.grade_id].comment}
+             for cell in cells_to_grade(report) if cell.grade_id in grades]
+    return {"state": state, "automatic": automatic, "cells": cells}

@@ -20,6 +20,7 @@ from sabaq_contract.widgets.assets import widget_module
 
 from . import i18n, provenance, render, views, widgets
 from . import notebook as nbmod
+from .lesson_language import lesson_language_cached
 
 STATIC = "static"
 _ANSWER_IDS: dict[str, list[str]] = {}
@@ -49,15 +50,19 @@ def student_fragment(block: Any) -> Fragment:
             _ANSWER_IDS.clear()
         _ANSWER_IDS[digest] = answers
     staff = block._is_staff()
+    content = lesson_language_cached(block.student_notebook, digest)  # the lesson's, not the browser's
     frag.add_content(
         views.student_html(lesson, language, block.display_name, bool(answers), staff,
-                           provenance.attribution_html(block, language))
+                           provenance.attribution_html(block, language), content)
     )
     frag.add_css_url(_url(block, "vendor/katex/katex.min.css"))
     frag.add_css_url(_url(block, "css/notebook.css"))
     frag.add_javascript_url(_url(block, "vendor/katex/katex.min.js"))
     frag.add_javascript_url(_url(block, "vendor/codemirror/sabaq-editor.js"))
     frag.add_javascript_url(_url(block, "js/widget_host.js"))
+    if staff:
+        frag.add_javascript_url(_url(block, "js/staff_grading.js"))  # started by notebook.js too
+    frag.add_javascript_url(_url(block, "js/practice.js"))  # before notebook.js, which starts it
     frag.add_javascript_url(_url(block, "js/notebook.js"))
     models, _keys = widgets.lesson_widgets(block.notebook or block.student_notebook)
     kinds = widgets.hosted_kinds()

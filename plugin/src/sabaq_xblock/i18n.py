@@ -15,7 +15,7 @@ from pathlib import Path
 DOMAIN = "text"
 LOCALE_DIR = Path(__file__).parent / "translations"
 LANGUAGES = ("en", "ur")
-RTL_LANGUAGES = ("ur", "ar", "fa", "he")
+RTL_LANGUAGES = ("ur", "ar", "fa", "he", "ps", "sd", "ug", "yi", "ckb", "dv")
 
 
 def _(message: str) -> str:
@@ -97,6 +97,43 @@ ERROR_MESSAGES = {
     "signer_untrusted": _("The publisher key {signer} is no longer trusted on this site; the offer is withdrawn."),
 }
 
+# Manual grading, grade export and import (staff).
+ERROR_MESSAGES.update({
+    "bad_points": _("Points must be a number from 0 to {max_points}."),
+    "bad_comment": _("A comment must be text of at most {limit} characters."),
+    "bad_rubric": _("The rubric items must be distinct item numbers of this cell's rubric."),
+    "bad_grade_id": _("Name a cell of this submission that a tutor grades."),
+    "grade_changed": _(
+        "Another tutor ({grader}) saved a grade for this answer meanwhile; look at it, then save again."
+    ),
+    "not_latest": _("Only a learner's latest graded submission is graded by hand."),
+    "no_manual_cells": _("This submission has no cells that a tutor grades."),
+    "import_invalid": _("Nothing was imported: {count} problems, listed below."),
+    "bad_csv": _("The file is not CSV text in UTF-8."),
+    "bad_anonymous_grading": _("Anonymous grading must be on or off."),
+    "bad_revision": _("The revision must be a whole number, 0 for a cell not graded yet."),
+    "bad_submission_ids": _("Name the submissions as a list of at most {limit} ids."),
+})
+IMPORT_PROBLEMS = {
+    "row": _("Row {row}:"),
+    "no_student_id": _("The first row must name the columns, one of them student_id, each once."),
+    "unknown_learner": _("no learner {learner} has a graded submission to this unit."),
+    "unknown_cell": _("the column {cell} is not a cell of this assignment."),
+    "automatic_cell": _("the cell {cell} is graded automatically; its points cannot be imported."),
+    "bad_points": _("the points {value} for {cell} are not a number from 0 to {max_points}."),
+    "long_comment": _("the comment for {cell} is longer than {limit} characters."),
+    "comment_without_points": _("the comment for {cell} has no points beside it."),
+    "twice": _("the learner {learner} is in the file more than once."),
+    "too_many_values": _("the row has {count} values but the first row names {columns} columns."),
+    "unreadable": _("the file cannot be read as CSV ({reason})."),
+}
+
+DASHBOARD_STRINGS = {
+    "chart_title": _("Learners by score, in tenths of the maximum"),
+    "band": _("{low}–{high}%"),
+    "band_count": _("{band}: {count}"),
+}
+
 # Strings the browser shows, sent to the page already translated.
 UI_STRINGS = {
     "submit": _("Submit answers"),
@@ -150,6 +187,58 @@ UI_STRINGS = {
     "kind_tampering": _("tampering"),
     "kind_grader_failure": _("grader failure"),
     "kind_timeout": _("time limit"),
+    # Accessibility: the code editor's keys, scrollable regions, undescribed figures.
+    "editor_keys": _("Tab indents once you have typed here. To leave the editor, press Escape, then Tab."),
+    "scroll_code": _("Code (scrolls sideways)"),
+    "scroll_output": _("Output (scrolls sideways)"),
+    "scroll_math": _("Formula (scrolls sideways)"),
+    "grading_busy": _("Submit is off while your answers are graded; the status below says when it is done."),
+    "figure_titled_axes": _("Figure: {title}, {y} against {x}."),
+    "figure_titled": _("Figure: {title}."),
+    "figure_axes": _("Figure: {y} against {x}."),
+    "figure_undescribed": _("A figure drawn by the lesson's code; its author gave it no description."),
+}
+
+# The staff grading panel and dashboard, sent with the other browser strings.
+STAFF_STRINGS = {
+    "grading_title": _("Grade written answers"),
+    "grading_none": _("Nothing is waiting for a tutor."),
+    "grading_waiting": _("{count} submissions wait for a tutor."),
+    "grading_of": _("Submission {label}"),
+    "grading_answer": _("The learner's answer"),
+    "grading_model": _("Model answer"),
+    "grading_rubric": _("Rubric"),
+    "grading_points": _("Points (at most {max_points})"),
+    "grading_comment": _("Comment for the learner"),
+    "grading_save": _("Save grade"),
+    "grading_saved": _("Grade saved."),
+    "grading_next": _("Next submission"),
+    "grading_previous": _("Previous submission"),
+    "grading_keys": _("Keys: Ctrl+Enter saves, Alt+N goes to the next submission, Alt+P to the previous one."),
+    "grading_anonymous": _("Anonymous: learners' names are hidden and the order is shuffled."),
+    "grading_complete": _("Every cell is graded: the learner's score is now {score} of {max_score}."),
+    "grading_automatic": _("Graded automatically: {score} points."),
+    "grading_by": _("last saved by {grader}"),
+    "dashboard_title": _("How the cohort is doing"),
+    "dashboard_learners": _("Learners who submitted"),
+    "dashboard_waiting_tutor": _("Waiting for a tutor"),
+    "dashboard_median": _("Median score"),
+    "dashboard_grading_time": _("Grading time (median, 95th percentile)"),
+    "dashboard_tests": _("Tests, hardest first"),
+    "dashboard_test": _("Test"),
+    "dashboard_pass_rate": _("Passed"),
+    "dashboard_errors": _("Most common errors"),
+    "dashboard_stuck": _("Learners stuck on an error"),
+    "dashboard_not_submitted": _("Not submitted yet"),
+    "dashboard_regrade_selected": _("Grade the selected submissions again"),
+    "dashboard_regrade_failed": _("Select every learner who failed this test"),
+    "dashboard_regraded": _("{count} submissions queued for grading again."),
+    "export_csv": _("Download grades (CSV)"),
+    "import_csv": _("Import manual grades (CSV)"),
+    "imported": _("{count} grades imported."),
+    "manual_waiting": _("Waiting for your tutor to grade the written answers. Automatic part: {score} of {max_score}."),
+    "manual_comment": _("Your tutor's comment on {cell}"),
+    "manual_points": _("{cell}: {points} of {max_points} points from your tutor"),
 }
 
 STUDIO_STRINGS = {
@@ -167,6 +256,25 @@ STUDIO_STRINGS = {
     "available": _("Version {version} is in the catalog {catalog}."),
     "check_available": _("Check it"),
 }
+
+# Practice runs: the learner's code and the visible tests, run but never graded.
+ERROR_MESSAGES.update({
+    "practice_rate_limited": _("You are running your code too often. Try again in {seconds} seconds."),
+    "practice_unavailable": _("Your code cannot be run right now. Try again in a moment."),
+})
+UI_STRINGS.update({
+    "practice_run": _("Run"),
+    "practice_run_help": _("Runs your code and the visible tests now. It is not graded and uses no attempt."),
+    "practice_title": _("Practice run — not graded"),
+    "practice_running": _("Running your code and the visible tests…"),
+    "practice_summary": _("{passed} of {total} visible tests passed."),
+    "practice_no_tests": _("Your code ran; this assignment has no visible tests."),
+    "practice_note": _("Hidden tests do not run here and nothing is recorded. Submit your answers to be graded."),
+    "practice_stopped": _("The run stopped early: {message}"),
+    "practice_answer": _("Your code ({cell})"),
+    "practice_test": _("Test {cell}"),
+    "practice_no_output": _("No output."),
+})
 
 
 @lru_cache(maxsize=8)
@@ -201,7 +309,7 @@ def direction(language: str) -> str:
 def ui_strings(language: str) -> dict[str, str]:
     """Every browser-side string, translated into ``language``."""
     gettext_ = translator(language)
-    return {key: gettext_(text) for key, text in UI_STRINGS.items()}
+    return {key: gettext_(text) for key, text in {**UI_STRINGS, **STAFF_STRINGS}.items()}
 
 
 def error_message(code: str, language: str | None = None, **params: object) -> str:

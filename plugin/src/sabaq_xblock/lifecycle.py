@@ -27,10 +27,12 @@ from sabaq_contract.settings import Settings
 from sabaq_contract.states import State
 from sabaq_contract.tasks import GradeRequest
 
+from . import manual_grades
 from .assignments import Assignment, Assignments
 from .backend import GradingBackend
 from .errors import BackendUnavailable, Conflict, NotFound, RunGone, SabaqBlockError, store_down
-from .submissions import Admission, Progress, Submission, SubmissionStore
+from .manual_grades import ManualGrades
+from .submissions import Admission, Progress, Submission, SubmissionStore, from_row, lock_learner
 
 Publish = Callable[[Submission], None]
 log = logging.getLogger(__name__)
@@ -60,6 +62,7 @@ class Lifecycle:
         self.backend = backend
         self.settings = settings
         self.assignments = Assignments(store.engine)
+        self.manual = ManualGrades(store.engine)
 
     # ---- none -> queued ------------------------------------------------------------
 
@@ -142,6 +145,8 @@ class Lifecycle:
         }
         if not graded:
             values["attempt"] = None
+        elif manual_grades.cells_to_grade(report):  # settled below, with the tutors' grades it already has
+            values.update(manual=manual_grades.WAITING, published=None)
         if not self._move(submission_id, token, State(values["state"]), values):
             raise self._refusal(submission_id, token, starting=False)
         sub = self.store.get(submission_id)
@@ -149,9 +154,47 @@ class Lifecycle:
         log.info("submission %s finished: %s", sub.id, sub.state, extra=logs.fields(
             "finished", sub.id, block_id=sub.block_id, state=sub.state, run=sub.runs, token=sub.task_id,
             error_kind=None if graded else (report.get("error") or {}).get("kind")))
+        if sub.manual is not None:
+            return self.settle_learner(sub.block_id, sub.learner_id, publish) or sub
         if publish is not None:
             self.publish(sub, publish)
         return sub
+
+    def settle_learner(self, block_id: str, learner_id: str, publish: Publish | None) -> Submission | None:
+        """Bring the learner's latest graded submission's score up to date with the tutors'
+        grades, and publish it when it is whole and changed (a correction is published again).
+
+        Settling holds the learner's lock for the whole read-and-write, so settlings of one
+        learner (a tutor's save, a regrade finishing, an import, the reconciler's sweep) happen
+        one after the other, each seeing every grade saved before it; older submissions still
+        waiting are superseded, never published."""
+        t = self.store.table
+        with self.store.engine.begin() as conn:
+            lock_learner(conn, learner_id)
+            row = conn.execute(t.select().where(t.c.block_id == block_id, t.c.learner_id == learner_id,
+                                                t.c.state == State.GRADED.value)
+                               .order_by(t.c.created.desc()).limit(1)).first()
+            sub = from_row(row) if row is not None else None
+            if sub is None or sub.manual is None:
+                return sub
+            grades = self.manual.for_submission(block_id, learner_id, sub.notebook, sub.report, conn)
+            score, manual = manual_grades.settle(sub.report, grades)
+            moved = (score, manual) != (sub.score, sub.manual)
+            if moved:
+                values: dict[str, Any] = {"score": score, "manual": manual, "updated": time.time()}
+                if manual == manual_grades.GRADED:
+                    values["published"] = False
+                conn.execute(t.update().where(t.c.id == sub.id).values(**values))
+            conn.execute(t.update().where(t.c.block_id == block_id, t.c.learner_id == learner_id, t.c.id != sub.id,
+                                          t.c.manual == manual_grades.WAITING).values(manual="superseded"))
+        settled = self.store.get(sub.id)
+        assert settled is not None
+        if moved:
+            log.info("submission %s manually graded: %s", sub.id, manual, extra=logs.fields(
+                "manual_graded", sub.id, block_id=sub.block_id, state=sub.state, run=sub.runs, token=sub.task_id))
+        if publish is not None and settled.manual == manual_grades.GRADED:
+            self.publish(settled, publish)
+        return settled
 
     def publish(self, sub: Submission, publish: Publish) -> bool:
         """Let ``sub``'s score out through ``publish`` unless it has left already; True if now."""
@@ -168,6 +211,11 @@ class Lifecycle:
             raise
         log.info("submission %s published", sub.id, extra=logs.fields(
             "published", sub.id, block_id=sub.block_id, state=sub.state, run=sub.runs, token=sub.task_id))
+        now = self.store.get(sub.id)  # a tutor's correction may have landed while the score was out
+        if now is not None and now.score != sub.score and now.state == State.GRADED.value:
+            with self.store.engine.begin() as conn:
+                conn.execute(t.update().where(t.c.id == sub.id).values(published=False))
+            self.publish(now, publish)  # the newest score goes out last
         return True
 
     # ---- reconciling with the queue --------------------------------------------------

@@ -18,7 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 ATTRIBUTE_FIELDS = (
-    "display_name", "weight", "max_attempts", "feedback_policy", "max_notebook_kb", "max_cells",
+    "display_name", "weight", "max_attempts", "feedback_policy", "max_notebook_kb", "max_cells", "anonymous_grading",
     # where the notebook comes from (see provenance and upgrades); the lists are JSON
     "module_id", "module_item", "module_version", "module_checksum", "module_signer", "licence", "authors",
     "module_history", "declined_versions",

@@ -7,6 +7,10 @@ can run script in the page. Maths is left as escaped TeX in ``.sabaq-math``
 elements for the vendored KaTeX to typeset in the browser. A cell that shows a
 quiz widget shows the widget only: its source states the answer key.
 
+The lesson carries the notebook's own language and direction (``lang``/``dir``), never
+the browser's; code, maths and outputs are isolated left-to-right inside it, so a
+right-to-left lesson neither reverses ``7 / 2`` nor mirrors brackets.
+
 Rendered lessons are cached by the content hash of the notebook: an in-process
 LRU and, when Django is configured, its default cache as a second level.
 """
@@ -16,6 +20,7 @@ from __future__ import annotations
 import base64
 import html
 import re
+import secrets
 import threading
 from collections import OrderedDict
 from typing import Any
@@ -23,8 +28,10 @@ from typing import Any
 from sabaq_contract.widgets.keys import KINDS, VIEW_MIME, WIDGET_STATE_MIME
 
 from . import notebook as nbmod
+from .figures import figure_alt, figure_fallback, image_alt
+from .lesson_language import lesson_language
 
-RENDERER_VERSION = "4"
+RENDERER_VERSION = "5"
 
 _TAGS = {
     "a", "abbr", "b", "blockquote", "br", "caption", "code", "dd", "del", "details", "div",
@@ -48,8 +55,9 @@ _MATH = re.compile(
 )
 _CODE_SPANS = re.compile(r"(```.*?```|`[^`\n]*`)", re.S)
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
-_PLACEHOLDER = "sabaqmathQ{}Q"
-_PLACEHOLDER_RE = re.compile(r"sabaqmathQ(\d+)Q")
+_PLACEHOLDER = "sabaqmath{}Q{}Q"
+_LEFT_TO_RIGHT = {tag: {"dir": "ltr"} for tag in ("code", "kbd", "pre", "samp")}
+_IMAGE_WITHOUT_ALT = re.compile(r"<img(?![^>]*\salt=)")  # nh3 writes every attribute as name="value"
 
 
 def _attribute_filter(tag: str, attribute: str, value: str) -> str | None:
@@ -61,10 +69,14 @@ def _attribute_filter(tag: str, attribute: str, value: str) -> str | None:
 
 
 def sanitize(fragment: str) -> str:
-    """Strip everything from ``fragment`` that could run script or escape its container."""
+    """Strip everything from ``fragment`` that could run script or escape its container.
+
+    Code keeps left-to-right inside right-to-left prose; an image that has no ``alt`` gets an
+    empty one (its author described nothing), so no screen reader reads out its address.
+    """
     import nh3
 
-    return nh3.clean(
+    clean = nh3.clean(
         fragment,
         tags=_TAGS,
         clean_content_tags={"script", "style", "template", "iframe", "object", "noscript"},
@@ -72,34 +84,39 @@ def sanitize(fragment: str) -> str:
         attribute_filter=_attribute_filter,
         url_schemes={"http", "https", "mailto", "data"},
         link_rel="noopener noreferrer nofollow",
+        set_tag_attribute_values=_LEFT_TO_RIGHT,
     )
+    return _IMAGE_WITHOUT_ALT.sub('<img alt=""', clean)
 
 
 def _math_span(tex: str, display: bool) -> str:
     kind = "display" if display else "inline"
-    return f'<span class="sabaq-math sabaq-math-{kind}">{html.escape(tex)}</span>'
+    return f'<span class="sabaq-math sabaq-math-{kind}" dir="ltr">{html.escape(tex)}</span>'
 
 
-def _protect_math(text: str) -> tuple[str, list[str]]:
-    """Swap maths for placeholders so Markdown cannot mangle ``_`` and ``*`` in TeX."""
+def _protect_math(text: str) -> tuple[str, list[str], re.Pattern[str]]:
+    """Swap maths for placeholders so Markdown cannot mangle ``_`` and ``*`` in TeX. The
+    placeholders carry a fresh random token, so text that imitates one (a learner's answer)
+    is left as it is; the pattern finds this call's placeholders again."""
     spans: list[str] = []
+    token = secrets.token_hex(8)
 
     def swap(match: re.Match[str]) -> str:
         display_tex = match.group(1) or match.group(2)
         tex = display_tex if display_tex is not None else (match.group(3) or match.group(4))
         spans.append(_math_span(tex.strip(), display_tex is not None))
-        return _PLACEHOLDER.format(len(spans) - 1)
+        return _PLACEHOLDER.format(token, len(spans) - 1)
 
     pieces = _CODE_SPANS.split(text)
     out = [p if i % 2 else _MATH.sub(swap, p) for i, p in enumerate(pieces)]
-    return "".join(out), spans
+    return "".join(out), spans, re.compile(_PLACEHOLDER.format(token, r"(\d+)"))
 
 
 def markdown_to_html(text: str, attachments: dict[str, Any] | None = None) -> str:
     """Markdown with maths and cell attachments to sanitized HTML."""
     import markdown
 
-    protected, spans = _protect_math(text)
+    protected, spans, placeholders = _protect_math(text)
     for name, bundle in (attachments or {}).items():
         if isinstance(bundle, dict):
             for mime in _IMAGE_MIME:
@@ -109,7 +126,7 @@ def markdown_to_html(text: str, attachments: dict[str, Any] | None = None) -> st
                     break
     body = markdown.markdown(protected, extensions=["fenced_code", "tables", "sane_lists"])
     clean = sanitize(body)
-    return _PLACEHOLDER_RE.sub(lambda m: spans[int(m.group(1))], clean)
+    return placeholders.sub(lambda m: spans[int(m.group(1))], clean)
 
 
 def _b64(data: Any, mime: str) -> str:
@@ -138,36 +155,22 @@ def _text(value: Any) -> str:
     return "".join(value) if isinstance(value, list) else str(value)
 
 
-def figure_alt(cell: nbmod.Cell) -> str:
-    """The lecturer's text alternative for the figures a cell draws (``metadata.sabaq.alt``)."""
-    sabaq = (cell.get("metadata") or {}).get("sabaq")
-    alt = sabaq.get("alt") if isinstance(sabaq, dict) else None
-    return alt.strip() if isinstance(alt, str) else ""
-
-
-def _output_alt(output: dict[str, Any], mime: str, default: str) -> str:
-    """An image output's own ``alt`` (its metadata for ``mime``), else ``default``."""
-    metadata = output.get("metadata")
-    entry = metadata.get(mime) if isinstance(metadata, dict) else None
-    alt = entry.get("alt") if isinstance(entry, dict) else None
-    return alt.strip() if isinstance(alt, str) and alt.strip() else default
-
-
-def render_output(output: dict[str, Any], alt: str = "") -> str:
+def render_output(output: dict[str, Any], alt: str = "", fallback: str = "") -> str:
     """One code-cell output as sanitized HTML (script-bearing MIME types are dropped).
 
-    An image gets its text alternative from the output's metadata, else ``alt`` (the
-    cell's, see ``figure_alt``); without either it is marked decorative (``alt=""``).
+    An image's text alternative is ``figures.image_alt``: the output's own, ``alt`` (the
+    cell's, see ``figure_alt``), a describing ``text/plain``, else ``fallback``
+    (``figure_fallback``).
     """
     kind = output.get("output_type")
     if kind == "stream":
         stream = "stderr" if output.get("name") == "stderr" else "stdout"
         text = html.escape(_ANSI.sub("", _text(output.get("text", ""))))
-        return f'<pre class="sabaq-output sabaq-{stream}">{text}</pre>'
+        return f'<pre class="sabaq-output sabaq-{stream}" dir="ltr">{text}</pre>'
     if kind == "error":
         trace = "\n".join(_text(t) for t in output.get("traceback", []))
         text = html.escape(_ANSI.sub("", trace or f"{output.get('ename')}: {output.get('evalue')}"))
-        return f'<pre class="sabaq-output sabaq-error">{text}</pre>'
+        return f'<pre class="sabaq-output sabaq-error" dir="ltr">{text}</pre>'
     data = output.get("data")
     if not isinstance(data, dict):
         return ""
@@ -178,17 +181,17 @@ def render_output(output: dict[str, Any], alt: str = "") -> str:
     for mime in _IMAGE_MIME:
         if mime in data:
             uri = f"data:{mime};base64,{_b64(data[mime], mime)}"
-            text = html.escape(_output_alt(output, mime, alt))
-            return f'<div class="sabaq-output"><img src="{html.escape(uri)}" alt="{text}"></div>'
+            text = html.escape(image_alt(output, mime, alt, fallback))
+            return f'<div class="sabaq-output sabaq-figure"><img src="{html.escape(uri)}" alt="{text}"></div>'
     if "text/html" in data:
-        return f'<div class="sabaq-output sabaq-html">{sanitize(_text(data["text/html"]))}</div>'
+        return f'<div class="sabaq-output sabaq-html" dir="ltr">{sanitize(_text(data["text/html"]))}</div>'
     if "text/markdown" in data:
-        return f'<div class="sabaq-output">{markdown_to_html(_text(data["text/markdown"]))}</div>'
+        return f'<div class="sabaq-output" dir="auto">{markdown_to_html(_text(data["text/markdown"]))}</div>'
     if "text/latex" in data:
         tex = _text(data["text/latex"]).strip().strip("$")
-        return f'<div class="sabaq-output">{_math_span(tex, True)}</div>'
+        return f'<div class="sabaq-output" dir="ltr">{_math_span(tex, True)}</div>'
     if "text/plain" in data:
-        return f'<pre class="sabaq-output">{html.escape(_text(data["text/plain"]))}</pre>'
+        return f'<pre class="sabaq-output" dir="ltr">{html.escape(_text(data["text/plain"]))}</pre>'
     return ""
 
 
@@ -245,12 +248,17 @@ def without_quiz_sources(nb: nbmod.Notebook) -> nbmod.Notebook:
 
 
 def render_notebook(nb: nbmod.Notebook) -> str:
-    """The whole lesson as one sanitized HTML fragment (no interface strings)."""
+    """The whole lesson as one sanitized HTML fragment in the notebook's language (``lesson_language``).
+
+    It holds no interface strings; only the text alternatives of undescribed figures are
+    written, in the lesson's own language.
+    """
     language = str(
         (nb.get("metadata", {}).get("kernelspec") or {}).get("language") or "python"
     )
+    content = lesson_language(nb)
     keyless = _keyless_widgets(nb)
-    parts = ['<div class="sabaq-lesson">']
+    parts = [f'<div class="sabaq-lesson" lang="{html.escape(content.tag)}" dir="{content.direction}">']
     for index, cell in enumerate(nb.get("cells", [])):
         meta = nbmod.nbgrader(cell)
         grade_id = meta.get("grade_id") if isinstance(meta.get("grade_id"), str) else ""
@@ -268,13 +276,16 @@ def render_notebook(nb: nbmod.Notebook) -> str:
             jupyter = (cell.get("metadata") or {}).get("jupyter") or {}
             hidden = isinstance(jupyter, dict) and jupyter.get("source_hidden")
             if code.strip() and not hidden and not _shows_quiz(cell, keyless):
-                parts.append(f'<div class="sabaq-input">{highlight(code, language)}</div>')
+                parts.append(f'<div class="sabaq-input" dir="ltr">{highlight(code, language)}</div>')
             alt = figure_alt(cell)
-            outputs = [render_output(o, alt) for o in cell.get("outputs", []) if isinstance(o, dict)]
+            images = any(isinstance(o, dict) and isinstance(o.get("data"), dict) and set(o["data"]) & set(_IMAGE_MIME)
+                         for o in cell.get("outputs", []))
+            fallback = figure_fallback(cell, content.tag) if images else ""
+            outputs = [render_output(o, alt, fallback) for o in cell.get("outputs", []) if isinstance(o, dict)]
             if any(outputs):
                 parts.append('<div class="sabaq-outputs">' + "".join(outputs) + "</div>")
         else:
-            parts.append(f'<pre class="sabaq-raw">{html.escape(nbmod.source(cell))}</pre>')
+            parts.append(f'<pre class="sabaq-raw" dir="ltr">{html.escape(nbmod.source(cell))}</pre>')
         parts.append("</div>")
     parts.append("</div>")
     return "".join(parts)

@@ -29,6 +29,7 @@ FORM_FIELDS = (
     ("feedback_policy", "text"),
     ("max_notebook_kb", "number"),
     ("max_cells", "number"),
+    ("anonymous_grading", "checkbox"),
 )
 _WHOLE = re.compile(r"\s*\+?\d{1,9}\s*")
 _DECIMAL = re.compile(r"\s*\+?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d{1,3})?\s*")
@@ -98,6 +99,10 @@ def settings_values(data: dict[str, Any]) -> dict[str, Any]:
         out["max_notebook_kb"] = _whole(data["max_notebook_kb"], 1, limits.HARD_MAX_KB, "bad_max_notebook_kb")
     if "max_cells" in data:
         out["max_cells"] = _whole(data["max_cells"], 1, limits.HARD_MAX_CELLS, "bad_max_cells")
+    if "anonymous_grading" in data:
+        if not isinstance(data["anonymous_grading"], bool):
+            raise SettingInvalid("bad_anonymous_grading")
+        out["anonymous_grading"] = data["anonymous_grading"]
     return out
 
 

@@ -66,6 +66,7 @@ class Submission:
     started: float | None = None
     runs: int = 1
     published: bool | None = None
+    manual: str | None = None  # waiting (for a tutor), graded (by one), or None: no manual cells
 
     @property
     def pending(self) -> bool:
@@ -84,6 +85,7 @@ class Submission:
             "max_score": self.max_score,
             "error": error,
             "assignment": self.assignment,  # the version graded against (the assignments table)
+            "manual": self.manual,
         }
 
 
@@ -97,7 +99,7 @@ class Admission:
     rate_window: float = 60.0
 
 
-def _row(row: Any) -> Submission:
+def from_row(row: Any) -> Submission:
     return Submission(
         id=row.id,
         block_id=row.block_id,
@@ -119,7 +121,19 @@ def _row(row: Any) -> Submission:
         started=row.started,
         runs=int(row.runs),
         published=None if row.published is None else bool(row.published),
+        manual=row.manual,
     )
+
+
+def lock_learner(conn: Any, learner_id: str) -> None:
+    """Hold the learner's lock row until ``conn``'s transaction ends (created on first use): what
+    decides one learner's submissions, practice runs and manual settling one at a time."""
+    from .tables import learner_lock as locks
+
+    now = time.time()
+    touched = conn.execute(locks.update().where(locks.c.learner_id == learner_id).values(touched=now))
+    if touched.rowcount == 0:
+        conn.execute(locks.insert().values(learner_id=learner_id, touched=now))
 
 
 @dataclass(frozen=True)
@@ -139,7 +153,6 @@ class SubmissionStore:
 
         self.engine = database.engine(url)
         self.table = tables.submission
-        self.locks = tables.learner_lock
 
     def create(
         self,
@@ -169,7 +182,7 @@ class SubmissionStore:
             submission_id = uuid.uuid4().hex
             try:
                 with self.engine.begin() as conn:
-                    self._lock_learner(conn, learner_id)
+                    lock_learner(conn, learner_id)
                     now = time.time()
                     row = {"id": submission_id, "block_id": block_id, "learner_id": learner_id,
                            "kind": kind, "notebook": notebook, "counts_attempt": counts_attempt,
@@ -193,13 +206,6 @@ class SubmissionStore:
             assert found is not None
             return found
         raise Conflict("already_grading")
-
-    def _lock_learner(self, conn: Any, learner_id: str) -> None:
-        """Hold the learner's lock row until the transaction ends (created on first use)."""
-        locks, now = self.locks, time.time()
-        touched = conn.execute(locks.update().where(locks.c.learner_id == learner_id).values(touched=now))
-        if touched.rowcount == 0:
-            conn.execute(locks.insert().values(learner_id=learner_id, touched=now))
 
     def _scope(self, block_id: str, learner_id: str) -> Any:
         t = self.table
@@ -277,7 +283,7 @@ class SubmissionStore:
             row = conn.execute(
                 self.table.select().where(self.table.c.id == submission_id)
             ).first()
-        return _row(row) if row is not None else None
+        return from_row(row) if row is not None else None
 
     def for_learner(self, block_id: str, learner_id: str) -> list[Submission]:
         """The learner's submissions to this block, newest first."""
@@ -286,7 +292,7 @@ class SubmissionStore:
             rows = conn.execute(
                 t.select().where(self._scope(block_id, learner_id)).order_by(t.c.created.desc())
             ).all()
-        return [_row(r) for r in rows]
+        return [from_row(r) for r in rows]
 
     def for_block(self, block_id: str) -> list[Submission]:
         """Every submission to this block, newest first (staff report)."""
@@ -295,7 +301,14 @@ class SubmissionStore:
             rows = conn.execute(
                 t.select().where(t.c.block_id == block_id).order_by(t.c.created.desc())
             ).all()
-        return [_row(r) for r in rows]
+        return [from_row(r) for r in rows]
+
+    def block_ids(self) -> list[str]:
+        """Every block with a submission in the store (reports that span a course)."""
+        import sqlalchemy as sa
+
+        with self.engine.connect() as conn:
+            return sorted(conn.execute(sa.select(self.table.c.block_id).distinct()).scalars())
 
     def attempts_used(self, block_id: str, learner_id: str) -> int:
         """Submissions that were or may still be graded; one that could not be graded is free."""
@@ -327,7 +340,7 @@ class SubmissionStore:
                 t.select().where(t.c.pending_slot.is_not(None), t.c.leased < before)
                 .order_by(t.c.leased).limit(limit)
             ).all()
-        return [_row(r) for r in rows]
+        return [from_row(r) for r in rows]
 
     def progress(self, now: float, since: float) -> Progress:
         """How far the workers have got through the queue since ``since`` (the oldest waiting
@@ -356,7 +369,7 @@ class SubmissionStore:
                 t.select().where(t.c.state == State.GRADED.value, t.c.published.is_(False))
                 .order_by(t.c.updated).limit(limit)
             ).all()
-        return [_row(r) for r in rows]
+        return [from_row(r) for r in rows]
 
     def delete(self, submission_id: str) -> None:
         with self.engine.begin() as conn:

@@ -16,6 +16,7 @@ SUBMISSION = "sabaq_submission"
 LEARNER_LOCK = "sabaq_learner_lock"
 WIDGET_CHECK = "sabaq_widget_check"
 ASSIGNMENT = "sabaq_assignment"
+MANUAL_GRADE = "sabaq_manual_grade"
 
 
 def long_text() -> Any:
@@ -49,6 +50,7 @@ submission = sa.Table(
     sa.Column("started", sa.Double, nullable=True),
     sa.Column("runs", sa.Integer, nullable=False),
     sa.Column("published", sa.Boolean, nullable=True),
+    sa.Column("manual", sa.String(16), nullable=True),
 )
 
 learner_lock = sa.Table(
@@ -78,4 +80,31 @@ assignment = sa.Table(
     sa.Column("files", long_text(), nullable=False),
     sa.Column("limits", sa.Text, nullable=False),
     sa.Column("created", sa.Double, nullable=False),
+)
+
+manual_grade = sa.Table(
+    MANUAL_GRADE,
+    metadata,
+    sa.Column("block_id", sa.String(255), primary_key=True),
+    sa.Column("learner_id", sa.String(255), primary_key=True),
+    sa.Column("grade_id", sa.String(128), primary_key=True),  # nbgrader's own cell-name limit
+    sa.Column("answer", sa.String(64), primary_key=True),
+    sa.Column("points", sa.Double, nullable=False),
+    sa.Column("comment", long_text(), nullable=False),
+    sa.Column("rubric", sa.Text, nullable=False),
+    sa.Column("grader", sa.String(255), nullable=False),
+    sa.Column("updated", sa.Double, nullable=False),
+    sa.Column("revision", sa.Integer, nullable=False),
+)
+
+PRACTICE_RUN = "sabaq_practice_run"
+
+practice_run = sa.Table(  # when each learner's recent practice runs began: the rate limit's count
+    PRACTICE_RUN,
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("learner_id", sa.String(255), nullable=False),
+    sa.Column("block_id", sa.String(255), nullable=False),
+    sa.Column("created", sa.Double, nullable=False),
+    sa.Index("ix_sabaq_practice_run_learner", "learner_id", "created"),
 )

@@ -16,9 +16,14 @@ ROOT_CLASS = "sabaq-notebook"
 
 
 def student_html(
-    lesson: str, language: str, title: str, has_answers: bool, staff: bool = False, attribution: str = ""
+    lesson: str, language: str, title: str, has_answers: bool, staff: bool = False, attribution: str = "",
+    content: tuple[str, str] | None = None,
 ) -> str:
-    """The student view's markup around the sanitized ``lesson``."""
+    """The student view's markup around the sanitized ``lesson``.
+
+    The root and the controls are in the interface ``language``; the title, like the lesson
+    (which carries its own), is in the notebook's ``content`` language: (tag, direction).
+    """
     t = i18n.translator(language)
     ui = i18n.UI_STRINGS
     direction = i18n.direction(language)
@@ -27,12 +32,16 @@ def student_html(
     if has_answers:
         toolbar = (
             f'<div class="sabaq-toolbar" role="toolbar" aria-label="{esc(t(ui["submit"]))}">'
+            f'<button type="button" class="sabaq-practice-run" title="{esc(t(ui["practice_run_help"]))}">'
+            f'{esc(t(ui["practice_run"]))}</button>'
             f'<button type="button" class="sabaq-submit">{esc(t(ui["submit"]))}</button>'
             f'<label class="sabaq-upload-label">{esc(t(ui["upload"]))}'
             '<input type="file" class="sabaq-upload" accept=".ipynb,application/json"></label>'
             f'<a class="sabaq-download" href="#" download="notebook.ipynb">'
             f'{esc(t(ui["download"]))}</a></div>'
             '<div class="sabaq-status" role="status" aria-live="polite"></div>'
+            '<section class="sabaq-practice" role="status" aria-live="polite" '
+            f'aria-label="{esc(t(ui["practice_title"]))}"></section>'
             f'<section class="sabaq-feedback" aria-label="{esc(t(ui["feedback"]))}" hidden>'
             "</section>"
         )
@@ -49,9 +58,13 @@ def student_html(
             f'<th scope="col">{esc(t(ui["submitted"]))}</th><th></th>'
             "</tr></thead><tbody></tbody></table></details>"
         )
+        from .staff_views import staff_panels
+
+        toolbar += staff_panels(language)
+    heading = f' lang="{esc(content[0])}" dir="{esc(content[1])}"' if content else ""
     return (
         f'<div class="{ROOT_CLASS}" dir="{direction}" lang="{esc(language)}">'
-        f'<h2 class="sabaq-title">{esc(title)}</h2>'
+        f'<h2 class="sabaq-title"{heading}>{esc(title)}</h2>'
         f"{lesson}{toolbar}{attribution}</div>"
     )
 
@@ -89,6 +102,8 @@ def studio_html(fields: dict[str, Any], language: str, choices: dict[str, list[s
                 for v in choices[name]
             )
             control = f'<select id="{field_id}" name="{name}">{options}</select>'
+        elif kind == "checkbox":
+            control = f'<input id="{field_id}" name="{name}" type="checkbox"{" checked" if value else ""}>'
         else:
             control = (
                 f'<input id="{field_id}" name="{name}" type="{kind}" value="{esc(str(value))}"'

@@ -57,6 +57,11 @@ DEFAULTS: dict[str, Any] = {
     "SABAQ_SUBMIT_RATE_LIMIT": 10,
     "SABAQ_SUBMIT_RATE_WINDOW": 60,
     "SABAQ_MAX_PENDING_PER_LEARNER": 2,
+    # Practice runs (the learner's Run button): their queue, time limit and rate limit.
+    "SABAQ_PRACTICE_QUEUE": "{{ SABAQ_QUEUE }}.practice",
+    "SABAQ_PRACTICE_TIMEOUT": 10,
+    "SABAQ_PRACTICE_RATE_LIMIT": 10,
+    "SABAQ_PRACTICE_RATE_WINDOW": 60,
     # Sharing: the public keys (PEM text) of the publishers whose module bundles Studio may
     # offer as newer versions, and the catalogs (URLs) it looks in for them.
     "SABAQ_TRUSTED_KEYS": [],
@@ -69,6 +74,11 @@ DEFAULTS: dict[str, Any] = {
     "SABAQ_RECONCILE_EVERY": 30,
     "SABAQ_GRADER_CONCURRENCY": 2,
     "SABAQ_GRADER_REPLICAS": 1,
+    # A worker of its own for practice runs, so a burst of gradings never holds them up (the
+    # grader's workers serve practice runs too, when they are free).
+    "RUN_SABAQ_PRACTICE": True,
+    "SABAQ_PRACTICE_CONCURRENCY": 1,
+    "SABAQ_PRACTICE_REPLICAS": 1,
     "SABAQ_GRADER_CPU_LIMIT": 2,
     "SABAQ_GRADER_MEMORY_LIMIT_MB": 3072,
     "SABAQ_GRADER_PIDS_LIMIT": 1024,

@@ -35,6 +35,8 @@ DEFAULT_LABELS: dict[str, dict[str, str]] = {
         "parameters": "Parameters",
         "plot_summary": "{title}: {y} against {x}. Series: {series}.",
         "no_data": "No data for these settings.",
+        "plot_settings": "Shown for {settings}.",
+        "series_summary": "{name} goes from {first} to {last}, highest {max} at {x} {at}.",
     },
     "ur": {
         "check": "جانچیں",
@@ -58,6 +60,8 @@ DEFAULT_LABELS: dict[str, dict[str, str]] = {
         "parameters": "پیرامیٹر",
         "plot_summary": "{title}: {x} کے مقابلے میں {y}۔ سلسلے: {series}۔",
         "no_data": "ان ترتیبات کے لیے کوئی ڈیٹا نہیں۔",
+        "plot_settings": "{settings} کے لیے دکھایا گیا ہے۔",
+        "series_summary": "{name} {first} سے {last} تک جاتا ہے، سب سے زیادہ {max}، جب {x} {at} ہو۔",
     },
 }
 

@@ -37,6 +37,25 @@ function extent(frames, pick) {
   return Number.isFinite(lo) ? [lo, hi] : [0, 1];
 }
 
+// The chosen settings and what the plot then shows, as text: the plot's accessible
+// description, read out as the controls move (WCAG 1.1.1). A label missing from an older
+// saved state's tables falls back to the bare "name = value" list.
+export function describe(parameters, selection, frame, names, xLabel, fmt, t) {
+  const value = (p, k) => (typeof p.values[k] === "number" ? fmt(p.values[k]) : String(p.values[k]));
+  const settings = parameters.map((p, i) => `${p.name} = ${value(p, selection[i] || 0)}`).join(", ");
+  const lines = [t("plot_settings", { settings }) === "plot_settings" ? settings : t("plot_settings", { settings })];
+  if (!frame) return lines.concat(t("no_data")).join(" ");
+  frame.series.forEach((values, k) => {
+    const points = values.map((v, i) => [frame.x[i], v]).filter(([x, v]) => x !== null && v !== null && v !== undefined);
+    if (!points.length) return;
+    const top = points.reduce((best, point) => (point[1] > best[1] ? point : best));
+    const line = t("series_summary", { name: names[k] ?? "", first: fmt(points[0][1]), last: fmt(points[points.length - 1][1]),
+      max: fmt(top[1]), x: xLabel, at: fmt(top[0]) });
+    if (line !== "series_summary") lines.push(line);
+  });
+  return lines.join(" ");
+}
+
 export function frameIndex(parameters, selection) {
   let index = 0;
   parameters.forEach((p, i) => { index = index * p.values.length + (selection[i] || 0); });
@@ -142,14 +161,21 @@ function render({ model, el }) {
       item.append(swatch, h("span", {}, name));
       legend.append(item);
     });
-    figure.append(svg, legend);
+    const summary = h("p", { id: uid("summary"), class: "sabaq-explorer-summary", "aria-live": "polite",
+      "aria-atomic": "true", dir: "auto" });
+    svg.setAttribute("aria-describedby", summary.id);
+    controls.setAttribute("aria-describedby", summary.id);
+    figure.append(svg, legend, summary);
     root.append(controls, figure);
     const draw = () => {
       const selection = model.get("selection") || [];
       inputs.forEach((input, i) => input.show(selection[i] || 0));
       const width = Math.max(300, Math.round(figure.clientWidth || 600));
-      drawPlot(svg, model, frames[frameIndex(parameters, selection)], bounds, width, fmt, t);
+      const frame = frames[frameIndex(parameters, selection)];
+      drawPlot(svg, model, frame, bounds, width, fmt, t);
       svg.prepend(desc);
+      const text = describe(parameters, selection, frame, names, model.get("x_label"), fmt, t);
+      if (summary.textContent !== text) summary.textContent = text;
     };
     function choose(i, k) {
       const selection = [...(model.get("selection") || parameters.map(() => 0))];

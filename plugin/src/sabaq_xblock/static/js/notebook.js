@@ -48,6 +48,17 @@ function SabaqNotebookBlock(runtime, element, initArgs) {
     if (text !== undefined) node.textContent = text;
     return node;
   }
+  // Ids unique on a page that shows several blocks (aria-describedby needs them).
+  function uid(prefix) {
+    SabaqNotebookBlock.ids = (SabaqNotebookBlock.ids || 0) + 1;
+    return "sabaq-" + prefix + "-" + SabaqNotebookBlock.ids;
+  }
+  // Interface text inside the lesson is in the interface's language, not the lesson's.
+  function interfaceText(node) {
+    node.lang = root.lang || args.language || "";
+    node.dir = root.dir || "auto";
+    return node;
+  }
 
   // Maths, typeset offline by the vendored KaTeX.
   if (window.katex) {
@@ -60,6 +71,39 @@ function SabaqNotebookBlock(runtime, element, initArgs) {
       } catch (e) { /* leave the TeX source visible */ }
     });
   }
+
+  // Wide code, outputs and display maths scroll sideways inside the lesson; those that do
+  // (and only those) are focusable regions, so the keyboard can scroll them (WCAG 2.1.1).
+  var scrollable = [[".sabaq-input pre", strings.scroll_code], [".sabaq-raw", strings.scroll_code],
+    [".sabaq-output", strings.scroll_output], [".sabaq-math-display", strings.scroll_math]];
+  var scrollPending = false;
+  function markScrollable() {
+    scrollPending = false;
+    scrollable.forEach(function (pair) {
+      Array.prototype.forEach.call(root.querySelectorAll(":scope > .sabaq-lesson " + pair[0]), function (node) {
+        var wide = node.scrollWidth > node.clientWidth + 1;
+        var marked = node.classList.contains("sabaq-scrolls");
+        if (wide && !marked) {
+          node.classList.add("sabaq-scrolls");
+          node.tabIndex = 0;
+          node.setAttribute("role", "region");
+          node.setAttribute("aria-label", pair[1] || "");
+        } else if (!wide && marked) {
+          node.classList.remove("sabaq-scrolls");
+          ["tabindex", "role", "aria-label"].forEach(function (name) { node.removeAttribute(name); });
+        }
+      });
+    });
+  }
+  function scheduleScrollable() {
+    if (scrollPending) return;
+    scrollPending = true;
+    (window.requestAnimationFrame || setTimeout)(markScrollable);
+  }
+  var lessonNode = root.querySelector(":scope > .sabaq-lesson");
+  if (lessonNode && typeof ResizeObserver !== "undefined") new ResizeObserver(scheduleScrollable).observe(lessonNode);
+  else window.addEventListener("resize", scheduleScrollable);
+  scheduleScrollable();
 
   // Answer editors with drafts saved as the learner types.
   var draftTimers = {};
@@ -75,17 +119,24 @@ function SabaqNotebookBlock(runtime, element, initArgs) {
     var gradeId = box.getAttribute("data-grade-id");
     var area = box.querySelector("textarea");
     var label = box.querySelector("label");
-    if (label) label.textContent = (strings.answer_label || "") + " (" + gradeId + ")";
+    if (label) interfaceText(label).textContent = (strings.answer_label || "") + " (" + gradeId + ")";
     if (args.drafts && typeof args.drafts[gradeId] === "string") area.value = args.drafts[gradeId];
     if (window.SabaqEditor && box.getAttribute("data-mode") === "python") {
       var holder = el("div", "sabaq-editor");
+      holder.dir = "ltr";
+      // How to leave the editor with the keyboard (it is never a trap: WCAG 2.1.2).
+      var keys = interfaceText(el("p", "sabaq-editor-keys", strings.editor_keys || ""));
+      keys.id = uid("editor-keys");
       area.hidden = true;
       box.appendChild(holder);
-      editors[gradeId] = window.SabaqEditor.create(holder, area.value, function (text) {
+      box.appendChild(keys);
+      var editor = editors[gradeId] = window.SabaqEditor.create(holder, area.value, function (text) {
         area.value = text;
         saveDraft(gradeId, text);
-      }, label ? label.textContent : gradeId);
+      }, label ? label.textContent : gradeId, { describedBy: keys.id });
+      if (label) label.addEventListener("click", function (event) { event.preventDefault(); editor.focus(); });
     } else {
+      if (box.getAttribute("data-mode") !== "python") area.dir = "auto";  // a written answer, in any script
       area.addEventListener("input", function () { saveDraft(gradeId, area.value); });
       editors[gradeId] = { getValue: function () { return area.value; } };
     }
@@ -95,6 +146,20 @@ function SabaqNotebookBlock(runtime, element, initArgs) {
   var status = root.querySelector(":scope > .sabaq-status");
   var feedbackBox = root.querySelector(":scope > .sabaq-feedback");
   var submitButton = root.querySelector(":scope > .sabaq-toolbar .sabaq-submit");
+  // While a submission is graded Submit is aria-disabled, never disabled: a disabled button
+  // drops the keyboard focus to the page's start; this one keeps it and says why it is off.
+  var busyNote = submitButton ? interfaceText(el("span", "sabaq-sr-only", strings.grading_busy || "")) : null;
+  if (busyNote) {
+    busyNote.id = uid("busy");
+    submitButton.parentNode.appendChild(busyNote);
+  }
+  function setBusy(busy) {
+    if (!submitButton) return;
+    submitButton.setAttribute("aria-disabled", busy ? "true" : "false");
+    if (busy) submitButton.setAttribute("aria-describedby", busyNote.id);
+    else submitButton.removeAttribute("aria-describedby");
+  }
+  function busy() { return !!submitButton && submitButton.getAttribute("aria-disabled") === "true"; }
 
   function showStatus(data) {
     if (!status) return;
@@ -104,8 +169,23 @@ function SabaqNotebookBlock(runtime, element, initArgs) {
     var line = el("p", "sabaq-state sabaq-state-" + data.state, strings[data.state] || data.state);
     status.appendChild(line);
     if (data.state === "error" && data.error) status.appendChild(el("p", "sabaq-error-reason", data.error.message));
-    if (data.state === "graded") {
+    if (data.state === "graded" && data.manual && data.manual.state === "waiting") {
+      status.appendChild(el("p", "sabaq-score sabaq-manual-waiting",
+        fmt(strings.manual_waiting, { score: data.manual.automatic, max_score: data.max_score })));
+    } else if (data.state === "graded") {
       status.appendChild(el("p", "sabaq-score", fmt(strings.score, { score: data.score, max_score: data.max_score })));
+      ((data.manual && data.manual.cells) || []).forEach(function (cell) {
+        var note = el("div", "sabaq-manual-comment");
+        note.appendChild(el("p", "", fmt(strings.manual_points, { cell: cell.grade_id, points: cell.points,
+          max_points: cell.max_points })));
+        if (cell.comment) {
+          var quote = el("blockquote", "", cell.comment);
+          quote.setAttribute("dir", "auto");
+          quote.setAttribute("aria-label", fmt(strings.manual_comment, { cell: cell.grade_id }));
+          note.appendChild(quote);
+        }
+        status.appendChild(note);
+      });
     }
     var attempts = data.max_attempts ? fmt(strings.attempts, { used: data.attempts_used, max: data.max_attempts })
       : fmt(strings.attempts_unlimited, { used: data.attempts_used });
@@ -127,13 +207,13 @@ function SabaqNotebookBlock(runtime, element, initArgs) {
       });
       feedbackBox.appendChild(list);
     }
-    if (submitButton) submitButton.disabled = data.state === "queued" || data.state === "running";
+    setBusy(data.state === "queued" || data.state === "running");
   }
   function showError(message) {
     if (!status) return;
     status.replaceChildren(el("p", "sabaq-request-error", message));
     root.setAttribute("data-request-error", "true");
-    if (submitButton) submitButton.disabled = false;
+    setBusy(false);
   }
   // How often a waiting page asks for its submission's state (the same schedule as
   // sabaq_contract.polling): soon at first, then less and less often while the state stays the
@@ -168,9 +248,10 @@ function SabaqNotebookBlock(runtime, element, initArgs) {
 
   if (submitButton) {
     submitButton.addEventListener("click", function () {
+      if (busy()) return;
       var answers = {};
       Object.keys(editors).forEach(function (id) { answers[id] = editors[id].getValue(); });
-      submitButton.disabled = true;
+      setBusy(true);
       post("submit", { answers: answers }).then(queued).catch(function (err) { showError(err.message); });
     });
   }
@@ -230,8 +311,9 @@ function SabaqNotebookBlock(runtime, element, initArgs) {
           fmt(strings.score, { score: latest.score, max_score: latest.max_score });
         var when = new Date(latest.created * 1000).toLocaleString();
         if (latest.version) when += " · " + fmt(strings.graded_version, { version: latest.version });
-        [row.learner_id, strings[latest.state] || latest.state,
-         latest.error ? latest.error.message : score, when].forEach(function (text) {
+        var shown = strings[latest.state] || latest.state;
+        if (latest.manual === "waiting") shown += " · " + strings.dashboard_waiting_tutor;
+        [row.learner_id, shown, latest.error ? latest.error.message : score, when].forEach(function (text) {
           tr.appendChild(el("td", "", String(text)));
         });
         var cell = el("td", "");
@@ -255,5 +337,9 @@ function SabaqNotebookBlock(runtime, element, initArgs) {
       .then(function () { root.setAttribute("data-widgets-ready", "true"); })
       .catch(function (err) { root.setAttribute("data-widgets-error", String(err)); });
   }
+  var kit = { root: root, strings: strings, el: el, fmt: fmt, post: post, url: url, uid: uid,
+    csrf: function () { return cookie("csrftoken"); } };
+  if (window.SabaqPractice) window.SabaqPractice(kit);
+  if (args.staff && window.SabaqStaffGrading) window.SabaqStaffGrading(kit);
   root.setAttribute("data-ready", "true");
 }

@@ -19,7 +19,7 @@ function SabaqNotebookStudio(runtime, element, args) {
   function save(notebookText) {
     var data = {};
     Array.prototype.forEach.call(root.querySelectorAll("[name]"), function (input) {
-      data[input.name] = input.value;
+      data[input.name] = input.type === "checkbox" ? input.checked : input.value;
     });
     if (notebookText !== null) data.notebook = notebookText;
     if (runtime.notify) runtime.notify("save", { state: "start" });
