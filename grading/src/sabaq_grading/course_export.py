@@ -77,6 +77,7 @@ def unit_olx(course: Course, item: Item, display_name: str, origin: dict[str, st
     if item.kind == "assignment" and (course.header or course.footer):
         framed = with_header_footer(nbformat.from_dict(instructor), course.header, course.footer)
         instructor = json.loads(json.dumps(framed))
+    instructor.setdefault("metadata", {}).setdefault("lang", item.language)  # the page's language and direction
     files = ({name: base64.b64encode(data).decode("ascii") for name, data in data_files(item.path.parent).items()}
              if item.kind == "assignment" else {})
     node = etree.Element("sabaq_notebook")
