@@ -99,7 +99,7 @@ def test_drafts_and_titles_reach_the_page_only_as_text(course: Course, payload: 
     arguments = re.findall(r'<script type="json/xblock-args"[^>]*>(.*?)</script>', page, re.S)
     assert len(arguments) == 1 and re.fullmatch(r'\{"encoded": "[A-Za-z0-9+/=]+"\}', arguments[0])
     assert init_args(page)["drafts"] == {"add": payload}
-    assert f'<h2 class="sabaq-title">{html.escape(payload)}</h2>' in page
+    assert f'<h2 class="sabaq-title" lang="en" dir="ltr">{html.escape(payload)}</h2>' in page
 
 
 # ---- in the browser ---------------------------------------------------------------------
@@ -136,27 +136,107 @@ def _works(page: Any) -> None:
     assert page.locator(".sabaq-notebook[data-request-error]").count() == 0
 
 
+# The planted drafts and learner names. Every draft is planted first (over HTTP); then each
+# payload's case opens, in a browser context and page of its own as before, its learner's page
+# with the draft and then the two links that name a learner ``payload``, one after the other.
+# Several cases are under way at once, taking turns: while one case's page loads (scripts, the
+# status poll, half a second of network quiet), another's is looked at. Each payload's test then
+# makes that case's assertions on what its pages showed, and names the payload when one fails.
+AT_ONCE = 4  # cases under way at once: enough to overlap each page's waits on 2 cores
+NOTHING = {"flag": None, "bad": [], "planted": []}  # what _PAGE_CHECK finds on a clean page
+
+
+class _Case:
+    """One payload's three visits, made in one page, as ``_visit`` makes them."""
+
+    def __init__(self, payload: str, draft_url: str, link_urls: list[str]) -> None:
+        self.payload = payload
+        self.urls = [draft_url, *link_urls]
+        self.seen: list[dict[str, Any]] = []  # what each visit found, in order
+        self.failure = ""  # what went wrong opening or reading a page (the case fails on it)
+        self.page: Any = None
+
+    def _fail(self, error: Exception) -> None:
+        self.failure = f"visit {len(self.seen) + 1} ({self.urls[len(self.seen)]}): {type(error).__name__}: {error}"
+
+    def start(self, browser: Any) -> None:
+        try:
+            self.page = _page(browser)
+            self.page.goto(self.urls[0], wait_until="commit")  # the rest of the load overlaps other cases'
+        except Exception as error:  # reported by this payload's case
+            self._fail(error)
+
+    def step(self) -> bool:
+        """Look at the page the case is on, then open its next one; whether any is left."""
+        page = self.page
+        try:
+            if self.failure:
+                raise RuntimeError(self.failure)
+            draft = not self.seen
+            page.wait_for_load_state("load")  # what _visit waits for (goto's own wait, then these)
+            if draft:  # (the links are not waited on to be ready)
+                page.wait_for_selector(".sabaq-notebook[data-ready='true']", timeout=20_000)
+            page.wait_for_load_state("networkidle")
+            seen = {"found": page.evaluate(_PAGE_CHECK), "dialogs": list(page.dialogs)}
+            if draft:  # what _works reads, and the draft as the page shows it
+                seen.update(errors=list(page.errors),
+                            states=page.locator(".sabaq-notebook[data-state]").count(),
+                            request_errors=page.locator(".sabaq-notebook[data-request-error]").count(),
+                            textarea=page.locator(".sabaq-answer[data-grade-id='add'] textarea").input_value(),
+                            editor=page.locator(".sabaq-answer .cm-content").inner_text())
+            self.seen.append(seen)
+            if len(self.seen) < len(self.urls):
+                page.goto(self.urls[len(self.seen)], wait_until="commit")
+                return True
+        except Exception as error:  # reported by this payload's case
+            if not self.failure:
+                self._fail(error)
+        if page is not None:
+            page.context.close()
+        return False
+
+
+@pytest.fixture(scope="module")
+def planted(browser: Any, live: dict[str, Any]) -> dict[str, tuple[int, _Case]]:
+    """For each payload: the status ``save_draft`` answered, and what its case's pages showed."""
+    base, scenario = live["base"], live["scenario"]
+    cases: dict[str, tuple[int, _Case]] = {}
+    for payload in PAYLOADS:
+        learner = Client(base, f"d-{uuid.uuid4().hex[:8]}")
+        usage = learner.usage_id(scenario)
+        saved = learner.post(usage, "save_draft", {"grade_id": "add", "source": payload})[0]
+        named = urllib.parse.quote(payload, safe="")  # a link that names the learner, on both views
+        cases[payload] = saved, _Case(payload, f"{base}/view/{scenario}/?student={learner.student}",
+                                      [f"{base}/{path}/{scenario}/?student={named}" for path in ("view", "scenario")])
+    waiting, going = [case for _, case in cases.values()], []
+    while waiting or going:
+        while waiting and len(going) < AT_ONCE:
+            going.append(waiting.pop(0))
+            going[-1].start(browser)
+        case = going.pop(0)
+        if case.step():
+            going.append(case)
+    return cases
+
+
 @pytest.mark.browser
 @pytest.mark.slow
 @pytest.mark.parametrize("payload", PAYLOADS, ids=IDS)
-def test_a_planted_draft_or_learner_name_runs_nothing(browser: Any, live: dict[str, Any],
+def test_a_planted_draft_or_learner_name_runs_nothing(planted: dict[str, tuple[int, _Case]],
                                                      payload: str) -> None:
     """The draft case ran in the page before (</script> closed the runtime's script element)."""
-    learner = Client(live["base"], f"d-{uuid.uuid4().hex[:8]}")
-    usage = learner.usage_id(live["scenario"])
-    assert learner.post(usage, "save_draft", {"grade_id": "add", "source": payload})[0] == 200
-    page = _page(browser)
-    _visit(page, f"{live['base']}/view/{live['scenario']}/?student={learner.student}")
-    _nothing_ran(page)
-    _works(page)
-    assert page.locator(".sabaq-answer[data-grade-id='add'] textarea").input_value() == payload
-    assert payload.strip("\u2028\u2029")[:12] in page.locator(".sabaq-answer .cm-content").inner_text()
-
-    for path in ("view", "scenario"):  # a link that names the learner cannot run script either
-        _visit(page, f"{live['base']}/{path}/{live['scenario']}/?student="
-               + urllib.parse.quote(payload, safe=""), ready=False)
-        _nothing_ran(page)
-    page.context.close()
+    saved, case = planted[payload]
+    assert saved == 200, f"save_draft of {payload!r} answered {saved}"
+    assert not case.failure and len(case.seen) == 3, (payload, case.failure)
+    for url, seen in zip(case.urls, case.seen, strict=True):
+        assert seen["found"] == NOTHING, (payload, url, seen["found"])
+        assert seen["dialogs"] == [], (payload, url, seen["dialogs"])
+    draft = case.seen[0]
+    assert draft["errors"] == [], (payload, draft["errors"])
+    assert draft["states"] == 1, payload  # the status poll answered
+    assert draft["request_errors"] == 0, payload
+    assert draft["textarea"] == payload
+    assert payload.strip("\u2028\u2029")[:12] in draft["editor"], (payload, draft["editor"])
 
 
 def _hostile_code(payloads: list[str]) -> str:
