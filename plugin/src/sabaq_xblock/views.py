@@ -111,7 +111,8 @@ def studio_html(fields: dict[str, Any], language: str, choices: dict[str, list[s
             )
         rows.append(f'<li><label for="{field_id}">{esc(t(label))}</label>{control}</li>')
     return (
-        f'<div class="{ROOT_CLASS} sabaq-studio" dir="{i18n.direction(language)}">{attribution}'
+        f'<div class="{ROOT_CLASS} sabaq-studio" dir="{i18n.direction(language)}" lang="{esc(language)}">'
+        f'{attribution}'
         f'<ul class="sabaq-studio-fields">{"".join(rows)}'
         f'<li><label for="sabaq-studio-notebook">{esc(t(i18n.STUDIO_STRINGS["notebook"]))}</label>'
         '<input id="sabaq-studio-notebook" type="file" accept=".ipynb"></li></ul>'
