@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import time
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -21,7 +22,7 @@ from sabaq_contract.settings import Settings
 from sabaq_contract.states import State
 from sabaq_contract.tasks import GRADE_TASK, PRACTICE_TASK, PREPARE_TASK, GradeRequest, PracticeRequest, practice_result
 
-from .errors import BackendUnavailable
+from .errors import BackendUnavailable, PracticeLate
 
 
 @dataclass(frozen=True)
@@ -137,18 +138,28 @@ class CeleryBackend:
         """Send the practice run to the practice queue and wait for it; its stored result is
         forgotten at once. A run no worker took within ``wait`` expires unrun."""
         app = _celery_app(self.settings)
-        result = None
+        deadline = time.monotonic() + wait
         try:
             result = app.send_task(PRACTICE_TASK, args=request.args(), kwargs=request.kwargs(),
                                    queue=self.settings.practice_queue or self.settings.queue, expires=wait,
                                    time_limit=int(wait) + 30)
-            value = result.get(timeout=wait, interval=0.02, propagate=True)
-        except Exception as exc:  # kombu's transport errors, celery's TimeoutError, a failed task
+        except Exception as exc:  # kombu's transport errors: nothing was queued
             raise BackendUnavailable("practice_unavailable", str(exc)[:500]) from exc
+        try:
+            # Celery's own wait counts only its sleeps, not each poll's query: keep the clock here,
+            # polling fast at first (a warm worker answers in tens of ms), then less often.
+            pause = 0.02
+            while not result.ready():
+                if time.monotonic() + pause > deadline:
+                    raise TimeoutError(f"no practice answer within {wait:g} s")
+                time.sleep(pause)
+                pause = min(pause * 1.5, 0.25)
+            value = result.get(timeout=1.0, propagate=True)
+        except Exception as exc:  # the wait ran out, the task failed, or the result store went away
+            raise PracticeLate("practice_unavailable", str(exc)[:500]) from exc
         finally:
-            if result is not None:
-                with contextlib.suppress(Exception):  # best effort: results expire anyway
-                    result.forget()
+            with contextlib.suppress(Exception):  # best effort: results expire anyway
+                result.forget()
         try:
             return practice_result(value)
         except ValueError as exc:

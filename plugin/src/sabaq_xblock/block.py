@@ -255,8 +255,10 @@ class NotebookBlock(StaffGradingHandlers, UpgradeHandlers, PracticeHandlers, Pro
     @json_handler()
     def submit(self, data: dict[str, Any], suffix: str = "") -> dict[str, Any]:
         """Queue the learner's in-page answers ``{"answers": {grade_id: source}}`` for grading."""
+        from .render import without_quiz_sources
+
         student = self._student_nb()
-        filled = nbmod.answered(student, data.get("answers"))
+        filled = without_quiz_sources(nbmod.answered(student, data.get("answers")))  # no widget's answer key
         return self._queue(limits.checked(filled, self._limits), "submit")
 
     @handler("POST")

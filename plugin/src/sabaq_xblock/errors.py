@@ -96,6 +96,10 @@ class BackendUnavailable(SabaqBlockError):
     status = 503
 
 
+class PracticeLate(BackendUnavailable):
+    """A practice run was queued but no answer came in time: it may have run, so it counts."""
+
+
 class StoreUnavailable(SabaqBlockError):
     """The submissions store cannot be reached (restarting, failing over); nothing was changed."""
 

@@ -17,7 +17,7 @@ from sabaq_contract.tasks import PracticeRequest
 
 from . import limits
 from . import notebook as nbmod
-from .errors import BackendUnavailable
+from .errors import BackendUnavailable, PracticeLate
 from .requests import json_handler
 
 WAIT_MARGIN = 5.0
@@ -80,9 +80,10 @@ class PracticeHandlers:
         pass/fail per visible test. Checked like a submission (cells, size) before anything runs;
         over the deployment's practice rate limit, 429 with the seconds to wait."""
         from .practice_runs import PracticeRuns
+        from .render import without_quiz_sources
 
         student = self._student_nb()
-        filled = nbmod.answered(student, data.get("answers"))
+        filled = without_quiz_sources(nbmod.answered(student, data.get("answers")))  # no widget's answer key
         text = limits.checked(filled, self._limits)
         settings = self._settings
         runs = PracticeRuns(settings.submissions_db)
@@ -91,8 +92,10 @@ class PracticeHandlers:
         request = PracticeRequest(text, dict(self.data_files), settings.practice_timeout)
         try:
             result = self._grading.backend.practice(request, settings.practice_timeout + WAIT_MARGIN)
+        except PracticeLate:
+            raise  # it was queued and may have run: it counts
         except BackendUnavailable:
-            runs.refund(run_id)
+            runs.refund(run_id)  # nothing was queued
             raise
         answers = [cell.grade_id for cell in nbmod.answer_cells(student)]
         return learner_answer(result, answers, visible_tests(student))
