@@ -209,6 +209,27 @@ def test_download_and_widget_module_handlers(course: Course) -> None:
                                     suffix).status_code == 404
 
 
+def test_a_legacy_units_quiz_source_never_reaches_a_submission(tmp_path: Path) -> None:
+    """A student notebook stored before the page version dropped quiz-building code (it states the
+    key): a submission's notebook, which learner code can read in the sandbox, never carries it."""
+    from sabaq_xblock.submissions import SubmissionStore
+
+    legacy = notebooks.student()
+    quiz = next(c for c in legacy["cells"] if c.get("outputs") and "quiz1" in json.dumps(c["outputs"]))
+    quiz["source"] = "NumericAnswer('R0?', 2.5)  # the key"
+    legacy["metadata"]["widgets"] = notebooks.quiz_state()
+    enc = lambda nb: json.dumps(nb).replace("]]>", "]]\\u003e")  # noqa: E731
+    unit = Course(tmp_path, '<sabaq_notebook display_name="Old"><instructor_notebook><![CDATA['
+                            f'{enc(notebooks.instructor())}]]></instructor_notebook><student_notebook><![CDATA['
+                            f'{enc(legacy)}]]></student_notebook></sabaq_notebook>')
+    learner = unit.block("ali")
+    assert "the key" in learner.student_notebook
+    code, body = call(learner, "submit", {"answers": {"add": "def add(a, b):\n    return a + b"}})
+    assert code == 200, body
+    stored = SubmissionStore(f"sqlite:///{tmp_path}/submissions.sqlite").get(body["submission_id"])
+    assert stored is not None and "the key" not in stored.notebook and "2.5" not in stored.notebook
+
+
 def test_studio_and_author_views_render(course: Course) -> None:
     staff = course.block("staff1", staff=True)
     studio = staff.studio_view().body_html()
