@@ -184,22 +184,25 @@ def cmd_worker_check(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def cmd_queue(args: argparse.Namespace) -> int:
+def _block_command(module: str, name: str, args: argparse.Namespace) -> int:
+    """Run the block's own command ``module`` (its ``main``) as ``sabaq <name>``: it reads the block's
+    submissions store, so it needs the block's package."""
+    import importlib
+
     try:
-        from sabaq_xblock.queue import main as queue_main
+        command = importlib.import_module(module).main
     except ImportError as error:
-        raise UsageError("`sabaq queue` reads the block's submissions store and needs the block's package "
+        raise UsageError(f"`sabaq {name}` reads the block's submissions store and needs the block's package "
                          f"(pip install sabaq-xblock) in this environment ({error})") from None
-    return queue_main(list(args.queue_args), prog="sabaq queue")
+    return int(command(list(args.queue_args), prog=f"sabaq {name}"))
+
+
+def cmd_queue(args: argparse.Namespace) -> int:
+    return _block_command("sabaq_xblock.queue", "queue", args)
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    try:
-        from sabaq_xblock.cohort_report import main as report_main
-    except ImportError as error:
-        raise UsageError("`sabaq report` reads the block's submissions store and needs the block's package "
-                         f"(pip install sabaq-xblock) in this environment ({error})") from None
-    return report_main(list(args.queue_args), prog="sabaq report")
+    return _block_command("sabaq_xblock.cohort_report", "report", args)
 
 
 def _queue_args(argv: Sequence[str] | None) -> argparse.Namespace | None:
@@ -291,25 +294,19 @@ def parser() -> argparse.ArgumentParser:
 
     add_sharing_commands(commands)
 
-    queue = commands.add_parser(
-        "queue",
-        help="show the grading queue: states, pending, oldest waiting, failures, dead letters, workers",
-        description="Run `python -m sabaq_xblock.queue` with the deployment's SABAQ_* settings (it needs "
-        "sabaq-xblock installed). Its options (--json, --block, --no-workers, --timeout) follow.",
-        add_help=False,
-    )
-    queue.add_argument("queue_args", nargs=argparse.REMAINDER, metavar="...")
-    queue.set_defaults(run=cmd_queue)
-
-    report = commands.add_parser(
-        "report",
-        help="every assignment's cohort dashboard: states, scores, tests' pass rates, errors, grades as CSV",
-        description="Run `python -m sabaq_xblock.cohort_report` on a submissions store (it needs sabaq-xblock "
-        "installed). Its options (--store, --course, --block, --json, --html, --csv) follow.",
-        add_help=False,
-    )
-    report.add_argument("queue_args", nargs=argparse.REMAINDER, metavar="...")
-    report.set_defaults(run=cmd_report)
+    for name, run, summary, module, options in (
+        ("queue", cmd_queue, "show the grading queue: states, pending, oldest waiting, failures, dead letters, workers",
+         "sabaq_xblock.queue", "--json, --block, --no-workers, --timeout"),
+        ("report", cmd_report,
+         "every assignment's cohort dashboard: states, scores, tests' pass rates, errors, grades as CSV",
+         "sabaq_xblock.cohort_report", "--store, --course, --block, --json, --html, --csv"),
+    ):
+        command = commands.add_parser(
+            name, help=summary, add_help=False,
+            description=f"Run `python -m {module}` with the deployment's SABAQ_* settings (it needs sabaq-xblock "
+            f"installed). Its options ({options}) follow.")
+        command.add_argument("queue_args", nargs=argparse.REMAINDER, metavar="...")
+        command.set_defaults(run=run)
     return root
 
 

@@ -24,7 +24,7 @@ from typing import Any
 from sabaq_contract import settings as deployment
 from sabaq_contract.errors import SettingsInvalid
 
-from . import dashboard, grade_csv, marking
+from . import dashboard, grade_csv
 from .queue import EXIT_OK, EXIT_STORE, EXIT_USAGE, Unreachable, _safe
 
 BAR = "█"
@@ -154,7 +154,7 @@ def _collect(url: str, block: str | None, units: dict[str, str] | None) -> list[
     import sqlalchemy as sa
 
     from .manual_grades import ManualGrades
-    from .submissions import SubmissionStore
+    from .submissions import SubmissionStore, latest_graded
 
     if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///").split("?")[0]).is_file():
         raise Unreachable(f"the submissions store ({_safe(url)}) cannot be read: there is no such file")
@@ -168,7 +168,7 @@ def _collect(url: str, block: str | None, units: dict[str, str] | None) -> list[
             print(f"reading {index}/{len(blocks)}: {name}", file=sys.stderr, flush=True)
             subs = store.for_block(block_id)
             rows = [grade_csv.Row(s, manual.for_submission(s.block_id, s.learner_id, s.notebook, s.report))
-                    for s in marking.latest_graded(subs)]
+                    for s in latest_graded(subs).values()]
             out.append((name, dashboard.figures(subs), rows))
         return out
     except (sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.ProgrammingError, sa.exc.ArgumentError,

@@ -17,7 +17,7 @@ from collections import Counter
 from typing import Any
 
 from .manual_grades import WAITING
-from .submissions import Submission
+from .submissions import Submission, latest_graded
 
 BINS = 10
 TOP_ERRORS = 10
@@ -29,14 +29,6 @@ def latest(subs: list[Submission]) -> dict[str, Submission]:
     out: dict[str, Submission] = {}
     for sub in subs:
         out.setdefault(sub.learner_id, sub)
-    return out
-
-
-def _latest_graded(subs: list[Submission]) -> dict[str, Submission]:
-    out: dict[str, Submission] = {}
-    for sub in subs:
-        if sub.state == "graded":
-            out.setdefault(sub.learner_id, sub)
     return out
 
 
@@ -94,7 +86,7 @@ def figures(subs: list[Submission], *, enrolled: list[str] | None = None, now: f
     """The dashboard of one assignment from its submissions (newest first)."""
     at = time.time() if now is None else now
     last = latest(subs)
-    graded_by = _latest_graded(subs)
+    graded_by = latest_graded(subs)
     graded = list(graded_by.values())
     states = Counter(sub.state for sub in last.values())
     waiting_tutor = sum(1 for sub in graded if sub.manual == WAITING)

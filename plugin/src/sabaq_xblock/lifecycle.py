@@ -211,7 +211,7 @@ class Lifecycle:
             raise
         log.info("submission %s published", sub.id, extra=logs.fields(
             "published", sub.id, block_id=sub.block_id, state=sub.state, run=sub.runs, token=sub.task_id))
-        now = self.store.get(sub.id)  # a tutor's correction may have landed while the score was out
+        now = self.store.get(sub.id) if sub.manual is not None else None  # a tutor's correction meanwhile?
         if now is not None and now.score != sub.score and now.state == State.GRADED.value:
             with self.store.engine.begin() as conn:
                 conn.execute(t.update().where(t.c.id == sub.id).values(published=False))

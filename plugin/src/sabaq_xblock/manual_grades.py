@@ -175,8 +175,7 @@ class ManualGrades:
 
         t = self.table
         points, comment, rubric = values
-        key = (t.c.block_id == block_id) & (t.c.learner_id == learner_id) & (t.c.grade_id == grade_id) & (
-            t.c.answer == answer)
+        key = self._key(block_id, learner_id, grade_id, answer)
         row = {"points": points, "comment": comment, "rubric": json.dumps(list(rubric)), "grader": grader,
                "updated": time.time()}
         for _ in range(5 if revision is None else 1):
@@ -218,8 +217,7 @@ class ManualGrades:
             try:
                 with self.engine.begin() as conn:
                     for block_id, learner_id, grade_id, answer, points, comment in rows:
-                        key = (t.c.block_id == block_id) & (t.c.learner_id == learner_id) & (
-                            t.c.grade_id == grade_id) & (t.c.answer == answer)
+                        key = self._key(block_id, learner_id, grade_id, answer)
                         found = conn.execute(t.select().where(key)).first()
                         old = _grade(found) if found is not None else None
                         text = comment if comment is not None else (old.comment if old else "")
@@ -238,6 +236,11 @@ class ManualGrades:
                 continue  # a tutor's first grade of one of these answers landed meanwhile: read again
             return changed
         raise Conflict("grade_changed", grader="")
+
+    def _key(self, block_id: str, learner_id: str, grade_id: str, answer: str) -> Any:
+        t = self.table
+        return (t.c.block_id == block_id) & (t.c.learner_id == learner_id) & (t.c.grade_id == grade_id) & (
+            t.c.answer == answer)
 
     def _read(self, key: Any) -> Grade | None:
         with self.engine.connect() as conn:

@@ -19,7 +19,7 @@ from typing import Any
 
 from . import notebook as nbmod
 from .manual_grades import GRADED, WAITING, Grade, ManualCell, cells_to_grade
-from .submissions import Submission
+from .submissions import Submission, latest_graded
 
 _MARKERS = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[^\n]*\n?", re.M)
 MAX_RUBRIC_TEXT = 500
@@ -52,18 +52,9 @@ def pseudonym(block_id: str, learner_id: str, secret: str) -> str:
     return hashlib.blake2b(f"sabaq-marking\0{block_id}\0{learner_id}".encode(), key=key, digest_size=6).hexdigest()
 
 
-def latest_graded(subs: list[Submission]) -> list[Submission]:
-    """Each learner's newest graded submission (``subs`` newest first): the one a tutor grades."""
-    seen: dict[str, Submission] = {}
-    for sub in subs:
-        if sub.state == "graded" and sub.learner_id not in seen:
-            seen[sub.learner_id] = sub
-    return list(seen.values())
-
-
 def queue(subs: list[Submission], block_id: str, grader: str, anonymous: bool, secret: str) -> list[dict[str, Any]]:
     """The submissions with manually graded cells, waiting ones first, in marking order."""
-    rows = [sub for sub in latest_graded(subs) if sub.manual in (WAITING, GRADED)]
+    rows = [sub for sub in latest_graded(subs).values() if sub.manual in (WAITING, GRADED)]
     if anonymous:
         order = {sub.id: hashlib.sha256(f"{grader}\0{sub.id}".encode()).hexdigest() for sub in rows}
         rows.sort(key=lambda sub: (sub.manual != WAITING, order[sub.id]))

@@ -16,7 +16,7 @@ from . import dashboard, grade_csv, manual_grades, marking
 from .compat import site_secret
 from .errors import AnswersInvalid, Conflict, NotFound, RequestInvalid
 from .requests import handler, json_handler, read_body
-from .submissions import Submission
+from .submissions import Submission, latest_graded
 
 MAX_REGRADE = 500
 
@@ -48,8 +48,8 @@ class StaffGradingHandlers:
             raise NotFound("no_submission")
         if sub.manual is None:
             raise Conflict("no_manual_cells")
-        newest = marking.latest_graded(grading.store.for_learner(grading.block_id, sub.learner_id))
-        if not newest or newest[0].id != sub.id:
+        newest = latest_graded(grading.store.for_learner(grading.block_id, sub.learner_id)).get(sub.learner_id)
+        if newest is None or newest.id != sub.id:
             raise Conflict("not_latest")
         return sub
 
@@ -134,7 +134,7 @@ class StaffGradingHandlers:
 
     def _latest(self) -> dict[str, Submission]:
         grading = self._grading
-        return {sub.learner_id: sub for sub in marking.latest_graded(grading.store.for_block(grading.block_id))}
+        return latest_graded(grading.store.for_block(grading.block_id))
 
     @json_handler()
     def cohort_dashboard(self, data: dict[str, Any], suffix: str = "") -> dict[str, Any]:

@@ -125,6 +125,16 @@ def from_row(row: Any) -> Submission:
     )
 
 
+def latest_graded(subs: list[Submission]) -> dict[str, Submission]:
+    """Each learner's newest graded submission (``subs`` newest first): the one that stands for the
+    learner in grading by hand, the dashboard and the grade export."""
+    out: dict[str, Submission] = {}
+    for sub in subs:
+        if sub.state == "graded":
+            out.setdefault(sub.learner_id, sub)
+    return out
+
+
 def lock_learner(conn: Any, learner_id: str) -> None:
     """Hold the learner's lock row until ``conn``'s transaction ends (created on first use): what
     decides one learner's submissions, practice runs and manual settling one at a time."""
