@@ -17,7 +17,7 @@ test: setup lint
 # Static checks, run before the tests: ruff, and mypy --strict over the three distributions'
 # sources (both configured in pyproject.toml).
 lint: setup
-	.venv/bin/ruff check contract grading plugin widgets tutor-plugin tests bench courses
+	.venv/bin/ruff check contract grading plugin widgets tutor-plugin lti tests bench courses
 	.venv/bin/mypy
 
 # Re-resolve the development environment in a throw-away venv and rewrite .ci/constraints.txt.

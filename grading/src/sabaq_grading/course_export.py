@@ -50,7 +50,8 @@ def _attribute(text: str) -> str:
             .replace("\n", "&#10;"))
 
 
-def _url_name(module: str, index: int) -> str:
+def unit_url_name(module: str, index: int) -> str:
+    """The ``url_name`` of a module's ``index``-th unit (its file is ``sabaq_notebook/<name>.xml``)."""
     return f"{module}-{index:02d}"  # the unit's; its sequential and vertical add a prefix (one namespace)
 
 
@@ -129,7 +130,7 @@ def export_files(course: Course, origin: Any = None) -> dict[str, bytes]:
     for module in course.modules:
         sequentials = []
         for index, item in enumerate(module.items, start=1):
-            name = _url_name(module.id, index)
+            name = unit_url_name(module.id, index)
             title = item.title or item.path.stem
             graded = item.kind == "assignment"
             if graded:

@@ -40,8 +40,9 @@ def publish_for_learner(block: Any, learner_id: str, event: dict[str, Any]) -> N
 def job_publisher() -> Callable[[Any], None] | None:
     """How a job outside any request (the reconciler) publishes a submission's score: in the
     LMS it loads the block by usage key and sends ``SCORE_PUBLISHED``; in the XBlock SDK
-    workbench (the demo) it loads the block from the workbench and publishes through it. None
-    elsewhere, where graded submissions wait, unpublished, for a reconciler that can publish."""
+    workbench (the demo) it loads the block from the workbench and publishes through it; under a
+    host's Django settings that name ``SABAQ_JOB_PUBLISHER`` (a function making the publisher), the
+    host's. None elsewhere, where graded submissions wait, unpublished, for a reconciler that can publish."""
     try:
         from django.contrib.auth import get_user_model
         from lms.djangoapps.grades.api import signals as grades_signals
@@ -65,7 +66,15 @@ def _workbench_publisher() -> Callable[[Any], None] | None:
     try:
         from django.conf import settings
 
-        if not settings.configured or "workbench" not in settings.INSTALLED_APPS:
+        if not settings.configured:
+            return None
+        hosted = getattr(settings, "SABAQ_JOB_PUBLISHER", "")
+        if hosted:  # a host of the block outside the LMS (the LTI tool) names its own way out
+            from django.utils.module_loading import import_string
+
+            made: Callable[[Any], None] = import_string(hosted)()
+            return made
+        if "workbench" not in settings.INSTALLED_APPS:
             return None
         from workbench.runtime import WorkbenchRuntime
     except ImportError:

@@ -1,0 +1,217 @@
+"""The tool's HTTP views: login, launch, keyset, the unit's page and handlers, the content picker.
+
+Every refusal is an ``LtiError`` answered with its status and message, in HTML for a
+browser's page and JSON for a handler; nothing is changed by a refused request. A page's
+and its handlers' only credential is the session key in their path (``launches.session``),
+and a session reaches only its own resource link's block.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import mimetypes
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.utils import translation
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from xblock.django.request import django_to_webob_request, webob_to_django_response
+
+from . import content, deep_linking, keys, launches, oidc
+from .config import tool_urls
+from .errors import Forbidden, LtiError, SessionGone, UnitMissing
+from .models import LaunchSession, ResourceLink, Unit
+from .runtime import BLOCK_TYPE, ToolRuntime
+
+log = logging.getLogger(__name__)
+CALLBACK_HANDLERS = ("grading_result",)
+SECURITY_HEADERS = {"Content-Security-Policy": "object-src 'none'; base-uri 'none'",
+                    "Cache-Control": "no-store"}
+
+
+def _refusal(request: HttpRequest, error: LtiError, *, as_json: bool = False) -> HttpResponse:
+    log.info("refused %s %s: %s (%s)", request.method, request.path.split("/s/")[0], error.code, error.message)
+    if as_json:
+        return JsonResponse({"error": error.code, "error_description": error.message}, status=error.status)
+    response = render(request, "sabaq_lti/error.html", {"error": error}, status=error.status)
+    response.headers.update(SECURITY_HEADERS)
+    return response
+
+
+def _language(locale: str) -> str:
+    code = (locale or "en").replace("_", "-").split("-")[0].lower()
+    return code if code in ("en", "ur") else "en"
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    return render(request, "sabaq_lti/home.html", {"urls": tool_urls()})
+
+
+@require_GET
+def jwks(request: HttpRequest) -> HttpResponse:
+    response = JsonResponse(keys.jwks())
+    response["Cache-Control"] = "max-age=300"
+    return response
+
+
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def login(request: HttpRequest) -> HttpResponse:
+    params = {k: str(v) for k, v in (request.POST if request.method == "POST" else request.GET).items()}
+    try:
+        started = oidc.login(params)
+    except LtiError as error:
+        return _refusal(request, error)
+    response = HttpResponse(status=302)
+    response["Location"] = started.redirect
+    secure = tool_urls().base.startswith("https:")
+    response.set_cookie(oidc.STATE_COOKIE, started.state, max_age=int(oidc.STATE_SECONDS), httponly=True,
+                        secure=secure, samesite="None" if secure else "Lax", path="/lti/")
+    return response
+
+
+@csrf_exempt
+@require_POST
+def launch(request: HttpRequest) -> HttpResponse:
+    form = {k: str(v) for k, v in request.POST.items()}
+    try:
+        verified = oidc.verify_launch(form, request.COOKIES.get(oidc.STATE_COOKIE))
+        started = launches.open_session(verified)
+    except LtiError as error:
+        return _refusal(request, error)
+    where = f"/lti/s/{started.key}/pick" if started.deep_linking is not None else f"/lti/s/{started.key}/"
+    response = HttpResponse(status=303)
+    response["Location"] = where
+    response.delete_cookie(oidc.STATE_COOKIE, path="/lti/")
+    log.info("launch of %s as %s in %s", started.learner_id, "instructor" if started.instructor else "learner",
+             started.link.usage_id if started.link else "deep linking")
+    return response
+
+
+def _runtime(session: LaunchSession) -> ToolRuntime:
+    return ToolRuntime(str(session.learner_id), instructor=session.instructor, name=session.learner.name,
+                       session_key=session.key)
+
+
+@require_GET
+def page(request: HttpRequest, key: str) -> HttpResponse:
+    try:
+        session = launches.session(key)
+        if session.link is None:
+            raise UnitMissing("no_unit", "This session is for adding content, not for a unit.")
+        with translation.override(_language(session.locale)):
+            block = _runtime(session).block(session.link.usage_id)
+            frag = block.render("student_view", {})
+            args = base64.b64encode(json.dumps(frag.json_init_args or {}).encode()).decode("ascii")
+            response = render(request, "sabaq_lti/page.html", {
+                "title": block.display_name, "frag": frag, "init": frag.js_init_fn or "", "args": args,
+                "handler_prefix": f"/lti/s/{key}/handler/{session.link.usage_id}/",
+                "instructor": session.instructor, "link": session.link, "language": _language(session.locale)})
+    except LtiError as error:
+        return _refusal(request, error)
+    response.headers.update(SECURITY_HEADERS)
+    return response
+
+
+@csrf_exempt
+def handler(request: HttpRequest, key: str, usage_id: str, handler_name: str, suffix: str = "") -> HttpResponse:
+    """A block handler in the session's own unit (its key is the credential: no cookie, no CSRF)."""
+    try:
+        session = launches.session(key)
+        if session.link is None or session.link.usage_id != usage_id:
+            raise Forbidden("other_unit", "This session may use only the unit it was launched for.")
+    except LtiError as error:
+        return _refusal(request, error, as_json=True)
+    with translation.override(_language(session.locale)):
+        block = _runtime(session).block(usage_id)
+        return _handle(request, block, handler_name, suffix)
+
+
+def _handle(request: HttpRequest, block: Any, handler_name: str, suffix: str) -> HttpResponse:
+    webob_request = django_to_webob_request(request)
+    result = block.runtime.handle(block, handler_name, webob_request, suffix)
+    response: HttpResponse = webob_to_django_response(result)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@csrf_exempt
+@require_POST
+def callback(request: HttpRequest, usage_id: str, handler_name: str) -> HttpResponse:
+    """The grader's signed callbacks (the block checks the signature); no other handler."""
+    if handler_name not in CALLBACK_HANDLERS or not ResourceLink.objects.filter(usage_id=usage_id).exists():
+        return JsonResponse({"error": "not_found"}, status=404)
+    return _handle(request, ToolRuntime(None).block(usage_id), handler_name, "")
+
+
+STATIC_FILES = ("runtime.js", "autopost.js")
+
+
+@require_GET
+def static_file(request: HttpRequest, name: str) -> HttpResponse:
+    """The tool's own scripts."""
+    from importlib.resources import files
+
+    if name not in STATIC_FILES:
+        return HttpResponse(status=404)
+    body = files("sabaq_lti").joinpath("static", "sabaq_lti", name).read_bytes()
+    response = HttpResponse(body, content_type="text/javascript; charset=utf-8")
+    response["Cache-Control"] = "max-age=3600"
+    return response
+
+
+@require_GET
+def resource(request: HttpRequest, block_type: str, path: str) -> HttpResponse:
+    """The block's static files (its ``public_dir``), as the LMS serves them."""
+    from sabaq_xblock.block import NotebookBlock
+
+    if block_type != BLOCK_TYPE:
+        return HttpResponse(status=404)
+    try:
+        stream = NotebookBlock.open_local_resource(path)
+    except Exception:  # outside the block's public folder, or absent
+        return HttpResponse(status=404)
+    with stream:
+        body = stream.read()
+    kind = mimetypes.guess_type(path)[0] or "application/octet-stream"
+    response = HttpResponse(body, content_type=kind)
+    response["Cache-Control"] = "max-age=3600"
+    return response
+
+
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def pick(request: HttpRequest, key: str) -> HttpResponse:
+    """The content picker of a deep-linking launch (instructors only); its POST answers the
+    platform once, with the chosen unit (or none: cancelled)."""
+    try:
+        session = launches.session(key)
+        if session.deep_linking is None:
+            raise SessionGone("not_picking", "This session is not choosing content (or has chosen already): "
+                                             "open the LMS's tool selection again.")
+        if not session.instructor:
+            raise Forbidden("not_instructor", "Only instructors add Sabaq units to a course.")
+        language = _language(session.locale)
+        if request.method == "GET":
+            return render(request, "sabaq_lti/pick.html", {"modules": content.modules(), "key": key,
+                                                           "language": language})
+        chosen: list[Unit] = []
+        if request.POST.get("unit"):
+            unit = Unit.objects.filter(id=int(request.POST["unit"])).first() \
+                if str(request.POST["unit"]).isdigit() else None
+            if unit is None:
+                raise UnitMissing("unit_not_installed", "That unit is not installed in this tool.")
+            chosen = [unit]
+        if LaunchSession.objects.filter(id=session.id, deep_linking__isnull=False).update(deep_linking=None) != 1:
+            raise SessionGone("not_picking", "This choice was already sent to the LMS.")
+        token, return_url = deep_linking.response(session, chosen)
+    except LtiError as error:
+        return _refusal(request, error)
+    response = render(request, "sabaq_lti/autopost.html", {"action": return_url, "jwt": token,
+                                                           "units": chosen, "language": language})
+    response.headers.update(SECURITY_HEADERS)
+    return response

@@ -1,0 +1,139 @@
+"""The Sabaq LTI tool as a real server for the tests, with a grading worker, its units installed
+from a signed bundle, and a loopback LTI 1.3 platform registered with it."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sqlite3
+import subprocess
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import servers
+from lti_platform import Link, Platform, User
+from publishing import Publisher
+
+CLIENT_ID = "sabaq-tool-client"
+DEPLOYMENT_ID = "deployment-1"
+ROLE = "http://purl.imsglobal.org/vocab/lis/v2/membership#"
+LEARNER = User("learner-amna", "Amna Learner", "amna@example.edu", [ROLE + "Learner"])
+INSTRUCTOR = User("teacher-bilal", "Bilal Teacher", "bilal@example.edu", [ROLE + "Instructor"])
+SQUARES = "source/squares/squares.ipynb"
+RIGHT = {"square": "def square(x):\n    return x * x\n",
+         "mean": "def mean(values):\n    return sum(values) / len(values)\n",
+         "explain-mean": "Dividing by zero items has no value: the sum of nothing over a count of zero."}
+
+
+@dataclass
+class Tool:
+    """A running tool: its URL, files and database, the platform it serves, and the bundle installed."""
+
+    base: str
+    root: Path
+    env: dict[str, str]
+    platform: Platform
+    publisher: Publisher
+    module_id: str
+    version: str
+
+    def sabaq_lti(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        done = subprocess.run([str(servers.BIN / "sabaq-lti"), *args], env=self.env, capture_output=True, text=True,
+                              timeout=300, stdin=subprocess.DEVNULL, cwd=self.root)
+        assert not check or done.returncode == 0, done.stderr
+        return done
+
+    def rows(self, sql: str, *params: Any) -> list[tuple[Any, ...]]:
+        with contextlib.closing(sqlite3.connect(self.root / "lti" / "tool.sqlite", timeout=30)) as db:
+            return list(db.execute(sql, params).fetchall())
+
+    def submission_rows(self, sql: str, *params: Any) -> list[tuple[Any, ...]]:
+        path = self.root / "sabaq" / "submissions.sqlite"
+        if not path.exists():
+            return []
+        with contextlib.closing(sqlite3.connect(path, timeout=30)) as db:
+            return list(db.execute(sql, params).fetchall())
+
+    def state(self) -> dict[str, int]:
+        """How many rows each table of the tool (and the block's submissions) holds: what a refused
+        request must leave as it was."""
+        tables = ["platform", "deployment", "learner", "resourcelink", "launchsession", "fieldvalue", "scoreoutbox",
+                  "unit"]
+        counts = {t: self.rows(f"SELECT COUNT(*) FROM sabaq_lti_{t}")[0][0] for t in tables}
+        counts["used_states"] = self.rows("SELECT COUNT(*) FROM sabaq_lti_loginstate WHERE used")[0][0]
+        counts["submissions"] = (self.submission_rows("SELECT COUNT(*) FROM submissions") or [(0,)])[0][0]
+        return counts
+
+    def squares_link(self, link_id: str, title: str = "Squares") -> Link:
+        """A resource link in the platform to the installed squares unit, with its line item."""
+        lineitem = self.platform.create_lineitem(title, 6.0, resource_link_id=link_id)
+        link = Link(link_id, title, f"{self.base}/lti/launch",
+                    {"sabaq_module": self.module_id, "sabaq_version": self.version, "sabaq_item": SQUARES}, lineitem)
+        self.platform.add_link(link)
+        return link
+
+
+def _wait_for(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"sabaq-lti serve exited: {log.read_text(errors='replace')[-3000:]}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as answer:
+                if answer.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"the tool did not answer at {url}")
+
+
+@contextlib.contextmanager
+def running_tool(root: Path) -> Iterator[Tool]:
+    """Install, register and serve the tool on loopback beside a platform and a grading worker."""
+    port = servers.free_port()
+    env = servers.environment(root, port)
+    base = f"http://127.0.0.1:{port}"
+    env.update(DJANGO_SETTINGS_MODULE="sabaq_lti.settings", SABAQ_LTI_BASE_URL=base,
+               SABAQ_LTI_DATA_DIR=str(root / "lti"), SABAQ_CALLBACK_BASE_URL=base)
+    publisher = Publisher(root / "publisher")
+    bundle = publisher.bundle("1.0.0")
+    with contextlib.ExitStack() as stack:
+        platform = stack.enter_context(Platform())
+        tool = Tool(base, root, env, platform, publisher, "fixture-course", "1.0.0")
+        tool.sabaq_lti("install", str(bundle), "--trust", str(publisher.pub))
+        tool.sabaq_lti("register", "--issuer", platform.issuer, "--client-id", CLIENT_ID, "--deployment-id",
+                       DEPLOYMENT_ID, "--auth-login-url", platform.auth_url, "--auth-token-url", platform.token_url,
+                       "--keyset-url", platform.jwks_url, "--name", "Test platform")
+        platform.register_tool(CLIENT_ID, DEPLOYMENT_ID, f"{base}/lti/login", [f"{base}/lti/launch"],
+                               f"{base}/lti/jwks", f"{base}/lti/launch")
+        platform.add_user(LEARNER)
+        platform.add_user(INSTRUCTOR)
+        log = root / "tool.log"
+        out = stack.enter_context(log.open("wb"))
+        proc = subprocess.Popen([str(servers.BIN / "sabaq-lti"), "serve", "--port", str(port),
+                                 "--reconcile-every", "5"], cwd=root, env=env, stdout=out,
+                                stderr=subprocess.STDOUT, start_new_session=True, stdin=subprocess.DEVNULL)
+        stack.callback(servers.stop, proc)
+        _wait_for(f"{base}/lti/jwks", proc, log)
+        stack.enter_context(servers.worker(root, env))
+        yield tool
+
+
+def wait(predicate: Any, timeout: float = 120.0, what: str = "") -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.3)
+    raise AssertionError(f"timed out waiting for {what or predicate}")
+
+
+def handler_json(http: Any, page_url: str, usage_prefix: str, name: str, payload: dict[str, Any]) -> Any:
+    response = http.post(f"{usage_prefix}{name}", data=json.dumps(payload),
+                         headers={"Content-Type": "application/json"}, timeout=60)
+    return response
