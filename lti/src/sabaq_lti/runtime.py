@@ -107,10 +107,11 @@ class LaunchUserService(UserService):  # type: ignore[misc]
 
     def __init__(self, user_id: str | None, name: str, instructor: bool) -> None:
         super().__init__()
-        self._user = XBlockUser(is_current_user=True, full_name=name, opt_attrs={
+        self._user = XBlockUser(is_current_user=True, full_name=name)
+        self._user.opt_attrs = {
             "edx-platform.user_id": user_id, "edx-platform.username": name,
             "edx-platform.user_role": "instructor" if instructor else "student",
-            "edx-platform.user_is_staff": False})
+            "edx-platform.user_is_staff": False}
 
     def get_current_user(self) -> XBlockUser:
         return self._user

@@ -84,6 +84,8 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 DATA_UPLOAD_MAX_MEMORY_SIZE = 6 * 1024 * 1024  # the block's own limits (at most 5 MiB a notebook) apply after
 LOGGING = {"version": 1, "disable_existing_loggers": False,
            "handlers": {"console": {"class": "logging.StreamHandler"}},
-           "loggers": {"sabaq_lti": {"handlers": ["console"], "level": "INFO"}}}
+           "loggers": {"sabaq_lti": {"handlers": ["console"], "level": "INFO"},
+                       "sabaq_xblock": {"handlers": ["console"], "level": "WARNING"},
+                       "django.request": {"handlers": ["console"], "level": "ERROR"}}}
 SABAQ_LTI_SESSION_SECONDS = float(os.environ.get("SABAQ_LTI_SESSION_HOURS", "8")) * 3600
 SABAQ_JOB_PUBLISHER = "sabaq_lti.runtime.job_publisher"

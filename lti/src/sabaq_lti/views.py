@@ -33,12 +33,18 @@ SECURITY_HEADERS = {"Content-Security-Policy": "object-src 'none'; base-uri 'non
                     "Cache-Control": "no-store"}
 
 
+def _secured(response: HttpResponse) -> HttpResponse:
+    for name, value in SECURITY_HEADERS.items():
+        response[name] = value
+    return response
+
+
 def _refusal(request: HttpRequest, error: LtiError, *, as_json: bool = False) -> HttpResponse:
     log.info("refused %s %s: %s (%s)", request.method, request.path.split("/s/")[0], error.code, error.message)
     if as_json:
         return JsonResponse({"error": error.code, "error_description": error.message}, status=error.status)
     response = render(request, "sabaq_lti/error.html", {"error": error}, status=error.status)
-    response.headers.update(SECURITY_HEADERS)
+    _secured(response)
     return response
 
 
@@ -113,7 +119,7 @@ def page(request: HttpRequest, key: str) -> HttpResponse:
                 "instructor": session.instructor, "link": session.link, "language": _language(session.locale)})
     except LtiError as error:
         return _refusal(request, error)
-    response.headers.update(SECURITY_HEADERS)
+    _secured(response)
     return response
 
 
@@ -213,5 +219,5 @@ def pick(request: HttpRequest, key: str) -> HttpResponse:
         return _refusal(request, error)
     response = render(request, "sabaq_lti/autopost.html", {"action": return_url, "jwt": token,
                                                            "units": chosen, "language": language})
-    response.headers.update(SECURITY_HEADERS)
+    _secured(response)
     return response
