@@ -51,12 +51,15 @@ class Tool:
         with contextlib.closing(sqlite3.connect(self.root / "lti" / "tool.sqlite", timeout=30)) as db:
             return list(db.execute(sql, params).fetchall())
 
-    def submission_rows(self, sql: str, *params: Any) -> list[tuple[Any, ...]]:
+    def store_count(self, table: str) -> int:
+        """How many rows a table of the block's submission store holds (0 before it is made)."""
         path = self.root / "sabaq" / "submissions.sqlite"
         if not path.exists():
-            return []
+            return 0
         with contextlib.closing(sqlite3.connect(path, timeout=30)) as db:
-            return list(db.execute(sql, params).fetchall())
+            if not db.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (table,)).fetchall():
+                return 0  # the store's tables come with the first submission
+            return int(db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])
 
     def state(self) -> dict[str, int]:
         """How many rows each table of the tool (and the block's submissions) holds: what a refused
@@ -65,7 +68,8 @@ class Tool:
                   "unit"]
         counts = {t: self.rows(f"SELECT COUNT(*) FROM sabaq_lti_{t}")[0][0] for t in tables}
         counts["used_states"] = self.rows("SELECT COUNT(*) FROM sabaq_lti_loginstate WHERE used")[0][0]
-        counts["submissions"] = (self.submission_rows("SELECT COUNT(*) FROM submissions") or [(0,)])[0][0]
+        counts["submissions"] = self.store_count("sabaq_submission")
+        counts["manual_grades"] = self.store_count("sabaq_manual_grade")
         return counts
 
     def squares_link(self, link_id: str, title: str = "Squares") -> Link:

@@ -92,7 +92,8 @@ def fake_tool() -> Iterator[str]:
 @pytest.fixture()
 def platform(fake_tool: str) -> Iterator[Platform]:
     with Platform() as lms:
-        lms.register_tool(CLIENT, DEPLOYMENT, f"{fake_tool}/login", [f"{fake_tool}/launch"], f"{fake_tool}/jwks", f"{fake_tool}/launch")
+        launch = f"{fake_tool}/launch"
+        lms.register_tool(CLIENT, DEPLOYMENT, f"{fake_tool}/login", [launch], f"{fake_tool}/jwks", launch)
         lms.add_user(User("learner-1", "Ada Lovelace", "ada@example.org", [LEARNER]))
         lms.add_user(User("teacher-1", "Grace Hopper", "grace@example.org", [INSTRUCTOR]))
         lms.add_link(Link("unit-a", "Unit A", f"{fake_tool}/launch?unit=a", {"unit": "a"}))
@@ -237,7 +238,9 @@ def test_deep_link_return_refuses_data_it_did_not_send(platform: Platform, fake_
 
     added = respond(**{DL + "data": settings["data"]})
     assert added.status_code == 200 and "Content added" in added.text
-    link_id = re.search(r'data-link-id="([^"]+)"', added.text)[1]  # type: ignore[index]
+    listed = re.search(r'<li data-link-id="([^"]+)">Unit B ', added.text)
+    assert listed is not None
+    link_id = listed[1]
     link = platform.links()[link_id]
     assert (link.title, link.url, link.custom) == ("Unit B", f"{fake_tool}/launch?unit=b", {"unit": "b"})
     assert link.lineitem is not None and platform.lineitems[link.lineitem]["resourceLinkId"] == link_id
