@@ -8,8 +8,6 @@ and a session reaches only its own resource link's block.
 
 from __future__ import annotations
 
-import base64
-import json
 import logging
 import mimetypes
 from typing import Any
@@ -111,10 +109,9 @@ def page(request: HttpRequest, key: str) -> HttpResponse:
             raise UnitMissing("no_unit", "This session is for adding content, not for a unit.")
         with translation.override(_language(session.locale)):
             block = _runtime(session).block(session.link.usage_id)
-            frag = block.render("student_view", {})
-            args = base64.b64encode(json.dumps(frag.json_init_args or {}).encode()).decode("ascii")
+            frag = block.render("student_view", {})  # wrapped by the runtime: its init function and arguments
             response = render(request, "sabaq_lti/page.html", {
-                "title": block.display_name, "frag": frag, "init": frag.js_init_fn or "", "args": args,
+                "title": block.display_name, "frag": frag,
                 "handler_prefix": f"/lti/s/{key}/handler/{session.link.usage_id}/",
                 "instructor": session.instructor, "link": session.link, "language": _language(session.locale)})
     except LtiError as error:
