@@ -33,7 +33,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str, P
     port = free_port()
     data = tmp_path_factory.mktemp("demo-data")
     env = {**os.environ, "SABAQ_PORT": str(port), "SABAQ_DATA_DIR": str(data),
-           "SABAQ_CATALOG_PORT": str(free_port())}
+           "SABAQ_CATALOG_PORT": str(free_port()), "SABAQ_LTI_PORT": str(free_port())}
     log_path = data / "demo.log"
     with log_path.open("wb") as log:
         proc = subprocess.Popen(["bash", str(ROOT / ".ci" / "demo")], cwd=ROOT, env=env, stdout=log,
@@ -339,3 +339,29 @@ def test_the_sample_courses_are_shared_as_bundles(demo: tuple[str, str, Path]) -
     learner = Client(base, "student_sharing")
     status, page = learner._open(urllib.request.Request(f"{base}/view/{scenario.group(1)}/?student=student_sharing"))
     assert status == 200 and f"From the shared module {pinned[0]}, version 1.0.0".encode() in page
+
+
+def test_the_lti_tool_serves_the_sample_modules_beside_the_workbench(demo: tuple[str, str, Path]) -> None:
+    """The tool answers on its own port with its keyset, every sample course's units are installed in it,
+    and what an LMS administrator enters is written out for Moodle and Canvas."""
+    _base, log, data = demo
+    found = re.search(r"LTI 1\.3 tool at (http://127\.0\.0\.1:\d+)/", log)
+    assert found, log[-3000:]
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            with urllib.request.urlopen(f"{found.group(1)}/lti/jwks", timeout=10) as response:
+                keys = json.loads(response.read())["keys"]
+            break
+        except OSError:
+            assert time.monotonic() < deadline, "the LTI tool did not answer"
+            time.sleep(0.5)
+    assert keys and keys[0]["alg"] == "RS256" and "d" not in keys[0]  # public keys only
+    setup = (data / "lti" / "lms-setup.txt").read_text()
+    assert f"Initiate login URL               {found.group(1)}/lti/login" in setup and "Paste JSON" in setup
+    units = subprocess.run([str(Path(sys.executable).parent / "sabaq-lti"), "units"], capture_output=True, text=True,
+                           timeout=120, env={**os.environ, "DJANGO_SETTINGS_MODULE": "sabaq_lti.settings",
+                                             "SABAQ_LTI_DATA_DIR": str(data / "lti")})
+    assert units.returncode == 0, units.stderr
+    courses = {p.parent.name for p in ROOT.glob("courses/*/course.toml")}
+    assert courses <= {line.split()[0] for line in units.stdout.splitlines() if not line.startswith(" ")}
