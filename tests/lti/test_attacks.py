@@ -191,6 +191,7 @@ def test_session_keys_that_are_unknown_or_expired_reach_nothing(tool: Tool, link
     http = requests.Session()
     page = tool.platform.launch(http, LEARNER.sub, link)
     key = re.search(r"/lti/s/([^/]+)/", page.url).group(1)  # type: ignore[union-attr]
+    assert page.headers["Referrer-Policy"] == "no-referrer"  # the key never leaves in a Referer
     tool.rows("SELECT 1")  # the database is there
     import sqlite3
 
@@ -199,6 +200,8 @@ def test_session_keys_that_are_unknown_or_expired_reach_nothing(tool: Tool, link
     assert http.get(page.url, timeout=30).status_code == 401
     assert http.post(page_prefix(page) + "status", data="{}", timeout=30).status_code == 401
     assert requests.get(f"{tool.base}/lti/s/{'A' * 43}/", timeout=30).status_code == 401
+    assert key not in (tool.root / "tool.log").read_text()  # refusals are logged, their keys are not
+    assert "/lti/s/<session>" in (tool.root / "tool.log").read_text()
 
 
 def test_the_graders_callback_url_takes_only_signed_callbacks(tool: Tool, link: str) -> None:

