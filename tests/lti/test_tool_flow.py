@@ -132,3 +132,51 @@ def test_a_score_the_platform_refuses_at_first_is_sent_again_until_it_is_accepte
     [(tries, error)] = tool.rows("SELECT o.tries, o.last_error FROM sabaq_lti_scoreoutbox o JOIN "
                                  "sabaq_lti_resourcelink l ON o.link_id = l.id WHERE l.resource_link_id = ?", link.id)
     assert tries == 3 and error == ""
+
+
+def graded(tool: Tool, link_id: str, written: str, written_points: int) -> None:
+    """A learner submits the right code and the ``written`` answer; a tutor gives it ``written_points``."""
+    http = requests.Session()
+    prefix = page_prefix(tool.platform.launch(http, LEARNER.sub, link_id))
+    assert call(http, prefix, "submit", {"answers": {**RIGHT, "explain-mean": written}})[0] == 200
+    wait(lambda: call(http, prefix, "status", {})[1]["state"] == "graded", what="grading")
+    staff = requests.Session()
+    staff_prefix = page_prefix(tool.platform.launch(staff, INSTRUCTOR.sub, link_id))
+    items = call(staff, staff_prefix, "manual_queue", {})[1]["items"]
+    [item] = [i for i in items if i["manual"] == "waiting"]
+    revision = max((i.get("revision") or 0 for i in items), default=0)
+    code, saved = call(staff, staff_prefix, "save_manual_grade", {
+        "submission_id": item["submission_id"], "grade_id": "explain-mean", "points": written_points, "comment": "",
+        "rubric": [], "revision": revision})
+    assert code == 200, saved
+
+
+def test_a_link_without_a_line_item_gets_one_made_once_and_reused_for_every_score(tool: Tool) -> None:
+    from lti_platform import Link
+
+    tool.platform.add_link(Link("link-no-column", "No column yet", f"{tool.base}/lti/launch",
+                                {"sabaq_module": tool.module_id, "sabaq_version": tool.version,
+                                 "sabaq_item": SQUARES}))
+    known = set(tool.platform.lineitems)
+    graded(tool, "link-no-column", RIGHT["explain-mean"], 1)
+    [made] = wait(lambda: [u for u in tool.platform.lineitems if u not in known], what="a line item")
+    column = tool.platform.lineitems[made]
+    assert (column["resourceLinkId"], column["scoreMaximum"], column["tag"]) == ("link-no-column", 6.0, "sabaq")
+    [usage] = tool.rows("SELECT usage_id FROM sabaq_lti_resourcelink WHERE resource_link_id = 'link-no-column'")[0]
+    assert column["resourceId"] == usage
+    wait(lambda: [s for s in tool.platform.scores if s.lineitem == made], what="the first score")
+    graded(tool, "link-no-column", "Because.", 0)  # a new written answer, which the tutor gives nothing
+    scores = wait(lambda: (found := [s.score_given for s in tool.platform.scores if s.lineitem == made])
+                  and len(found) == 2 and found, what="the second score")
+    assert scores == [6.0, 5.0]
+    assert [u for u in tool.platform.lineitems if u not in known] == [made]  # reused, never made twice
+
+
+def test_the_first_launches_of_a_new_link_at_once_make_one_block(tool: Tool) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    link = tool.squares_link("link-race")
+    with ThreadPoolExecutor(4) as pool:
+        pages = list(pool.map(lambda _: tool.platform.launch(requests.Session(), LEARNER.sub, link.id), range(4)))
+    assert [p.status_code for p in pages] == [200] * 4
+    assert tool.rows("SELECT COUNT(*) FROM sabaq_lti_resourcelink WHERE resource_link_id = ?", link.id) == [(1,)]
