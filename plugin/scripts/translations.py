@@ -1,8 +1,9 @@
-"""Refresh the XBlock's gettext catalogs: extract, merge into each .po, compile .mo.
+"""Refresh a package's gettext catalogs: extract, merge into each .po, compile .mo.
 
 Run from the repository root with the development environment:
-``python plugin/scripts/translations.py``. Needs Babel (a development dependency).
-New messages arrive untranslated in each .po; translate them and run it again.
+``python plugin/scripts/translations.py [PACKAGE_DIR]`` (default: the XBlock's; the LTI tool's
+is ``lti/src/sabaq_lti``). Needs Babel (a development dependency). New messages arrive
+untranslated in each .po; translate them and run it again.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from io import BytesIO
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "sabaq_xblock"
-LOCALES = PACKAGE / "translations"
 
 Text = str | tuple[str, ...]  # a plural message's ids and strings are tuples
 
@@ -46,17 +46,20 @@ def messages(mo: bytes) -> tuple[str, dict[tuple[str | None, Text], Text]]:
     return catalog.plural_forms, {(m.context, text(m.id)): text(m.string) for m in catalog if m.id}
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     from babel.messages.pofile import read_po, write_po
 
-    LOCALES.mkdir(exist_ok=True)
-    pot = LOCALES / "text.pot"
+    args = sys.argv[1:] if argv is None else argv
+    package = Path(args[0]).resolve() if args else PACKAGE
+    locales = package / "translations"
+    locales.mkdir(exist_ok=True)
+    pot = locales / "text.pot"
     subprocess.run([sys.executable, "-m", "babel.messages.frontend", "extract", "--no-location",
-                    "--omit-header", "--sort-output", "-k", "_", "-o", str(pot), str(PACKAGE)],
+                    "--omit-header", "--sort-output", "-k", "_", "-o", str(pot), str(package)],
                    check=True)
     with pot.open("rb") as handle:
         template = read_po(handle)
-    for po in sorted(LOCALES.glob("*/LC_MESSAGES/text.po")):
+    for po in sorted(locales.glob("*/LC_MESSAGES/text.po")):
         lang = po.parent.parent.name
         with po.open("rb") as handle:
             catalog = read_po(handle, locale=lang, domain="text")

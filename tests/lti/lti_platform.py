@@ -56,6 +56,7 @@ class User:
     name: str
     email: str
     roles: list[str]
+    locale: str = "en-US"
 
 
 @dataclass
@@ -371,7 +372,7 @@ class Platform:
                                   "type": ["http://purl.imsglobal.org/vocab/lis/v2/course#CourseOffering"]},
                 LTI + "tool_platform": {"guid": self.guid, "name": "Sabaq test platform",
                                         "product_family_code": "sabaq-test"},
-                LTI + "launch_presentation": {"document_target": "iframe", "locale": "en-US",
+                LTI + "launch_presentation": {"document_target": "iframe", "locale": user.locale,
                                               "return_url": f"{self.url}/return"},
             }
             ags: dict[str, Any] = {"scope": list(SCOPES), "lineitems": f"{self.url}/ags/{self.context_id}/lineitems"}

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from axe import assert_accessible
 from lti_tool import INSTRUCTOR, LEARNER, RIGHT, SQUARES, Tool, wait
+from page_answers import write_answer
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -24,14 +25,6 @@ def _course_page(browser: Any, tool: Tool, user: str, link_id: str | None) -> tu
     page.on("response", lambda r: r.status >= 400 and page.errors.append(f"{r.status} {r.url}"))
     page.goto(tool.platform.start_url(user, link_id, deep_linking=link_id is None, frame=True))
     return page, page.frame_locator("#tool")
-
-
-def _write(frame: Any, page: Any, grade_id: str, text: str) -> None:
-    box = frame.locator(f".sabaq-answer[data-grade-id='{grade_id}']")
-    box.locator(".cm-content" if box.get_attribute("data-mode") == "python" else "textarea").focus()
-    page.keyboard.press("Control+A")
-    page.keyboard.press("Delete")
-    page.keyboard.insert_text(text)
 
 
 def test_an_instructor_adds_a_unit_a_learner_submits_and_the_platform_gets_the_graded_score(
@@ -49,7 +42,7 @@ def test_an_instructor_adds_a_unit_a_learner_submits_and_the_platform_gets_the_g
     unit.locator(".sabaq-notebook[data-ready='true']").wait_for(timeout=30_000)
     assert unit.locator("[data-role='learner']").count() == 1
     for grade_id, text in RIGHT.items():
-        _write(unit, learner, grade_id, text)
+        write_answer(unit, learner.keyboard, grade_id, text)
     unit.locator(".sabaq-submit").click()
     unit.locator(".sabaq-manual-waiting").wait_for(timeout=120_000)
     assert "5 of 6" in unit.locator(".sabaq-manual-waiting").inner_text()

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from axe import assert_accessible
+from page_answers import write_answer
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -30,11 +31,7 @@ def _open(browser: Any, live: dict[str, Any], student: str, locale: str = "en") 
 
 
 def _write(page: Any, grade_id: str, text: str) -> None:
-    box = page.locator(f".sabaq-answer[data-grade-id='{grade_id}']")
-    box.locator(".cm-content" if box.get_attribute("data-mode") == "python" else "textarea").focus()
-    page.keyboard.press("Control+A")
-    page.keyboard.press("Delete")
-    page.keyboard.insert_text(text)
+    write_answer(page, page.keyboard, grade_id, text)
 
 
 def test_a_tutor_grades_a_written_answer_with_the_keyboard_and_the_learner_reads_the_comment(

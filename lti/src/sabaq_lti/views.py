@@ -19,7 +19,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from xblock.django.request import django_to_webob_request, webob_to_django_response
 
-from . import content, deep_linking, keys, launches, oidc
+from . import content, deep_linking, i18n, keys, launches, oidc
 from .config import tool_urls
 from .errors import Forbidden, LtiError, SessionGone, UnitMissing
 from .models import LaunchSession, ResourceLink, Unit
@@ -37,18 +37,25 @@ def _secured(response: HttpResponse) -> HttpResponse:
     return response
 
 
+def _texts(language: str) -> dict[str, Any]:
+    """What every template gets: its language, direction and translated strings."""
+    from sabaq_xblock.i18n import direction
+
+    return {"language": language, "direction": direction(language), "t": i18n.strings(language)}
+
+
 def _refusal(request: HttpRequest, error: LtiError, *, as_json: bool = False) -> HttpResponse:
     log.info("refused %s %s: %s (%s)", request.method, request.path, error.code, error.message)  # keys redacted
     if as_json:
         return JsonResponse({"error": error.code, "error_description": error.message}, status=error.status)
-    response = render(request, "sabaq_lti/error.html", {"error": error}, status=error.status)
-    _secured(response)
-    return response
+    language = _language(translation.get_language_from_request(request))
+    title, hint = i18n.error_text(type(error).__name__, language)
+    response = render(request, "sabaq_lti/error.html", {"error": error, "title": title, "hint": hint,
+                                                         **_texts(language)}, status=error.status)
+    return _secured(response)
 
 
-def _language(locale: str) -> str:
-    code = (locale or "en").replace("_", "-").split("-")[0].lower()
-    return code if code in ("en", "ur") else "en"
+_language = i18n.language_of
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -113,11 +120,10 @@ def page(request: HttpRequest, key: str) -> HttpResponse:
             response = render(request, "sabaq_lti/page.html", {
                 "title": block.display_name, "frag": frag,
                 "handler_prefix": f"/lti/s/{key}/handler/{session.link.usage_id}/",
-                "instructor": session.instructor, "link": session.link, "language": _language(session.locale)})
+                "instructor": session.instructor, "link": session.link, **_texts(_language(session.locale))})
     except LtiError as error:
         return _refusal(request, error)
-    _secured(response)
-    return response
+    return _secured(response)
 
 
 @csrf_exempt
@@ -200,8 +206,12 @@ def pick(request: HttpRequest, key: str) -> HttpResponse:
             raise Forbidden("not_instructor", "Only instructors add Sabaq units to a course.")
         language = _language(session.locale)
         if request.method == "GET":
-            return render(request, "sabaq_lti/pick.html", {"modules": content.modules(), "key": key,
-                                                           "language": language})
+            texts = _texts(language)
+            modules = content.modules()
+            for _id, _version, _title, units in modules:
+                for listed in units:
+                    listed.points_text = texts["t"]["graded_points"].format(points=f"{listed.max_score:g}")
+            return _secured(render(request, "sabaq_lti/pick.html", {"modules": modules, "key": key, **texts}))
         chosen: list[Unit] = []
         if request.POST.get("unit"):
             unit = Unit.objects.filter(id=int(request.POST["unit"])).first() \
@@ -214,7 +224,8 @@ def pick(request: HttpRequest, key: str) -> HttpResponse:
         token, return_url = deep_linking.response(session, chosen)
     except LtiError as error:
         return _refusal(request, error)
-    response = render(request, "sabaq_lti/autopost.html", {"action": return_url, "jwt": token,
-                                                           "units": chosen, "language": language})
-    _secured(response)
-    return response
+    titles = ", ".join(unit.title for unit in chosen)
+    response = render(request, "sabaq_lti/autopost.html", {
+        "action": return_url, "jwt": token, "units": chosen, **_texts(language),
+        "message": i18n.strings(language)["adding"].format(title=titles) if chosen else ""})
+    return _secured(response)
