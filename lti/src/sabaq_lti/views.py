@@ -79,9 +79,14 @@ def login(request: HttpRequest) -> HttpResponse:
         return _refusal(request, error)
     response = HttpResponse(status=302)
     response["Location"] = started.redirect
+    # In an LMS's frame the cookie is a third party's: SameSite=None and Partitioned (CHIPS), so
+    # browsers that block third-party cookies still keep it for this LMS's page. Over plain HTTP
+    # (a laptop), Lax: the LMS and the tool are then one site.
     secure = tool_urls().base.startswith("https:")
     response.set_cookie(oidc.STATE_COOKIE, started.state, max_age=int(oidc.STATE_SECONDS), httponly=True,
                         secure=secure, samesite="None" if secure else "Lax", path="/lti/")
+    if secure:  # Python 3.11's cookies know no Partitioned attribute: it rides on SameSite's
+        response.cookies[oidc.STATE_COOKIE]["samesite"] = "None; Partitioned"
     return response
 
 
