@@ -67,7 +67,7 @@ class Tool:
         tables = ["platform", "deployment", "learner", "resourcelink", "launchsession", "fieldvalue", "scoreoutbox",
                   "unit"]
         counts = {t: self.rows(f"SELECT COUNT(*) FROM sabaq_lti_{t}")[0][0] for t in tables}
-        counts["used_states"] = self.rows("SELECT COUNT(*) FROM sabaq_lti_loginstate WHERE used")[0][0]
+        counts["used_nonces"] = self.rows("SELECT COUNT(*) FROM sabaq_lti_usednonce")[0][0]
         counts["submissions"] = self.store_count("sabaq_submission")
         counts["manual_grades"] = self.store_count("sabaq_manual_grade")
         return counts

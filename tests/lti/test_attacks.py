@@ -18,6 +18,8 @@ from test_tool_flow import call, page_prefix
 
 pytestmark = [pytest.mark.slow]
 LTI = "https://purl.imsglobal.org/spec/lti/claim/"
+AGS = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
+DL_SETTINGS = "https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings"
 
 
 def logged_in(tool: Tool, user: str, link_id: str | None) -> tuple[requests.Session, str, str]:
@@ -59,7 +61,7 @@ def test_a_replayed_id_token_is_refused_whether_its_state_is_used_or_fresh(tool:
     assert tool.platform.launch(http, LEARNER.sub, link).status_code == 200
     token, state, redirect = tool.platform.issued[-1]
     http.cookies.set("sabaq_lti_state", state, path="/lti/")  # an attacker who copied the browser's cookie too
-    refused(tool, lambda: http.post(redirect, data={"id_token": token, "state": state}, timeout=30), "state_unknown")
+    refused(tool, lambda: http.post(redirect, data={"id_token": token, "state": state}, timeout=30), "replayed")
     fresh, new_state, _nonce = logged_in(tool, LEARNER.sub, link)  # a login of its own, the old token
     refused(tool, lambda: fresh.post(redirect, data={"id_token": token, "state": new_state}, timeout=30),
             "nonce_mismatch")
@@ -113,8 +115,11 @@ def test_a_role_claimed_anywhere_but_the_signed_roles_gives_no_staff_view(tool: 
     (lambda c: c.update({LTI + "target_link_uri": "https://evil.example/lti/launch"}), "foreign_target"),
     (lambda c: c.pop(LTI + "resource_link"), "no_resource_link"),
     (lambda c: c.update(aud=[CLIENT_ID, "another"], azp="another"), "wrong_azp"),
+    (lambda c: c.update(azp="another"), "wrong_azp"),
+    (lambda c: c[AGS].update(lineitem="http://127.0.0.1:9/internal/admin"), "foreign_service"),
+    (lambda c: c[AGS].update(lineitems="https://evil.example/lineitems"), "foreign_service"),
 ], ids=["issuer", "client", "deployment", "no-nonce", "other-nonce", "expired", "version", "message-type",
-        "target", "no-link", "azp"])
+        "target", "no-link", "azp-list", "azp", "lineitem-elsewhere", "lineitems-elsewhere"])
 def test_a_token_with_a_wrong_claim_is_refused(tool: Tool, link: str, change: Callable[[dict[str, Any]], None],
                                                code: str) -> None:
     launch_with(tool, link, change, code)
@@ -213,3 +218,65 @@ def test_the_graders_callback_url_takes_only_signed_callbacks(tool: Tool, link: 
     for other in ("status", "submit", "save_manual_grade"):
         assert requests.post(f"{tool.base}/lti/callback/{usage}/{other}", data="{}", timeout=30).status_code == 404
     assert tool.state() == before
+
+
+def test_a_session_url_opened_in_another_browser_opens_nothing(tool: Tool, link: str) -> None:
+    """An attacker's own session URL sent to a victim (the victim's work would be the attacker's), or a
+    learner's URL seen over a shoulder, in a proxy's log or a browser history: no use without the
+    launching browser's cookie."""
+    http = requests.Session()
+    page = tool.platform.launch(http, LEARNER.sub, link)
+    prefix = page_prefix(page)
+    victim = requests.Session()
+    before = tool.state()
+    opened = victim.get(page.url, timeout=30)
+    assert opened.status_code == 403 and 'data-error="other_browser"' in opened.text
+    answer = victim.post(prefix + "submit", data=json.dumps({"answers": {"square": "x"}}), timeout=30)
+    assert answer.status_code == 403 and answer.json()["error"] == "other_browser"
+    assert tool.state() == before
+    assert http.get(page.url, timeout=30).status_code == 200  # the launching browser still works
+
+
+def test_a_deep_linking_return_url_off_the_platform_is_refused(tool: Tool) -> None:
+    for url in ("javascript:alert(document.domain)//", "https://evil.example/deep-link-return"):
+        http = requests.Session()
+        start = http.get(tool.platform.start_url(INSTRUCTOR.sub, deep_linking=True), allow_redirects=False,
+                         timeout=30)
+        login = http.get(start.headers["Location"], allow_redirects=False, timeout=30)
+        query = parse_qs(urlsplit(login.headers["Location"]).query)
+        claims = tool.platform.id_token_claims(INSTRUCTOR.sub, query["nonce"][0], deep_linking=True)
+        claims[DL_SETTINGS]["deep_link_return_url"] = url
+        form = {"id_token": tool.platform.sign(claims), "state": query["state"][0]}
+        refused(tool, lambda h=http, f=form: h.post(f"{tool.base}/lti/launch", data=f, timeout=30),  # type: ignore[misc]
+                "foreign_service")
+
+
+def test_the_same_link_id_in_another_course_is_another_block(tool: Tool) -> None:
+    """A course copy that kept its link ids: course two's instructor never sees course one's learners."""
+    link = tool.squares_link("link-copied")
+    first = page_prefix(tool.platform.launch(requests.Session(), LEARNER.sub, link.id))
+    tool.platform.context_id = "course-2"
+    try:
+        second = page_prefix(tool.platform.launch(requests.Session(), INSTRUCTOR.sub, link.id))
+    finally:
+        tool.platform.context_id = "course-1"
+    assert first.rsplit("/handler/", 1)[1] != second.rsplit("/handler/", 1)[1]
+    assert tool.rows("SELECT context_id FROM sabaq_lti_resourcelink WHERE resource_link_id = ? ORDER BY id",
+                     link.id) == [("course-1",), ("course-2",)]
+
+
+def test_logins_store_nothing_and_an_odd_unit_id_is_a_clear_refusal(tool: Tool) -> None:
+    before = tool.state()
+    for _ in range(50):  # anonymous login initiations from a registered issuer
+        answer = requests.get(f"{tool.base}/lti/login", params={
+            "iss": tool.platform.issuer, "login_hint": "anyone", "target_link_uri": f"{tool.base}/lti/launch",
+            "client_id": CLIENT_ID}, allow_redirects=False, timeout=30)
+        assert answer.status_code == 302
+    assert tool.state() == before
+    http = requests.Session()
+    picker = tool.platform.launch(http, INSTRUCTOR.sub, deep_linking=True)
+    for odd in ("\u00b2", "-1", "1e3", "9" * 40):
+        answer = http.post(picker.url, data={"unit": odd}, timeout=30)
+        assert answer.status_code == 404 and 'data-error="unit_not_installed"' in answer.text
+    huge = http.post(f"{tool.base}/lti/launch", data={"id_token": "x" * 300_000, "state": "y"}, timeout=30)
+    assert huge.status_code == 400 and 'data-error="too_large"' in huge.text

@@ -67,7 +67,10 @@ def test_an_instructor_adds_a_unit_a_learner_submits_and_the_platform_gets_the_g
     unit.locator(".sabaq-dashboard[data-loaded] .sabaq-chart").first.wait_for(timeout=30_000)
     teacher.screenshot(path=str(screenshots / "lti-instructor-grading.png"), full_page=True)
     assert teacher.errors == []
-    tool_url = teacher.frames[1].url  # the tool's own page, for axe (it checks one document)
+    own = teacher.context.new_page()  # the tool's page on its own (axe checks one document), same browser
+    own.goto(teacher.frames[1].url)
+    own.wait_for_selector(".sabaq-notebook[data-ready='true']", timeout=30_000)
+    assert_accessible(own, where="the LTI tool: the instructor's unit page")
     teacher.context.close()
 
     lineitem = tool.platform.links()[link_id].lineitem
@@ -80,12 +83,8 @@ def test_an_instructor_adds_a_unit_a_learner_submits_and_the_platform_gets_the_g
     assert "6 of 6" in unit.locator(".sabaq-score").inner_text()
     learner.screenshot(path=str(screenshots / "lti-learner-graded.png"), full_page=True)
     learner_url = learner.frames[1].url
+    own = learner.context.new_page()  # the tool's page on its own (axe checks one document), same browser
+    own.goto(learner_url)
+    own.wait_for_selector(".sabaq-notebook[data-ready='true']", timeout=30_000)
+    assert_accessible(own, where="the LTI tool: the learner's unit page")
     learner.context.close()
-
-    context = browser.new_context()
-    for url, where in ((learner_url, "the learner's unit page"), (tool_url, "the instructor's unit page")):
-        page = context.new_page()
-        page.goto(url)
-        page.wait_for_selector(".sabaq-notebook[data-ready='true']", timeout=30_000)
-        assert_accessible(page, where=f"the LTI tool: {where}")
-    context.close()

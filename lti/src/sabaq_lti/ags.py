@@ -4,7 +4,10 @@ The tool asks the platform's token endpoint for a bearer token with a client ass
 JWT signed by the tool's key, RFC 7523), keeps it until shortly before it expires, finds or
 creates the line item of a resource link, and posts scores to it. Each call is one HTTP
 request with a timeout; a refusal raises ``PlatformError`` with the platform's answer, and
-the score outbox (``scores``) decides when to try again.
+the score outbox (``scores``) decides when to try again. Requests go only to the platform's own
+hosts (``registry.service_url_allowed``), follow no redirect (a redirect would carry the token
+elsewhere), and each has a deadline for the whole exchange, so a platform that answers slowly
+holds up nobody but itself.
 """
 
 from __future__ import annotations
@@ -16,14 +19,18 @@ import time
 from typing import Any
 from urllib.error import HTTPError, URLError
 from urllib.parse import urlencode, urlsplit, urlunsplit
-from urllib.request import Request, urlopen
+from urllib.request import HTTPRedirectHandler, Request, build_opener
 
 from . import keys
 from . import messages as m
 from .errors import PlatformError
 from .models import Platform
+from .registry import service_url_allowed
 
-TIMEOUT = 15.0
+TIMEOUT = 10.0
+"""Seconds any one read or write of a request may wait."""
+DEADLINE = 30.0
+"""Seconds a whole request may take, however its bytes trickle in."""
 LINEITEM = "application/vnd.ims.lis.v2.lineitem+json"
 LINEITEMS = "application/vnd.ims.lis.v2.lineitemcontainer+json"
 SCORE = "application/vnd.ims.lis.v1.score+json"
@@ -33,17 +40,47 @@ _TOKENS: dict[tuple[int, str], tuple[str, float]] = {}
 _TOKENS_LOCK = threading.Lock()
 
 
-def _call(method: str, url: str, body: bytes | None, headers: dict[str, str]) -> tuple[int, bytes]:
-    if urlsplit(url).scheme not in ("https", "http"):
-        raise PlatformError("bad_service_url", f"The platform's service URL {url!r} is not http(s).")
-    try:
-        with urlopen(Request(url, data=body, method=method, headers=headers), timeout=TIMEOUT) as answer:
+class _NoRedirects(HTTPRedirectHandler):
+    def redirect_request(self, req: Any, fp: Any, code: int, msg: str, headers: Any, newurl: str) -> None:
+        return None  # answered as the 3xx error it is
+
+
+_OPENER = build_opener(_NoRedirects)
+
+
+def _call(platform: Platform, method: str, url: str, body: bytes | None,
+          headers: dict[str, str]) -> tuple[int, bytes]:
+    if not service_url_allowed(platform, url):
+        raise PlatformError("foreign_service", f"{url!r} is not one of the platform's hosts: nothing was sent.")
+
+    def exchange() -> tuple[int, bytes]:
+        with _OPENER.open(Request(url, data=body, method=method, headers=headers), timeout=TIMEOUT) as answer:
             return int(answer.status), answer.read(MAX_ANSWER)
-    except HTTPError as error:
-        detail = error.read(2048).decode("utf-8", "replace")
-        raise PlatformError(f"http_{error.code}", f"{method} {url} answered {error.code}: {detail}") from None
-    except (URLError, OSError) as error:
-        raise PlatformError("unreachable", f"{method} {url} failed: {error}") from None
+
+    outcome: list[tuple[int, bytes] | BaseException] = []
+
+    def run() -> None:
+        try:
+            outcome.append(exchange())
+        except BaseException as error:  # handed to the caller's thread
+            outcome.append(error)
+
+    # a daemon thread: a request past its deadline is abandoned (it ends with its socket's
+    # timeout, or with the process) and never holds the caller or the process's exit
+    worker = threading.Thread(target=run, name="sabaq-lti-ags", daemon=True)
+    worker.start()
+    worker.join(DEADLINE)
+    if not outcome:
+        raise PlatformError("timeout", f"{method} {url} took more than {DEADLINE:g} s.")
+    result = outcome[0]
+    if isinstance(result, HTTPError):
+        detail = result.read(2048).decode("utf-8", "replace")
+        raise PlatformError(f"http_{result.code}", f"{method} {url} answered {result.code}: {detail}") from None
+    if isinstance(result, (URLError, OSError)):
+        raise PlatformError("unreachable", f"{method} {url} failed: {result}") from None
+    if isinstance(result, BaseException):
+        raise result
+    return result
 
 
 def forget_token(platform: Platform) -> None:
@@ -66,7 +103,7 @@ def access_token(platform: Platform, scopes: tuple[str, ...] = (m.SCOPE_LINEITEM
     form = urlencode({"grant_type": "client_credentials",
                       "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
                       "client_assertion": assertion, "scope": " ".join(scopes)}).encode("ascii")
-    _status, body = _call("POST", platform.auth_token_url, form,
+    _status, body = _call(platform, "POST", platform.auth_token_url, form,
                           {"Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json"})
     try:
         answer = json.loads(body)
@@ -88,7 +125,7 @@ def _json(platform: Platform, method: str, url: str, payload: Any = None, conten
         body = json.dumps(payload).encode("utf-8")
         headers["Content-Type"] = content_type
     try:
-        _status, answer = _call(method, url, body, headers)
+        _status, answer = _call(platform, method, url, body, headers)
     except PlatformError as error:
         if error.code == "http_401":
             forget_token(platform)

@@ -55,7 +55,7 @@ def cmd_register(args: argparse.Namespace) -> int:
             raise ValueError("give --preset moodle|canvas, or every endpoint: missing "
                              + ", ".join("--" + n.replace("_", "-") for n in missing))
         endpoints = Endpoints(args.issuer, args.auth_login_url, args.auth_token_url, args.keyset_url)
-    platform = register(endpoints, args.client_id, args.deployment_id or [], args.name or "")
+    platform = register(endpoints, args.client_id, args.deployment_id or [], args.name or "", args.service_host)
     deployments = ", ".join(platform.deployments.values_list("deployment_id", flat=True)) or "none yet"
     print(f"sabaq-lti: registered {platform.issuer} (client {platform.client_id}; deployments: {deployments})")
     return EXIT_OK
@@ -132,6 +132,9 @@ def parser() -> argparse.ArgumentParser:
     register.add_argument("--client-id", required=True)
     register.add_argument("--deployment-id", action="append", help="repeat for each deployment")
     register.add_argument("--name")
+    register.add_argument("--service-host", action="append",
+                          help="another host of the platform's grade services (a school's own Canvas domain); "
+                               "'.example.edu' for every subdomain; repeat for each")
     register.set_defaults(run=cmd_register)
     sub.add_parser("platforms", help="list the registered platforms").set_defaults(run=cmd_platforms)
     install = sub.add_parser("install", help="install module bundles (verified against --trust keys)")

@@ -2,9 +2,9 @@
 
 Submissions and their grading are not here: they live in the block's submission store
 (``sabaq_xblock.submissions``), exactly as inside Open edX. Each table has one writer:
-``registry`` (platforms), ``keys`` (tool keys), ``oidc`` (login states, sessions),
-``content`` (units), ``links`` (resource links), ``runtime`` (block fields) and
-``scores`` (the score outbox).
+``registry`` (platforms), ``keys`` (tool keys), ``oidc`` (used nonces), ``launches`` (people,
+resource links and sessions),
+``content`` (units), ``runtime`` (block fields) and ``scores`` (the score outbox).
 """
 
 from __future__ import annotations
@@ -22,6 +22,10 @@ class Platform(models.Model):
     auth_login_url = models.URLField(max_length=500)
     auth_token_url = models.URLField(max_length=500)
     keyset_url = models.URLField(max_length=500)
+    service_hosts = models.JSONField(default=list)
+    """Hosts (``lms.example.edu``, or ``.instructure.com`` for every subdomain) besides those of
+    the four URLs above where the platform's services (line items, scores, Deep Linking returns)
+    may be: the tool sends its bearer token and a browser's form nowhere else."""
     created = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -47,16 +51,14 @@ class ToolKey(models.Model):
     created = models.DateTimeField(auto_now_add=True)
 
 
-class LoginState(models.Model):
-    """An OIDC login in flight: its ``state`` (also in the browser's cookie) and ``nonce``,
-    used once by the launch that answers it."""
+class UsedNonce(models.Model):
+    """The nonce of a login whose launch was accepted: a second launch with it is a replay. The
+    login itself stores nothing (its state is signed, ``oidc``); rows older than a login may
+    live are deleted."""
 
-    state = models.CharField(max_length=64, unique=True)
     nonce = models.CharField(max_length=64, unique=True)
     platform = models.ForeignKey(Platform, on_delete=models.CASCADE)
-    target_link_uri = models.CharField(max_length=1000)
-    created = models.FloatField()
-    used = models.BooleanField(default=False)
+    used_at = models.FloatField()
 
 
 class Learner(models.Model):
@@ -90,7 +92,8 @@ class Unit(models.Model):
 
 class ResourceLink(models.Model):
     """A placement of a unit in a platform's course: one block (``usage_id``) and, for a graded
-    unit, the line item its scores go to."""
+    unit, the line item its scores go to. Its key includes the course (``context_id``): a link id
+    a course copy kept still makes another block, in that course."""
 
     platform = models.ForeignKey(Platform, on_delete=models.CASCADE)
     deployment_id = models.CharField(max_length=255)
@@ -103,16 +106,18 @@ class ResourceLink(models.Model):
     lineitems = models.CharField(max_length=1000, blank=True)
 
     class Meta:
-        constraints = (models.UniqueConstraint(fields=["platform", "deployment_id", "resource_link_id"],
+        constraints = (models.UniqueConstraint(fields=["platform", "deployment_id", "context_id", "resource_link_id"],
                                                name="resource_link_unique"),)
 
 
 class LaunchSession(models.Model):
     """What a launch proved: who, with which role, in which resource link (or deep-linking
-    request). Its random ``key`` in the page's URLs is the only credential of the pages and
-    handlers that follow (LMS frames often get no cookies)."""
+    request). Its random ``key`` is in the page's and handlers' URLs; ``browser`` is the hash of
+    the browser cookie of the launch, which every later request must carry too, so a session URL
+    given to someone else opens nothing."""
 
     key = models.CharField(max_length=64, unique=True)
+    browser = models.CharField(max_length=64)
     learner = models.ForeignKey(Learner, on_delete=models.CASCADE)
     instructor = models.BooleanField()
     link = models.ForeignKey(ResourceLink, null=True, on_delete=models.CASCADE)

@@ -1,14 +1,15 @@
 """OIDC third-party login and the launch's id_token (LTI 1.3 Security Framework, 5.1).
 
-``login`` answers the platform's login initiation: it records a random ``state`` and
-``nonce`` (the state also in a cookie of this browser) and sends the browser to the
-platform's authorisation endpoint. ``verify_launch`` checks the id_token the platform posts
-back: the state is one this tool made, for this browser, unused and fresh; the token is
+``login`` answers the platform's login initiation: it makes a ``state`` (signed by the tool:
+the platform, a random nonce and the time) that it also sets in a cookie of this browser,
+and sends the browser to the platform's authorisation endpoint. It stores nothing, so
+anonymous logins cost the tool no rows. ``verify_launch`` checks the id_token the platform
+posts back: the state is one this tool signed, for this browser, and fresh; the token is
 signed (RS256 only) by the key the platform publishes at its registered keyset URL, issued by
 that platform for this tool's client id, current, for the nonce of that state, from a
 registered deployment, and an LTI 1.3 message this tool serves. Nothing is written until all
-of that holds; ``consume`` then marks the state used in the same transaction that records the
-launch, so an id_token is accepted once. See THREAT_MODEL.md.
+of that holds; ``consume`` then records the nonce as used in the same transaction that
+records the launch, so an id_token is accepted once. See THREAT_MODEL.md.
 """
 
 from __future__ import annotations
@@ -21,12 +22,14 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 import jwt
+from django.core import signing
+from django.db import IntegrityError, transaction
 
 from . import messages as m
 from .config import tool_urls
 from .errors import LaunchInvalid
-from .models import LoginState, Platform
-from .registry import check_deployment, platform_for
+from .models import Platform, UsedNonce
+from .registry import check_deployment, platform_for, service_url_allowed
 
 STATE_COOKIE = "sabaq_lti_state"
 STATE_SECONDS = 600.0
@@ -34,6 +37,7 @@ STATE_SECONDS = 600.0
 LEEWAY = 60
 """Seconds of clock difference allowed between platform and tool."""
 
+_SALT = "sabaq_lti.oidc.state"
 _KEYSETS: dict[str, jwt.PyJWKClient] = {}
 _KEYSETS_LOCK = threading.Lock()
 
@@ -51,7 +55,7 @@ class Launch:
     """What a verified id_token says."""
 
     platform: Platform
-    state: LoginState
+    nonce: str
     claims: dict[str, Any]
     message_type: str
     deployment_id: str
@@ -69,10 +73,8 @@ def login(params: dict[str, str]) -> Login:
         raise LaunchInvalid("foreign_target", f"The target link {target!r} is not a URL of this tool.")
     if params.get("lti_deployment_id"):
         check_deployment(platform, params["lti_deployment_id"])
-    state, nonce = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
-    LoginState.objects.filter(created__lt=time.time() - STATE_SECONDS).delete()
-    LoginState.objects.create(state=state, nonce=nonce, platform=platform, target_link_uri=target,
-                              created=time.time())
+    nonce = secrets.token_urlsafe(32)
+    state = signing.dumps({"p": platform.id, "n": nonce}, salt=_SALT)
     query = {"scope": "openid", "response_type": "id_token", "response_mode": "form_post", "prompt": "none",
              "client_id": platform.client_id, "redirect_uri": tool_urls().launch, "login_hint": hint,
              "state": state, "nonce": nonce}
@@ -105,17 +107,23 @@ def verify_launch(form: dict[str, str], cookie_state: str | None) -> Launch:
     if cookie_state is None or not secrets.compare_digest(cookie_state.encode(), state_value.encode()):
         raise LaunchInvalid("state_mismatch", "The launch's state is not the one this browser's login started "
                                               "(its cookie is missing or different): start again from the LMS.")
-    state = LoginState.objects.select_related("platform").filter(state=state_value).first()
-    if state is None or state.used or state.created < time.time() - STATE_SECONDS:
-        raise LaunchInvalid("state_unknown", "The launch's state is unknown, used or expired: start again from "
-                                             "the LMS.")
-    platform = state.platform
+    try:
+        signed = signing.loads(state_value, salt=_SALT, max_age=STATE_SECONDS)
+    except signing.SignatureExpired:
+        raise LaunchInvalid("state_expired", "The login took too long: start again from the LMS.") from None
+    except signing.BadSignature:
+        raise LaunchInvalid("state_unknown", "The launch's state was not made by this tool: start again from "
+                                             "the LMS.") from None
+    platform = Platform.objects.filter(id=signed.get("p")).first() if isinstance(signed, dict) else None
+    if platform is None:
+        raise LaunchInvalid("state_unknown", "The launch's state names no registered platform.")
+    nonce = str(signed["n"])
     claims = _decoded(token, platform)
-    if not isinstance(claims.get("nonce"), str) or not secrets.compare_digest(
-            claims["nonce"].encode(), state.nonce.encode()):
+    if not isinstance(claims.get("nonce"), str) or not secrets.compare_digest(claims["nonce"].encode(),
+                                                                              nonce.encode()):
         raise LaunchInvalid("nonce_mismatch", "The id_token's nonce is missing or not the login's.")
     aud = claims.get("aud")
-    if isinstance(aud, list) and (len(aud) > 1 or "azp" in claims) and claims.get("azp") != platform.client_id:
+    if ("azp" in claims or (isinstance(aud, list) and len(aud) > 1)) and claims.get("azp") != platform.client_id:
         raise LaunchInvalid("wrong_azp", "The id_token's authorised party is not this tool's client id.")
     if claims.get(m.VERSION) != m.LTI_VERSION:
         raise LaunchInvalid("wrong_version", f"Only LTI {m.LTI_VERSION} launches are served.")
@@ -139,7 +147,16 @@ def verify_launch(form: dict[str, str], cookie_state: str | None) -> Launch:
         settings = claims.get(m.DL_SETTINGS)
         if not isinstance(settings, dict) or not isinstance(settings.get("deep_link_return_url"), str):
             raise LaunchInvalid("no_deep_linking_settings", "A deep-linking request needs its return URL.")
-    return Launch(platform, state, claims, str(kind), deployment_id, sub)
+        if not service_url_allowed(platform, settings["deep_link_return_url"]):
+            raise LaunchInvalid("foreign_service", "The deep-linking return URL is not on the platform's hosts "
+                                                   "(`sabaq-lti register --service-host` adds one).")
+    ags = claims.get(m.AGS_ENDPOINT)
+    if isinstance(ags, dict):
+        for name in ("lineitem", "lineitems"):
+            if ags.get(name) is not None and not service_url_allowed(platform, ags[name]):
+                raise LaunchInvalid("foreign_service", f"The grade service's {name} URL is not on the platform's "
+                                                       "hosts (`sabaq-lti register --service-host` adds one).")
+    return Launch(platform, nonce, claims, str(kind), deployment_id, sub)
 
 
 def _decoded(token: str, platform: Platform) -> dict[str, Any]:
@@ -176,7 +193,12 @@ def _decoded(token: str, platform: Platform) -> dict[str, Any]:
     return claims
 
 
-def consume(state: LoginState) -> None:
-    """Mark ``state`` used, inside the launch's transaction; a second use is a replay."""
-    if LoginState.objects.filter(id=state.id, used=False).update(used=True) != 1:
-        raise LaunchInvalid("replayed", "This launch was already used: start again from the LMS.")
+def consume(launch: Launch) -> None:
+    """Record the launch's nonce as used, inside the launch's transaction; a second use is a replay."""
+    now = time.time()
+    try:
+        with transaction.atomic():
+            UsedNonce.objects.create(nonce=launch.nonce, platform=launch.platform, used_at=now)
+    except IntegrityError:
+        raise LaunchInvalid("replayed", "This launch was already used: start again from the LMS.") from None
+    UsedNonce.objects.filter(used_at__lt=now - 2 * STATE_SECONDS).delete()  # their states have expired

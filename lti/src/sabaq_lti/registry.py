@@ -21,6 +21,7 @@ class Endpoints:
     auth_login_url: str
     auth_token_url: str
     keyset_url: str
+    service_hosts: tuple[str, ...] = ()
 
 
 def preset(name: str, site: str = "") -> Endpoints:
@@ -37,7 +38,8 @@ def preset(name: str, site: str = "") -> Endpoints:
                              f"{site}/api/lti/security/jwks")
         return Endpoints("https://canvas.instructure.com", "https://sso.canvaslms.com/api/lti/authorize_redirect",
                          "https://sso.canvaslms.com/login/oauth2/token",
-                         "https://sso.canvaslms.com/api/lti/security/jwks")
+                         "https://sso.canvaslms.com/api/lti/security/jwks",
+                         (".instructure.com",))  # each school's services are on its own subdomain
     raise ValueError(f"no preset {name!r}: use moodle or canvas, or give every endpoint")
 
 
@@ -48,7 +50,44 @@ def _checked_url(name: str, url: str) -> str:
     return url
 
 
-def register(endpoints: Endpoints, client_id: str, deployment_ids: list[str], name: str = "") -> Platform:
+LOOPBACK = ("127.0.0.1", "::1", "localhost")
+_DEFAULT_PORTS = {"https": 443, "http": 80}
+
+
+def _origin(url: str) -> tuple[str, str, int] | None:
+    parts = urlsplit(url)
+    if parts.scheme not in _DEFAULT_PORTS or not parts.hostname:
+        return None
+    try:
+        port = parts.port or _DEFAULT_PORTS[parts.scheme]
+    except ValueError:
+        return None
+    return parts.scheme, parts.hostname.lower(), port
+
+
+def service_url_allowed(platform: Platform, url: object) -> bool:
+    """Whether ``url`` may be one of ``platform``'s services (line items, scores, the Deep Linking
+    return): HTTPS (plain HTTP only on loopback), on the host and port of one of its registered
+    URLs or on one of its ``service_hosts``. The tool's bearer token and forms go nowhere else."""
+    origin = _origin(url) if isinstance(url, str) else None
+    if origin is None or (origin[0] == "http" and origin[1] not in LOOPBACK):
+        return False
+    known = {_origin(u) for u in (platform.issuer, platform.auth_login_url, platform.auth_token_url,
+                                  platform.keyset_url)}
+    if origin in known:
+        return True
+    scheme, host, port = origin
+    for allowed in platform.service_hosts or []:
+        name, _, given_port = str(allowed).lower().partition(":")
+        if (given_port and str(port) != given_port) or (not given_port and port != _DEFAULT_PORTS[scheme]):
+            continue
+        if host == name or (name.startswith(".") and host.endswith(name)):
+            return True
+    return False
+
+
+def register(endpoints: Endpoints, client_id: str, deployment_ids: list[str], name: str = "",
+             service_hosts: list[str] | None = None) -> Platform:
     """Register (or update) a platform's client and add its deployments."""
     if not client_id.strip():
         raise ValueError("the client id is empty: copy it from the LMS's tool registration")
@@ -60,7 +99,8 @@ def register(endpoints: Endpoints, client_id: str, deployment_ids: list[str], na
         platform, _created = Platform.objects.update_or_create(
             issuer=endpoints.issuer, client_id=client_id,
             defaults={"auth_login_url": endpoints.auth_login_url, "auth_token_url": endpoints.auth_token_url,
-                      "keyset_url": endpoints.keyset_url, "name": name})
+                      "keyset_url": endpoints.keyset_url, "name": name,
+                      "service_hosts": sorted(set(service_hosts or endpoints.service_hosts))})
         for deployment_id in deployment_ids:
             Deployment.objects.get_or_create(platform=platform, deployment_id=deployment_id)
     assert isinstance(platform, Platform)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -28,6 +29,9 @@ CLAIM_SECONDS = 120.0
 FIRST_RETRY = 5.0
 LAST_RETRY = 600.0
 NO_SERVICE_RETRY = 86400.0
+MAKING = "making:"
+"""A link's ``lineitem`` while one sender makes it on the platform (``making:<time>:<id>``)."""
+SOON = 2.0
 
 
 @dataclass
@@ -58,16 +62,30 @@ def enqueue(usage_id: str, learner_id: str, score: float, max_score: float) -> S
 
 
 def _lineitem(link: ResourceLink) -> str:
-    if link.lineitem:
+    """The link's line item; made on the platform (by one sender: it claims the link first) when
+    its launches gave none."""
+    link.refresh_from_db(fields=["lineitem"])
+    if link.lineitem and not link.lineitem.startswith(MAKING):
         return str(link.lineitem)
     if not link.lineitems:
         raise PlatformError("no_grade_service", "The platform offered no line items service in this link's "
                                                 "launches: enable grade sync (AGS) for the tool in the LMS.")
-    unit = link.unit
-    made = ags.find_or_create_lineitem(link.platform, link.lineitems, link.resource_link_id, link.usage_id,
-                                       unit.title, unit.max_score or 1.0)
-    ResourceLink.objects.filter(id=link.id, lineitem="").update(lineitem=made)
-    link.refresh_from_db()
+    now = time.time()
+    claim = f"{MAKING}{now:.3f}:{uuid.uuid4().hex}"
+    current = str(link.lineitem or "")
+    stale = current.startswith(MAKING) and float(current[len(MAKING):].split(":")[0]) < now - CLAIM_SECONDS
+    if current and not stale:
+        raise PlatformError("lineitem_pending", "Another sender is making this link's line item.")
+    if ResourceLink.objects.filter(id=link.id, lineitem=current).update(lineitem=claim) != 1:
+        raise PlatformError("lineitem_pending", "Another sender is making this link's line item.")
+    try:
+        made = ags.find_or_create_lineitem(link.platform, link.lineitems, link.resource_link_id, link.usage_id,
+                                           link.unit.title, link.unit.max_score or 1.0)
+    except PlatformError:
+        ResourceLink.objects.filter(id=link.id, lineitem=claim).update(lineitem="")
+        raise
+    ResourceLink.objects.filter(id=link.id, lineitem=claim).update(lineitem=made)
+    link.refresh_from_db(fields=["lineitem"])
     return str(link.lineitem)
 
 
@@ -81,8 +99,9 @@ def deliver_due(now: float | None = None) -> Delivered:
     at = time.time() if now is None else now
     done = Delivered()
     due = ScoreOutbox.objects.filter(sent__isnull=True, next_try__lte=at, claimed_until__lt=at).order_by("id")
+    down: set[int] = set()  # platforms that failed this pass: their other scores wait for the next
     for row in due.select_related("link__platform", "link__unit", "learner")[:200]:
-        if not _claim(row, at):
+        if row.link.platform_id in down or not _claim(row, at):
             continue
         if ScoreOutbox.objects.filter(link_id=row.link_id, learner_id=row.learner_id, id__gt=row.id).exists():
             ScoreOutbox.objects.filter(id=row.id).update(sent=time.time(), last_error="superseded by a newer score")
@@ -97,7 +116,9 @@ def deliver_due(now: float | None = None) -> Delivered:
                 done.sent.append(row.id)
                 continue
             tries = row.tries + 1
-            wait = NO_SERVICE_RETRY if error.code == "no_grade_service" else backoff(tries)
+            wait = {"no_grade_service": NO_SERVICE_RETRY, "lineitem_pending": SOON}.get(error.code, backoff(tries))
+            if error.code in ("timeout", "unreachable") or error.code.startswith("http_5"):
+                down.add(row.link.platform_id)
             ScoreOutbox.objects.filter(id=row.id).update(tries=tries, next_try=time.time() + wait, claimed_until=0,
                                                          last_error=error.message[:2000])
             log.warning("score %s for %s not accepted (try %s, next in %.0f s): %s", row.id, row.link.usage_id,

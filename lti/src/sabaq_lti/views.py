@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import logging
 import mimetypes
+import re
+import secrets
 from typing import Any
 
+from django.conf import settings as django_settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import translation
@@ -21,12 +24,14 @@ from xblock.django.request import django_to_webob_request, webob_to_django_respo
 
 from . import content, deep_linking, i18n, keys, launches, oidc
 from .config import tool_urls
-from .errors import Forbidden, LtiError, SessionGone, UnitMissing
+from .errors import Forbidden, LaunchInvalid, LtiError, SessionGone, UnitMissing
 from .models import LaunchSession, ResourceLink, Unit
 from .runtime import BLOCK_TYPE, ToolRuntime
 
 log = logging.getLogger(__name__)
 CALLBACK_HANDLERS = ("grading_result",)
+MAX_FORM_BYTES = 256 * 1024
+"""Login, launch and picker forms (an id_token is a few KB)."""
 SECURITY_HEADERS = {"Content-Security-Policy": "object-src 'none'; base-uri 'none'",
                     "Cache-Control": "no-store"}
 
@@ -72,37 +77,57 @@ def jwks(request: HttpRequest) -> HttpResponse:
 @csrf_exempt
 @require_http_methods(["GET", "POST"])
 def login(request: HttpRequest) -> HttpResponse:
-    params = {k: str(v) for k, v in (request.POST if request.method == "POST" else request.GET).items()}
     try:
+        _small(request)
+        params = {k: str(v) for k, v in (request.POST if request.method == "POST" else request.GET).items()}
         started = oidc.login(params)
     except LtiError as error:
         return _refusal(request, error)
     response = HttpResponse(status=302)
     response["Location"] = started.redirect
-    # In an LMS's frame the cookie is a third party's: SameSite=None and Partitioned (CHIPS), so
-    # browsers that block third-party cookies still keep it for this LMS's page. Over plain HTTP
-    # (a laptop), Lax: the LMS and the tool are then one site.
-    secure = tool_urls().base.startswith("https:")
-    response.set_cookie(oidc.STATE_COOKIE, started.state, max_age=int(oidc.STATE_SECONDS), httponly=True,
-                        secure=secure, samesite="None" if secure else "Lax", path="/lti/")
-    if secure:  # Python 3.11's cookies know no Partitioned attribute: it rides on SameSite's
-        response.cookies[oidc.STATE_COOKIE]["samesite"] = "None; Partitioned"
+    _set_cookie(response, oidc.STATE_COOKIE, started.state, int(oidc.STATE_SECONDS))
     return response
+
+
+def _set_cookie(response: HttpResponse, name: str, value: str, max_age: int) -> None:
+    """An HttpOnly cookie under ``/lti/``. In an LMS's frame it is a third party's: SameSite=None
+    and Partitioned (CHIPS), so browsers that block third-party cookies still keep it for this
+    LMS's page. Over plain HTTP (a laptop), Lax: the LMS and the tool are then one site."""
+    secure = tool_urls().base.startswith("https:")
+    response.set_cookie(name, value, max_age=max_age, httponly=True, secure=secure,
+                        samesite="None" if secure else "Lax", path="/lti/")
+    if secure:  # Python 3.11's cookies know no Partitioned attribute: it rides on SameSite's
+        response.cookies[name]["samesite"] = "None; Partitioned"
+
+
+def _small(request: HttpRequest) -> None:
+    """Login, launch and picker forms are small: refuse a large body before reading it."""
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    if length > MAX_FORM_BYTES:
+        raise LaunchInvalid("too_large", f"The request is too large (at most {MAX_FORM_BYTES // 1024} KB).")
 
 
 @csrf_exempt
 @require_POST
 def launch(request: HttpRequest) -> HttpResponse:
-    form = {k: str(v) for k, v in request.POST.items()}
+    browser = request.COOKIES.get(launches.BROWSER_COOKIE, "")
+    if not (43 <= len(browser) <= 64):
+        browser = secrets.token_urlsafe(32)  # this browser's first launch (or its cookie is gone)
     try:
+        _small(request)
+        form = {k: str(v) for k, v in request.POST.items()}
         verified = oidc.verify_launch(form, request.COOKIES.get(oidc.STATE_COOKIE))
-        started = launches.open_session(verified)
+        started = launches.open_session(verified, launches.browser_hash(browser))
     except LtiError as error:
         return _refusal(request, error)
     where = f"/lti/s/{started.key}/pick" if started.deep_linking is not None else f"/lti/s/{started.key}/"
     response = HttpResponse(status=303)
     response["Location"] = where
     response.delete_cookie(oidc.STATE_COOKIE, path="/lti/")
+    _set_cookie(response, launches.BROWSER_COOKIE, browser, int(django_settings.SABAQ_LTI_SESSION_SECONDS))
     log.info("launch of %s as %s in %s", started.learner_id, "instructor" if started.instructor else "learner",
              started.link.usage_id if started.link else "deep linking")
     return response
@@ -116,7 +141,7 @@ def _runtime(session: LaunchSession) -> ToolRuntime:
 @require_GET
 def page(request: HttpRequest, key: str) -> HttpResponse:
     try:
-        session = launches.session(key)
+        session = launches.session(key, request.COOKIES.get(launches.BROWSER_COOKIE))
         if session.link is None:
             raise UnitMissing("no_unit", "This session is for adding content, not for a unit.")
         with translation.override(_language(session.locale)):
@@ -135,7 +160,7 @@ def page(request: HttpRequest, key: str) -> HttpResponse:
 def handler(request: HttpRequest, key: str, usage_id: str, handler_name: str, suffix: str = "") -> HttpResponse:
     """A block handler in the session's own unit (its key is the credential: no cookie, no CSRF)."""
     try:
-        session = launches.session(key)
+        session = launches.session(key, request.COOKIES.get(launches.BROWSER_COOKIE))
         if session.link is None or session.link.usage_id != usage_id:
             raise Forbidden("other_unit", "This session may use only the unit it was launched for.")
     except LtiError as error:
@@ -203,7 +228,8 @@ def pick(request: HttpRequest, key: str) -> HttpResponse:
     """The content picker of a deep-linking launch (instructors only); its POST answers the
     platform once, with the chosen unit (or none: cancelled)."""
     try:
-        session = launches.session(key)
+        _small(request)
+        session = launches.session(key, request.COOKIES.get(launches.BROWSER_COOKIE))
         if session.deep_linking is None:
             raise SessionGone("not_picking", "This session is not choosing content (or has chosen already): "
                                              "open the LMS's tool selection again.")
@@ -219,8 +245,8 @@ def pick(request: HttpRequest, key: str) -> HttpResponse:
             return _secured(render(request, "sabaq_lti/pick.html", {"modules": modules, "key": key, **texts}))
         chosen: list[Unit] = []
         if request.POST.get("unit"):
-            unit = Unit.objects.filter(id=int(request.POST["unit"])).first() \
-                if str(request.POST["unit"]).isdigit() else None
+            given = str(request.POST["unit"])
+            unit = Unit.objects.filter(id=int(given)).first() if re.fullmatch(r"[0-9]{1,18}", given) else None
             if unit is None:
                 raise UnitMissing("unit_not_installed", "That unit is not installed in this tool.")
             chosen = [unit]
