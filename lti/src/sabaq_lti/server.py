@@ -19,9 +19,29 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 log = logging.getLogger(__name__)
 
 
+MAX_REQUESTS = 64
+"""Requests served at once; the next waits to be accepted (a flood cannot start unbounded threads)."""
+
+
 class _Server(socketserver.ThreadingMixIn, WSGIServer):
     daemon_threads = True
     allow_reuse_address = True
+    request_queue_size = 128
+    _slots = threading.BoundedSemaphore(MAX_REQUESTS)
+
+    def process_request(self, request: object, client_address: object) -> None:
+        self._slots.acquire()
+        try:
+            super().process_request(request, client_address)  # type: ignore[arg-type]
+        except BaseException:
+            self._slots.release()
+            raise
+
+    def process_request_thread(self, request: object, client_address: object) -> None:
+        try:
+            super().process_request_thread(request, client_address)  # type: ignore[arg-type]
+        finally:
+            self._slots.release()
 
 
 class _QuietHandler(WSGIRequestHandler):

@@ -81,7 +81,9 @@ LANGUAGES = [("en", "English"), ("ur", "Urdu")]
 USE_TZ = True
 SECURE_REFERRER_POLICY = "no-referrer"  # the pages' URLs carry the launch's key
 SECURE_CONTENT_TYPE_NOSNIFF = True
-DATA_UPLOAD_MAX_MEMORY_SIZE = 6 * 1024 * 1024  # the block's own limits (at most 5 MiB a notebook) apply after
+# the block's handlers apply their own, smaller limits (at most 16 MiB: a grader's report); the
+# login, launch and picker take at most 256 KB (views.MAX_FORM_BYTES)
+DATA_UPLOAD_MAX_MEMORY_SIZE = 17 * 1024 * 1024
 LOGGING = {"version": 1, "disable_existing_loggers": False,
            "filters": {"redact": {"()": "sabaq_lti.logs.RedactSessionKeys"}},
            "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["redact"]}},

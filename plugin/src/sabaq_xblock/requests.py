@@ -110,7 +110,7 @@ def read_body(request: Any, max_bytes: int) -> bytes:
     try:
         raw = request.body
     except Exception as exc:  # the web framework's own limit, or a broken connection
-        if type(exc).__name__ == "RequestDataTooLarge":
+        if type(exc).__name__ == "RequestDataTooBig":  # Django's own limit (DATA_UPLOAD_MAX_MEMORY_SIZE)
             raise TooLarge("body_too_large", limit_kb=max_bytes // 1024) from exc
         raise RequestInvalid("unreadable_body") from exc
     if len(raw) > max_bytes:
