@@ -123,6 +123,14 @@ def test_callback_signature_over_http(live: dict[str, Any]) -> None:
     assert client.post(usage, "grading_result", body=body, headers=stale, unauth=True)[0] == 409
 
 
+def test_a_body_over_the_web_frameworks_own_limit_is_413_not_a_broken_request(live: dict[str, Any]) -> None:
+    """A callback under the block's 16 MiB limit but over Django's (the workbench's 2.5 MB) is refused
+    as too large, the block's own error, not as an unreadable request."""
+    client, usage = _client(live)
+    status, answer = client.post(usage, "grading_result", body=b" " * (3 * 1024 * 1024), unauth=True)
+    assert status == 413 and "too large" in json.dumps(answer), answer
+
+
 def test_staff_report_and_regrade(live: dict[str, Any]) -> None:
     learner, usage = _client(live)
     _, data = learner.post(usage, "submit", {"answers": {"add": RIGHT}})
