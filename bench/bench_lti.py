@@ -90,7 +90,9 @@ def main(argv: list[str] | None = None) -> int:
                 "rubric": [], "revision": 0})
             assert code == 200, saved
             started = time.perf_counter()
-            wait(lambda b=before: len(tool.platform.scores) > b, timeout=60, what="the platform's score")
+            while len(tool.platform.scores) == before:  # polled finely: the figure is tens of milliseconds
+                assert time.perf_counter() - started < 60, "the platform never got the score"
+                time.sleep(0.002)
             passback.append(time.perf_counter() - started)
         results.append(summary("score to the platform: tutor's save answered to the score accepted (AGS)",
                                passback))
