@@ -96,15 +96,17 @@ def _wait_for(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
 
 
 @contextlib.contextmanager
-def running_tool(root: Path) -> Iterator[Tool]:
-    """Install, register and serve the tool on loopback beside a platform and a grading worker."""
+def running_tool(root: Path, *, edit: Any = None, worker_secret: str | None = None) -> Iterator[Tool]:
+    """Install, register and serve the tool on loopback beside a platform and a grading worker;
+    ``edit`` changes the publisher's course before it is bundled, ``worker_secret`` gives the worker
+    another callback secret than the tool's (every callback is then refused)."""
     port = servers.free_port()
     env = servers.environment(root, port)
     base = f"http://127.0.0.1:{port}"
     env.update(DJANGO_SETTINGS_MODULE="sabaq_lti.settings", SABAQ_LTI_BASE_URL=base,
                SABAQ_LTI_DATA_DIR=str(root / "lti"), SABAQ_CALLBACK_BASE_URL=base)
     publisher = Publisher(root / "publisher")
-    bundle = publisher.bundle("1.0.0")
+    bundle = publisher.bundle("1.0.0", edit)
     with contextlib.ExitStack() as stack:
         platform = stack.enter_context(Platform())
         tool = Tool(base, root, env, platform, publisher, "fixture-course", "1.0.0")
@@ -119,11 +121,12 @@ def running_tool(root: Path) -> Iterator[Tool]:
         log = root / "tool.log"
         out = stack.enter_context(log.open("wb"))
         proc = subprocess.Popen([str(servers.BIN / "sabaq-lti"), "serve", "--port", str(port),
-                                 "--reconcile-every", "5"], cwd=root, env=env, stdout=out,
+                                 "--reconcile-every", "3", "--reconcile-grace", "3"], cwd=root, env=env, stdout=out,
                                 stderr=subprocess.STDOUT, start_new_session=True, stdin=subprocess.DEVNULL)
         stack.callback(servers.stop, proc)
         _wait_for(f"{base}/lti/jwks", proc, log)
-        stack.enter_context(servers.worker(root, env))
+        worker_env = env if worker_secret is None else {**env, "SABAQ_CALLBACK_SECRET": worker_secret}
+        stack.enter_context(servers.worker(root, worker_env))
         yield tool
 
 

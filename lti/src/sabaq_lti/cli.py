@@ -109,7 +109,7 @@ def cmd_deliver_scores(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     from .server import serve
 
-    serve(args.host, args.port, reconcile_every=args.reconcile_every)
+    serve(args.host, args.port, reconcile_every=args.reconcile_every, grace=args.reconcile_grace)
     return EXIT_OK
 
 
@@ -148,7 +148,9 @@ def parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="serve the tool (with score delivery and the reconciler)")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=int(os.environ.get("SABAQ_LTI_PORT") or 8100))
-    serve.add_argument("--reconcile-every", type=float, default=30.0)
+    serve.add_argument("--reconcile-every", type=float, default=30.0, help="seconds between reconciler passes")
+    serve.add_argument("--reconcile-grace", type=float, default=30.0,
+                       help="leave submissions queued less than SECONDS ago to their callbacks")
     serve.set_defaults(run=cmd_serve)
     return top
 

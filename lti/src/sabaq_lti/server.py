@@ -49,7 +49,7 @@ class _QuietHandler(WSGIRequestHandler):
         log.debug("%s " + format, self.address_string(), *args)
 
 
-def _jobs(every: float) -> None:
+def _jobs(every: float, grace: float) -> None:
     from django.db import close_old_connections
 
     from sabaq_contract import settings as deployment
@@ -66,13 +66,13 @@ def _jobs(every: float) -> None:
         time.sleep(every)
         try:
             close_old_connections()
-            lifecycle.reconcile(job_publisher())
+            lifecycle.reconcile(job_publisher(), grace=grace)
             deliver_due()
         except Exception:  # the loop outlives one bad pass
             log.exception("a reconcile or delivery pass failed")
 
 
-def serve(host: str, port: int, *, reconcile_every: float = 30.0) -> None:
+def serve(host: str, port: int, *, reconcile_every: float = 30.0, grace: float = 30.0) -> None:
     if not os.environ.get("SABAQ_LTI_BASE_URL"):
         os.environ["SABAQ_LTI_PORT"] = str(port)
     from django.core.wsgi import get_wsgi_application
@@ -82,7 +82,7 @@ def serve(host: str, port: int, *, reconcile_every: float = 30.0) -> None:
 
     application = get_wsgi_application()
     if reconcile_every > 0:
-        threading.Thread(target=_jobs, args=(reconcile_every,), name="sabaq-lti-jobs", daemon=True).start()
+        threading.Thread(target=_jobs, args=(reconcile_every, grace), name="sabaq-lti-jobs", daemon=True).start()
     SENDER.wake()  # scores left from before a restart
     with make_server(host, port, application, server_class=_Server, handler_class=_QuietHandler) as httpd:
         print(f"sabaq-lti: serving {tool_urls().base} (login {tool_urls().login}, keyset {tool_urls().jwks})",
