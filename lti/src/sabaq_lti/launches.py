@@ -125,6 +125,7 @@ def _record(launch: Launch, browser: str) -> LaunchSession:
         link, made = _resource_link(launch)
     if made and link is not None:
         ToolRuntime(None).new_block(link.usage_id, link.unit.olx)
+    LaunchSession.objects.filter(expires__lt=time.time() - 86400).delete()  # a day past their end
     made_session: LaunchSession = LaunchSession.objects.create(
         key=secrets.token_urlsafe(32), browser=browser, learner=learner, instructor=instructor, link=link,
         deployment_id=launch.deployment_id, locale=_locale(launch.claims), deep_linking=deep_linking,
