@@ -4,7 +4,6 @@ from a signed bundle, and a loopback LTI 1.3 platform registered with it."""
 from __future__ import annotations
 
 import contextlib
-import json
 import sqlite3
 import subprocess
 import time
@@ -138,9 +137,3 @@ def wait(predicate: Any, timeout: float = 120.0, what: str = "") -> Any:
             return value
         time.sleep(0.3)
     raise AssertionError(f"timed out waiting for {what or predicate}")
-
-
-def handler_json(http: Any, page_url: str, usage_prefix: str, name: str, payload: dict[str, Any]) -> Any:
-    response = http.post(f"{usage_prefix}{name}", data=json.dumps(payload),
-                         headers={"Content-Type": "application/json"}, timeout=60)
-    return response

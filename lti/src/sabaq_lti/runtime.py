@@ -157,9 +157,6 @@ class ToolRuntime(Runtime):  # type: ignore[misc]
         enqueue(str(block.scope_ids.usage_id), str(learner), float(event_data["value"]),
                 float(event_data["max_value"]))
 
-    def block(self, usage_id: str) -> Any:
-        return self.get_block(usage_id)
-
     def new_block(self, usage_id: str, olx: str) -> Any:
         """The block of a new resource link, its content and settings from the unit's OLX."""
         from lxml import etree
@@ -179,6 +176,6 @@ def job_publisher() -> Any:
     submission's score: through its block, as the grader's callback does (``SABAQ_JOB_PUBLISHER``)."""
 
     def publish(sub: Any) -> None:
-        ToolRuntime(None).block(sub.block_id)._publish_submission(sub)
+        ToolRuntime(None).get_block(sub.block_id)._publish_submission(sub)
 
     return publish

@@ -2,7 +2,7 @@
 
 Beside the web application the process runs the score sender (``scores.SENDER``) and, every
 ``reconcile_every`` seconds, the block's reconciler (finishing runs whose callback was lost,
-publishing scores that did not leave) and a score delivery pass. For a large site run the
+publishing scores that did not leave); the sender alone delivers scores. For a large site run the
 WSGI application under a production server (``gunicorn sabaq_lti.wsgi``) and these jobs as
 ``python -m sabaq_xblock.reconcile --every 30`` and ``sabaq-lti deliver-scores --every 30``.
 """
@@ -58,7 +58,6 @@ def _jobs(every: float, grace: float) -> None:
     from sabaq_xblock.submissions import SubmissionStore
 
     from .runtime import job_publisher
-    from .scores import deliver_due
 
     settings = deployment.load(None)
     lifecycle = Lifecycle(SubmissionStore(settings.submissions_db), CeleryBackend(settings), settings)
@@ -67,9 +66,8 @@ def _jobs(every: float, grace: float) -> None:
         try:
             close_old_connections()
             lifecycle.reconcile(job_publisher(), grace=grace)
-            deliver_due()
         except Exception:  # the loop outlives one bad pass
-            log.exception("a reconcile or delivery pass failed")
+            log.exception("a reconcile pass failed")
 
 
 def serve(host: str, port: int, *, reconcile_every: float = 30.0, grace: float = 30.0) -> None:

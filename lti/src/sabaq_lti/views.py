@@ -145,7 +145,7 @@ def page(request: HttpRequest, key: str) -> HttpResponse:
         if session.link is None:
             raise UnitMissing("no_unit", "This session is for adding content, not for a unit.")
         with translation.override(_language(session.locale)):
-            block = _runtime(session).block(session.link.usage_id)
+            block = _runtime(session).get_block(session.link.usage_id)
             frag = block.render("student_view", {})  # wrapped by the runtime: its init function and arguments
             response = render(request, "sabaq_lti/page.html", {
                 "title": block.display_name, "frag": frag,
@@ -166,7 +166,7 @@ def handler(request: HttpRequest, key: str, usage_id: str, handler_name: str, su
     except LtiError as error:
         return _refusal(request, error, as_json=True)
     with translation.override(_language(session.locale)):
-        block = _runtime(session).block(usage_id)
+        block = _runtime(session).get_block(usage_id)
         return _handle(request, block, handler_name, suffix)
 
 
@@ -184,7 +184,7 @@ def callback(request: HttpRequest, usage_id: str, handler_name: str) -> HttpResp
     """The grader's signed callbacks (the block checks the signature); no other handler."""
     if handler_name not in CALLBACK_HANDLERS or not ResourceLink.objects.filter(usage_id=usage_id).exists():
         return JsonResponse({"error": "not_found"}, status=404)
-    return _handle(request, ToolRuntime(None).block(usage_id), handler_name, "")
+    return _handle(request, ToolRuntime(None).get_block(usage_id), handler_name, "")
 
 
 STATIC_FILES = ("runtime.js", "autopost.js")
