@@ -44,8 +44,10 @@ def run_sabaq(batch: list[Path], jobs: int, cell_timeout: float, cache: Path) ->
     ]
     started = time.perf_counter()
     env = {**os.environ, "SABAQ_CACHE_DIR": str(cache)}
-    result = subprocess.run(command, capture_output=True, text=True, check=True, env=env)
+    result = subprocess.run(command, capture_output=True, text=True, env=env)
     elapsed = time.perf_counter() - started
+    if result.returncode != 0:
+        sys.exit(f"sabaq grade exited {result.returncode}:\n{result.stderr[-4000:]}")
     return elapsed, [json.loads(line) for line in result.stdout.splitlines()]
 
 

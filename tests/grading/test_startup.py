@@ -44,6 +44,41 @@ def test_nbgrader_utils_imports_without_setuptools() -> None:
     subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
 
 
+def test_nbgrader_utils_is_never_handed_out_half_imported_to_another_thread() -> None:
+    """The module sits in sys.modules from the moment its import starts; a second grading
+    thread asking meanwhile must wait for it, not get a module without determine_grade."""
+    code = (
+        "import importlib.abc, importlib.machinery, sys, threading, time\n"
+        "from sabaq_grading.startup import light_nbgrader, skip_iri_grammar\n"
+        "skip_iri_grammar(); light_nbgrader()\n"
+        "class Slow(importlib.abc.MetaPathFinder):  # holds nbgrader.utils mid-import\n"
+        "    def find_spec(self, name, path, target=None):\n"
+        "        if name != 'nbgrader.utils':\n"
+        "            return None\n"
+        "        spec = importlib.machinery.PathFinder.find_spec(name, path)\n"
+        "        real = spec.loader.exec_module\n"
+        "        def exec_module(module):\n"
+        "            time.sleep(0.5)\n"
+        "            real(module)\n"
+        "        spec.loader.exec_module = exec_module\n"
+        "        return spec\n"
+        "sys.meta_path.insert(0, Slow())\n"
+        "from sabaq_grading.startup import nbgrader_utils\n"
+        "got, errors = [], []\n"
+        "def grade():\n"
+        "    try:\n"
+        "        got.append(nbgrader_utils().determine_grade)\n"
+        "    except Exception as exc:\n"
+        "        errors.append(repr(exc))\n"
+        "first = threading.Thread(target=grade); first.start(); time.sleep(0.1)\n"
+        "others = [threading.Thread(target=grade) for _ in range(4)]\n"
+        "for thread in others: thread.start()\n"
+        "for thread in [first, *others]: thread.join()\n"
+        "assert not errors and len(got) == 5 and len(set(got)) == 1, errors\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
+
+
 def test_the_archive_helpers_nbgrader_imports_still_work_when_called(tmp_path: Path) -> None:
     """nbgrader.utils' setuptools helpers are loaded on first use, and then are setuptools' own."""
     import zipfile

@@ -25,6 +25,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import sys
+import threading
 import types
 from collections.abc import Callable
 from typing import Any
@@ -51,12 +52,27 @@ def _deferred(name: str) -> Callable[..., Any]:
     return helper
 
 
+_utils_lock = threading.Lock()
+_utils: types.ModuleType | None = None
+
+
 def nbgrader_utils() -> types.ModuleType:
     """``nbgrader.utils``, imported (once) with deferred archive helpers; ``sys.modules`` is
-    left as it was, so anyone importing ``setuptools.archive_util`` later gets the real one."""
-    loaded = sys.modules.get("nbgrader.utils")
-    if loaded is not None:
-        return loaded
+    left as it was, so anyone importing ``setuptools.archive_util`` later gets the real one.
+
+    Safe from any thread: the first caller imports under a lock, and nobody gets the module
+    before its import has finished (``sys.modules`` holds it from the moment it starts).
+    """
+    global _utils
+    if _utils is not None:
+        return _utils
+    with _utils_lock:
+        if _utils is None:
+            _utils = _import_utils()
+        return _utils
+
+
+def _import_utils() -> types.ModuleType:
     stand_in = None
     if _ARCHIVE_UTIL not in sys.modules and importlib.util.find_spec("setuptools") is not None:
         stand_in = types.ModuleType(_ARCHIVE_UTIL, "setuptools.archive_util, loaded when first used")
