@@ -62,6 +62,35 @@ def test_scratch_is_private(sbx: Runner) -> None:
         assert _probe(sbx, source) == "False [] []\nno listing\n[]\n"
 
 
+def _in_fresh_python(code: str) -> str:
+    """A cell that runs ``code`` in a fresh interpreter (no audit hook: ctypes allowed)."""
+    prelude = ("import ctypes, os\nlibc = ctypes.CDLL(None, use_errno=True)\n"
+               "KEY, CREATE = 0x5ABA0, 0o1000 | 0o666\n"
+               "def count():\n"
+               "    tables = sum(1 for kind in ('shm', 'msg', 'sem') for _ in open(f'/proc/sysvipc/{kind}')) - 3\n"
+               "    return f\"{tables} {os.readlink('/proc/self/ns/ipc')}\"  # which sandbox's namespace\n")
+    return ("import subprocess, sys\n"
+            f"done = subprocess.run([sys.executable, '-c', {prelude + code!r}], capture_output=True, text=True)\n"
+            "print(done.stdout + done.stderr, end='')\n")
+
+
+def test_sysv_ipc_objects_do_not_outlive_their_submission(sbx: Runner) -> None:
+    """Shared memory, message queues and semaphores live in the sandbox's IPC namespace, not
+    in any process: a submission that leaves them must not reach a later one through them."""
+    left = _probe(sbx, _in_fresh_python(
+        "shm = libc.shmget(KEY, 4096, CREATE)\n"
+        "libc.shmat.restype = ctypes.c_void_p\n"
+        "ctypes.memmove(libc.shmat(shm, None, 0), b'answers', 7)\n"
+        "print(shm >= 0, libc.msgget(KEY + 1, CREATE) >= 0, libc.semget(KEY + 2, 1, CREATE) >= 0, count())\n"))
+    assert left.startswith("True True True 3 ")
+    probe = _in_fresh_python("print(libc.shmget(KEY, 0, 0), libc.msgget(KEY + 1, 0), libc.semget(KEY + 2, 0, 0), "
+                             "count())\n")
+    seen = [_probe(sbx, probe) for _ in range(2)]  # both workers
+    assert [line.rsplit(" ", 1)[0] for line in seen] == ["-1 -1 -1 0"] * 2, seen
+    # the sandbox that held them served a later probe (it was cleaned, not replaced)
+    assert left.rsplit(" ", 1)[1] in [line.rsplit(" ", 1)[1] for line in seen]
+
+
 def test_concurrent_submissions_do_not_see_each_other(sbx: Runner) -> None:
     outputs: list[str] = []
 

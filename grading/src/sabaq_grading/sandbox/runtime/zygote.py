@@ -64,10 +64,57 @@ def _preload(names: list[str], shell: Any) -> list[str]:
     return warnings
 
 
-def _wipe_job(scratch: str, sandboxed: bool) -> None:
+_IPC_RMID = 0
+
+
+class _SysvIpc:
+    """Removes every System V shared memory segment, message queue and semaphore set.
+
+    They belong to the sandbox's IPC namespace, not to a process, so they outlive the job
+    that made them. Only an object's creator (or CAP_SYS_ADMIN, which the zygote lacks) may
+    remove it, so the zygote takes the creator's uid as its effective uid for the call; the
+    creator is always a job's uid (an owner can give an object away, never its creation).
+    Made before the audit hook is installed: it refuses resolving C functions later.
+    """
+
+    def __init__(self, libc: Any) -> None:
+        shmctl, msgctl, semctl = libc.shmctl, libc.msgctl, libc.semctl
+
+        def remove_shm(ident: int) -> None:
+            shmctl(ident, _IPC_RMID, None)
+
+        def remove_msg(ident: int) -> None:
+            msgctl(ident, _IPC_RMID, None)
+
+        def remove_sem(ident: int) -> None:
+            semctl(ident, 0, _IPC_RMID, None)
+
+        self.remove = {"shm": remove_shm, "msg": remove_msg, "sem": remove_sem}
+
+    def clear(self) -> None:
+        for kind, remove in self.remove.items():
+            try:
+                with open(f"/proc/sysvipc/{kind}") as table:
+                    header, *rows = [line.split() for line in table]
+            except OSError:
+                continue
+            creator = header.index("cuid")  # the id is the second column
+            for row in rows:
+                cuid = int(row[creator])
+                try:
+                    if cuid:
+                        os.seteuid(cuid)
+                    remove(int(row[1]))
+                finally:
+                    if cuid:
+                        os.seteuid(0)
+
+
+def _wipe_job(scratch: str, sandboxed: bool, sysv: _SysvIpc) -> None:
     shutil.rmtree(scratch, ignore_errors=True)
     if not sandboxed:
         return
+    sysv.clear()
     for shared in ("/dev/shm", "/dev/mqueue"):
         if os.path.isdir(shared):
             for entry in os.listdir(shared):
@@ -165,7 +212,8 @@ def _interrupt(pid: Any, spare: _Spare) -> None:
         pass  # already gone
 
 
-def _run_job(control: socket.socket, job: dict[str, Any], spare: _Spare, sandboxed: bool) -> None:
+def _run_job(control: socket.socket, job: dict[str, Any], spare: _Spare, sandboxed: bool,
+             sysv: _SysvIpc) -> None:
     from . import wire
 
     _, fds, _, _ = socket.recv_fds(control, 1, 1)
@@ -196,7 +244,7 @@ def _run_job(control: socket.socket, job: dict[str, Any], spare: _Spare, sandbox
         break
     natural, killed = _finish(spare.pid, sandboxed, 0.2 if message.get("grace") else 0.0)
     statuses.update(natural)
-    _wipe_job(spare.scratch, sandboxed)
+    _wipe_job(spare.scratch, sandboxed, sysv)
     wire.send(control.fileno(), {"op": "finished", "statuses": statuses, "killed": killed})
 
 
@@ -237,6 +285,7 @@ def main() -> None:
     signal.signal(signal.SIGINT, child.on_interrupt)  # part of the snapshot: restored for tests
     snapshot = guard.Snapshot(shell)
     _warm_up(shell, snapshot)
+    sysv = _SysvIpc(libc)
     audit.install_audit_hook(snapshot)
     gc.collect()
     gc.freeze()  # children then never touch the zygote's objects during GC: less copy-on-write
@@ -250,5 +299,5 @@ def main() -> None:
             return
         if job.get("op") != "job":
             return
-        _run_job(control, job, spare, sandboxed)
+        _run_job(control, job, spare, sandboxed, sysv)
         spare = _Spare(control, shell, snapshot, scratch_root, sandboxed)
