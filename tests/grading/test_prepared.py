@@ -49,8 +49,8 @@ def test_a_kept_assignment_needs_no_nbgrader_preprocessors(tmp_path: Path, assig
     probe = (
         "import sys\n"
         "from pathlib import Path\n"
-        "from sabaq_grading.startup import light_nbgrader, skip_iri_grammar\n"
-        "skip_iri_grammar(); light_nbgrader()\n"
+        "from sabaq_grading.startup import light_nbgrader, skip_format_checkers\n"
+        "skip_format_checkers(); light_nbgrader()\n"
         "from sabaq_grading.engine import Assignment\n"
         f"Assignment.cached(Path({str(assignment_dir / 'squares.ipynb')!r}), directory=Path({str(cache)!r}))\n"
         "print(sorted(m for m in ('nbgrader.preprocessors', 'nbconvert', 'sqlalchemy') if m in sys.modules))\n"

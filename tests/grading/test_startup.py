@@ -13,16 +13,22 @@ SQUARES = ROOT / "tests" / "fixtures" / "course" / "source" / "squares" / "squar
 def test_nbgrader_works_without_its_server_extensions() -> None:
     code = (
         "import sys\n"
-        "from sabaq_grading.startup import light_nbgrader, skip_iri_grammar\n"
-        "skip_iri_grammar(); light_nbgrader()\n"
+        "from sabaq_grading.startup import light_nbgrader, skip_format_checkers\n"
+        "skip_format_checkers(); light_nbgrader()\n"
         "from pathlib import Path\n"
         "from sabaq_grading.engine import Assignment\n"
         f"a = Assignment.from_notebook(Path({str(SQUARES)!r}))\n"
         "assert a.max_score > 0 and 'BEGIN SOLUTION' not in str(a.release)\n"
         "import nbgrader\n"
         "assert nbgrader.__version__\n"
-        "loaded = [m for m in sys.modules if m.startswith(('nbgrader.server_extensions', 'rfc3987_syntax'))]\n"
+        "from sabaq_grading.startup import FORMAT_CHECKER_PACKAGES\n"
+        "unused = ('nbgrader.server_extensions', 'arrow', *FORMAT_CHECKER_PACKAGES)\n"
+        "loaded = [m for m in sys.modules if m.split('.')[0] in unused or m.startswith(unused[0])]\n"
         "assert not [m for m in loaded if sys.modules[m] is not None], loaded\n"
+        "import nbformat  # validation needs none of them: formats are checked only on request\n"
+        "bad = nbformat.v4.new_notebook(); bad.cells.append({'cell_type': 'code', 'source': 1})\n"
+        "try:\n    nbformat.validate(bad)\nexcept nbformat.ValidationError:\n    pass\n"
+        "else:\n    raise AssertionError('an invalid notebook passed')\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
 
@@ -30,8 +36,8 @@ def test_nbgrader_works_without_its_server_extensions() -> None:
 def test_nbgrader_utils_imports_without_setuptools() -> None:
     code = (
         "import sys\n"
-        "from sabaq_grading.startup import light_nbgrader, skip_iri_grammar\n"
-        "skip_iri_grammar(); light_nbgrader()\n"
+        "from sabaq_grading.startup import light_nbgrader, skip_format_checkers\n"
+        "skip_format_checkers(); light_nbgrader()\n"
         "from sabaq_grading.startup import nbgrader_utils\n"
         "utils = nbgrader_utils()\n"
         "assert utils.determine_grade and utils is sys.modules['nbgrader.utils']\n"
@@ -49,8 +55,8 @@ def test_nbgrader_utils_is_never_handed_out_half_imported_to_another_thread() ->
     thread asking meanwhile must wait for it, not get a module without determine_grade."""
     code = (
         "import importlib.abc, importlib.machinery, sys, threading, time\n"
-        "from sabaq_grading.startup import light_nbgrader, skip_iri_grammar\n"
-        "skip_iri_grammar(); light_nbgrader()\n"
+        "from sabaq_grading.startup import light_nbgrader, skip_format_checkers\n"
+        "skip_format_checkers(); light_nbgrader()\n"
         "class Slow(importlib.abc.MetaPathFinder):  # holds nbgrader.utils mid-import\n"
         "    def find_spec(self, name, path, target=None):\n"
         "        if name != 'nbgrader.utils':\n"
@@ -88,8 +94,8 @@ def test_the_archive_helpers_nbgrader_imports_still_work_when_called(tmp_path: P
         bundle.writestr("answers/one.txt", "42")
     code = (
         "import sys\n"
-        "from sabaq_grading.startup import light_nbgrader, skip_iri_grammar\n"
-        "skip_iri_grammar(); light_nbgrader()\n"
+        "from sabaq_grading.startup import light_nbgrader, skip_format_checkers\n"
+        "skip_format_checkers(); light_nbgrader()\n"
         "from sabaq_grading.startup import nbgrader_utils\n"
         "unzip = nbgrader_utils().unzip\n"
         "assert 'setuptools' not in sys.modules\n"

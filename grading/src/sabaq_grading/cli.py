@@ -28,7 +28,7 @@ from .errors import (
     UsageError,
     ValidationFailed,
 )
-from .startup import light_nbgrader, skip_iri_grammar
+from .startup import light_nbgrader, skip_format_checkers
 
 if TYPE_CHECKING:
     from .engine import Grader
@@ -311,7 +311,7 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    skip_iri_grammar()
+    skip_format_checkers()
     light_nbgrader()
     args = _queue_args(argv) or parser().parse_args(argv)
     if getattr(args, "jobs", 1) < 1:

@@ -2,11 +2,14 @@
 
 Two imports dominate a start and are not needed by anything Sabaq runs:
 
-jsonschema (through nbformat) imports ``rfc3987_syntax`` when it is installed,
-which compiles an IRI grammar at import time: about 3 s of every start on a
-small machine. Nothing Sabaq validates uses the ``iri`` formats, so its own
-processes tell jsonschema the package is absent; jsonschema then simply does
-not register those two format checkers.
+jsonschema (through nbformat) imports the packages behind its optional format checkers
+when they are installed (Jupyter installs them all): ``rfc3987_syntax`` compiles an IRI
+grammar at import time, about 3 s of every start on a small machine, and the others
+(``isoduration`` with ``arrow``, the URI, date-time, colour and host name validators)
+cost about 60 ms more. Formats are checked only when a validator is given a format
+checker, which neither nbformat nor Sabaq does, so Sabaq's own processes tell jsonschema
+those packages are absent; jsonschema then simply does not register their checkers.
+Nothing else in these processes imports them.
 
 nbgrader's package ``__init__`` imports its four Jupyter server extensions (Tornado
 handlers, the exchange, the formgrader): about 0.5 s. Sabaq uses nbgrader's
@@ -31,9 +34,14 @@ from collections.abc import Callable
 from typing import Any
 
 
-def skip_iri_grammar() -> None:
+FORMAT_CHECKER_PACKAGES = ("rfc3987_syntax", "rfc3987", "isoduration", "rfc3986_validator",
+                           "rfc3339_validator", "uri_template", "webcolors", "fqdn", "jsonpointer")
+
+
+def skip_format_checkers() -> None:
     """Call before anything imports jsonschema; harmless if it already has."""
-    sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
+    for name in FORMAT_CHECKER_PACKAGES:
+        sys.modules.setdefault(name, None)  # type: ignore[arg-type]
 
 
 _ARCHIVE_UTIL = "setuptools.archive_util"

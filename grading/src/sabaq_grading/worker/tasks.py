@@ -162,9 +162,9 @@ def _json_logs(**_: Any) -> None:
 def _warm_up(**_: Any) -> None:
     """Import the engine before the pool forks (or the first task), without what it never
     uses (see sabaq_grading.startup): a child's first task no longer waits seconds for it."""
-    from sabaq_grading.startup import light_nbgrader, skip_iri_grammar
+    from sabaq_grading.startup import light_nbgrader, skip_format_checkers
 
-    skip_iri_grammar()
+    skip_format_checkers()
     light_nbgrader()
     import nbgrader.preprocessors  # noqa: F401 - the student versions and header/footer
 
