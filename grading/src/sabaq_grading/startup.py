@@ -33,7 +33,6 @@ import types
 from collections.abc import Callable
 from typing import Any
 
-
 FORMAT_CHECKER_PACKAGES = ("rfc3987_syntax", "rfc3987", "isoduration", "rfc3986_validator",
                            "rfc3339_validator", "uri_template", "webcolors", "fqdn", "jsonpointer")
 
