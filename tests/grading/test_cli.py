@@ -47,6 +47,18 @@ def test_usage_errors_exit_2(tmp_path: Path, squares_path: Path) -> None:
     assert sabaq("grade", str(squares_path), str(squares_path), "--jobs", "0").returncode == 2
 
 
+def test_more_jobs_than_cores_is_warned_about(squares_path: Path) -> None:
+    """Time limits are wall-clock, as nbgrader's: runs that share a core run slower, so a
+    verdict near the limit would depend on how busy the grader is."""
+    jobs = len(os.sched_getaffinity(0)) + 1
+    result = sabaq("grade", str(squares_path), "--jobs", str(jobs), "--unsafe-no-sandbox", str(squares_path))
+    assert result.returncode == 0, result.stderr
+    assert f"--jobs {jobs}: {jobs} sandboxes in parallel are more than the {jobs - 1} cores" in result.stderr
+    assert json.loads(result.stdout)["status"] == "graded"
+    fits = sabaq("grade", str(squares_path), "--jobs", "1", "--unsafe-no-sandbox", str(squares_path))
+    assert fits.returncode == 0 and "cores" not in fits.stderr
+
+
 @needs_sandbox
 def test_grade_prints_one_report_per_submission_in_order(
     tmp_path: Path,

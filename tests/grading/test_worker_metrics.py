@@ -207,3 +207,18 @@ def test_a_prefork_worker_serves_every_childs_figures(tmp_path: Path, instructor
         for n in range(6):  # in order, run by run
             assert got.index(("started", f"t-{n}")) < got.index(("finished", f"t-{n}"))
     assert json.dumps(reports)  # the reports are the task results, unchanged
+
+
+def test_a_worker_with_more_sandboxes_than_cores_is_warned_about() -> None:
+    """Real WorkControllers (not started): prefork runs one sandbox per pool process; solo one."""
+    from sabaq_grading.sandboxes import oversubscribed
+    from sabaq_grading.worker.app import make_app
+    from sabaq_grading.worker.tasks import oversubscribed_worker
+
+    cores = len(os.sched_getaffinity(0))
+    app = make_app()
+    assert oversubscribed(cores) is None
+    assert oversubscribed_worker(app.WorkController(pool_cls="prefork", concurrency=cores)) is None
+    assert oversubscribed_worker(app.WorkController(pool_cls="solo", concurrency=cores + 1)) is None
+    warning = oversubscribed_worker(app.WorkController(pool_cls="prefork", concurrency=cores + 1))
+    assert warning is not None and f"more than the {cores} cores" in warning

@@ -76,6 +76,11 @@ def _warn_if_unsafe(args: argparse.Namespace) -> None:
             "files. Never use it on code you did not write.",
             file=sys.stderr,
         )
+    from .sandboxes import oversubscribed
+
+    too_many = oversubscribed(args.jobs)
+    if too_many:
+        print(f"sabaq: warning: --jobs {args.jobs}: {too_many}", file=sys.stderr)
 
 
 def _settings(args: argparse.Namespace, limits: Any) -> Any:

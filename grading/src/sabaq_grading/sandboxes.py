@@ -10,6 +10,7 @@ from __future__ import annotations
 import concurrent.futures
 import contextlib
 import json
+import os
 import threading
 from pathlib import Path
 
@@ -17,6 +18,20 @@ from .preload import HEAVY, imported_packages, notebook_sources, preload_for
 from .sandbox import Executor, Limits
 
 MAX_PRELOAD_SETS = 3  # distinct sandbox preloads one grader keeps (each has its own zygotes)
+
+
+def oversubscribed(parallel: int) -> str | None:
+    """Why ``parallel`` runs at once are too many for this process's cores, or None.
+
+    Time limits are wall-clock, as nbgrader's: runs that share a core run slower, so a
+    verdict near the limit would depend on how busy the grader is.
+    """
+    cores = len(os.sched_getaffinity(0))
+    if parallel <= cores:
+        return None
+    return (f"{parallel} sandboxes in parallel are more than the {cores} cores this grader may use: "
+            "submissions then share cores, and a cell that needs most of its time limit may time out "
+            "only because the grader is busy (nbgrader grades one at a time, with a core to itself)")
 
 
 class Sandboxes:
