@@ -92,22 +92,30 @@ class _SysvIpc:
         self.remove = {"shm": remove_shm, "msg": remove_msg, "sem": remove_sem}
 
     def clear(self) -> None:
+        """Remove them all; raise (the zygote ends, and the host replaces this sandbox) if any
+        is left, as no later job may meet one."""
         for kind, remove in self.remove.items():
-            try:
-                with open(f"/proc/sysvipc/{kind}") as table:
-                    header, *rows = [line.split() for line in table]
-            except OSError:
-                continue
-            creator = header.index("cuid")  # the id is the second column
-            for row in rows:
+            for row, creator in self._rows(kind):
                 cuid = int(row[creator])
                 try:
                     if cuid:
                         os.seteuid(cuid)
-                    remove(int(row[1]))
+                    remove(int(row[1]))  # the id is the second column
                 finally:
                     if cuid:
                         os.seteuid(0)
+            if self._rows(kind):
+                raise RuntimeError(f"cannot remove the System V {kind} objects a submission left")
+
+    @staticmethod
+    def _rows(kind: str) -> list[tuple[list[str], int]]:
+        try:
+            with open(f"/proc/sysvipc/{kind}") as table:
+                header, *rows = [line.split() for line in table]
+        except OSError:
+            return []
+        creator = header.index("cuid")
+        return [(row, creator) for row in rows]
 
 
 def _wipe_job(scratch: str, sandboxed: bool, sysv: _SysvIpc) -> None:
