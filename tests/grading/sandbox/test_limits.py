@@ -91,6 +91,17 @@ def test_sysv_ipc_objects_do_not_outlive_their_submission(sbx: Runner) -> None:
     assert left.rsplit(" ", 1)[1] in [line.rsplit(" ", 1)[1] for line in seen]
 
 
+def test_kernel_keyrings_are_closed_to_submissions(sbx: Runner) -> None:
+    """Keys belong to the machine's user namespace, which every sandbox shares: a key a
+    submission added, readable by all, would reach any later or concurrent submission."""
+    tried = _probe(sbx, _in_fresh_python(
+        "libc.syscall.restype = ctypes.c_long\n"
+        "number = {'x86_64': 248, 'aarch64': 217}[os.uname().machine]  # add_key\n"
+        "added = libc.syscall(number, b'user', b'sabaq-leak', b'answers', 7, ctypes.c_int(-4))\n"
+        "print(added, ctypes.get_errno(), 'sabaq-leak' in open('/proc/keys').read())\n"))
+    assert tried.startswith("-1 38 False"), tried  # ENOSYS, as on a kernel without keys
+
+
 def test_concurrent_submissions_do_not_see_each_other(sbx: Runner) -> None:
     outputs: list[str] = []
 

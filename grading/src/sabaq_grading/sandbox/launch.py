@@ -80,8 +80,9 @@ def editable_source_dirs() -> list[Path]:
     return found
 
 
-def bwrap_command(control_fd: int, preload: str) -> list[str]:
-    """The command line that starts one sandboxed zygote."""
+def bwrap_command(control_fd: int, preload: str, seccomp_fd: int | None = None) -> list[str]:
+    """The command line that starts one sandboxed zygote; ``seccomp_fd`` holds its system call
+    filter (:func:`.seccomp.program_fd`), on the machines that have one."""
     reason = sandbox_available()
     if reason is not None:
         raise SandboxUnavailable(reason)
@@ -118,6 +119,8 @@ def bwrap_command(control_fd: int, preload: str) -> list[str]:
     command += ["--chdir", "/", "--cap-drop", "ALL"]
     for capability in CAPABILITIES:
         command += ["--cap-add", capability]
+    if seccomp_fd is not None:
+        command += ["--seccomp", str(seccomp_fd)]
     command += [python, "-I", "-B", "-c", _BOOTSTRAP, RUNTIME_MOUNT, str(control_fd), preload,
                 "sandbox"]
     return command

@@ -13,6 +13,7 @@ import base64
 import contextlib
 import dataclasses
 import os
+import platform
 import secrets
 import signal
 import socket
@@ -23,7 +24,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from ..errors import SandboxUnavailable
-from . import launch
+from . import launch, seccomp
 from .models import Cell, CellResult, CellStatus, Limits, RunResult
 from .outcome import Outcome
 from .runtime import wire
@@ -77,17 +78,23 @@ class Worker:
         self._log = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the zygote
         host, zygote = socket.socketpair()
         self._control = host
-        command = (launch.unsafe_command if unsafe else launch.bwrap_command)(
-            zygote.fileno(), self.preload)
+        filtered = not unsafe and seccomp.supported()
+        rules = seccomp.program_fd() if filtered else None
+        if unsafe:
+            command = launch.unsafe_command(zygote.fileno(), self.preload)
+        else:
+            command = launch.bwrap_command(zygote.fileno(), self.preload, rules)
         try:
             self._process = subprocess.Popen(command, stdin=subprocess.DEVNULL,
                                              stdout=subprocess.DEVNULL, stderr=self._log,
-                                             pass_fds=(zygote.fileno(),), start_new_session=True,
-                                             env=_sandbox_environment())
+                                             pass_fds=(zygote.fileno(), *([rules] if rules is not None else [])),
+                                             start_new_session=True, env=_sandbox_environment())
         except OSError as exc:
             raise SandboxUnavailable(f"cannot start the sandbox: {exc}") from exc
         finally:
             zygote.close()
+            if rules is not None:
+                os.close(rules)
         self._reader = wire.FrameReader(_CONTROL_MAX_BYTES)
         try:
             ready = self._reader.read(self._control, time.monotonic() + START_TIMEOUT)
@@ -96,6 +103,9 @@ class Worker:
             raise SandboxUnavailable(f"the sandbox did not start ({exc or 'timed out'}); "
                                      f"its log says: {self.log_tail()}") from None
         self.warnings = [str(w) for w in ready.get("warnings", [])]
+        if not unsafe and not filtered:
+            self.warnings.append(f"no system call filter for {platform.machine()}: kernel keyrings "
+                                 f"({', '.join(seccomp.REFUSED)}) are open to submissions")
 
     def alive(self) -> bool:
         """Whether the zygote process is still running."""

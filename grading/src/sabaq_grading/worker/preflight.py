@@ -23,7 +23,7 @@ from enum import StrEnum
 from pathlib import Path
 
 from ..errors import SandboxUnavailable
-from ..sandbox import launch
+from ..sandbox import launch, seccomp
 from ..sandbox.worker import _sandbox_environment
 
 PROBE_TIMEOUT = 30.0
@@ -173,9 +173,9 @@ def _bwrap_problem(stderr: str) -> SandboxProblem:
     return SandboxProblem(Cause.PROBE_FAILED, f"bubblewrap failed: {said}")
 
 
-def probe_command(uid: int) -> list[str]:
+def probe_command(uid: int, seccomp_fd: int | None = None) -> list[str]:
     """The sandbox's own bubblewrap command line, running the probe instead of the zygote."""
-    command = launch.bwrap_command(0, "")
+    command = launch.bwrap_command(0, "", seccomp_fd)
     python = len(command) - _TAIL
     if command[python + 1 : python + 4] != ["-I", "-B", "-c"] or command[-1] != "sandbox":
         raise RuntimeError("the sandbox's launch command changed shape; update worker/preflight.py")
@@ -188,17 +188,21 @@ def check_sandbox(timeout: float = PROBE_TIMEOUT) -> SandboxReady | SandboxProbl
     if problem is not None:
         return problem
     uid = UID_BASE + secrets.randbelow(UID_SPAN)
+    rules = seccomp.program_fd() if seccomp.supported() else None  # as the zygotes get it
     try:
-        command = probe_command(uid)
+        command = probe_command(uid, rules)
+        done = subprocess.run(command, stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout,
+                              env=_sandbox_environment(), start_new_session=True, check=False,
+                              pass_fds=() if rules is None else (rules,))
     except SandboxUnavailable as error:
         return SandboxProblem(Cause.PROBE_FAILED, str(error))
-    try:
-        done = subprocess.run(command, stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout,
-                              env=_sandbox_environment(), start_new_session=True, check=False)
     except subprocess.TimeoutExpired:
         return SandboxProblem(Cause.PROBE_FAILED, f"the probe did not finish within {timeout:g} s")
     except OSError as error:
         return SandboxProblem(Cause.BWRAP_MISSING, f"cannot start {command[0]}: {error.strerror}")
+    finally:
+        if rules is not None:
+            os.close(rules)
     stderr = done.stderr.decode("utf-8", "replace")
     lines = done.stdout.decode("utf-8", "replace").strip().splitlines()
     try:
