@@ -7,8 +7,8 @@ import json
 import subprocess
 import sys
 import time
-from pathlib import Path
 from typing import Any
+from pathlib import Path
 
 import jsonschema
 import pytest
