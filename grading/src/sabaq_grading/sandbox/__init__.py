@@ -1,7 +1,8 @@
 """The sandboxed, pre-forked executor that runs students' notebook cells for grading.
 
 Each worker is a long-lived *zygote*: a Python interpreter started as root inside
-bubblewrap (no network, read-only system, only the capabilities needed to switch users),
+bubblewrap (no network, read-only system, only the capabilities needed to switch users, a
+system call filter that closes the kernel's keyrings, which no namespace separates),
 with IPython and the preload modules imported and one pristine shell built. It never runs
 student code. For every submission it has already forked a spare child that dropped to a
 fresh unprivileged uid with its own scratch directory; the host hands that child a private

@@ -3,7 +3,8 @@
 The zygote starts as root inside bubblewrap with fresh IPC, PID, network (loopback only),
 UTS and cgroup namespaces, a read-only system, the virtual environment and the in-sandbox
 runtime bound read-only at neutral paths, a private tmpfs for scratch space and only the
-capabilities it needs to switch each submission to a fresh unprivileged uid and clean up.
+capabilities it needs to switch each submission to a fresh unprivileged uid and clean up,
+under the system call filter of :mod:`.seccomp`.
 """
 
 from __future__ import annotations
