@@ -69,7 +69,7 @@ def _limits(args: argparse.Namespace) -> Any:
         raise UsageError(str(error)) from error
 
 
-def _warn_if_unsafe(args: argparse.Namespace) -> None:
+def _warn_about_sandboxes(args: argparse.Namespace) -> None:
     if args.unsafe_no_sandbox:
         print(
             "sabaq: WARNING: --unsafe-no-sandbox runs student code with YOUR privileges, network and "
@@ -102,7 +102,7 @@ def _grader(args: argparse.Namespace, instructor: Path | None) -> Grader:
     from .sandboxes import Sandboxes
 
     limits = _limits(args)
-    _warn_if_unsafe(args)
+    _warn_about_sandboxes(args)
     sandboxes = Sandboxes(args.jobs, limits, unsafe_no_sandbox=args.unsafe_no_sandbox)
     sandboxes.start(instructor)
     try:
@@ -155,7 +155,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     def count(number: int, word: str) -> str:
         return f"{number} {word}{'' if number == 1 else 's'}"
 
-    _warn_if_unsafe(args)
+    _warn_about_sandboxes(args)
     problems = validate_paths([Path(p) for p in args.paths], _settings(args, _limits(args)), quiet=args.quiet)
     for problem in problems:
         print(problem)

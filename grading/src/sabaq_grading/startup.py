@@ -6,7 +6,7 @@ jsonschema (through nbformat) imports the packages behind its optional format ch
 when they are installed (Jupyter installs them all): ``rfc3987_syntax`` compiles an IRI
 grammar at import time, about 3 s of every start on a small machine, and the others
 (``isoduration`` with ``arrow``, the URI, date-time, colour and host name validators)
-cost about 60 ms more. Formats are checked only when a validator is given a format
+cost tens of milliseconds more. Formats are checked only when a validator is given a format
 checker, which neither nbformat nor Sabaq does, so Sabaq's own processes tell jsonschema
 those packages are absent; jsonschema then simply does not register their checkers.
 Nothing else in these processes imports them.

@@ -14,9 +14,11 @@ The program is classic BPF as bubblewrap's ``--seccomp`` takes it (what libsecco
 
 from __future__ import annotations
 
+import contextlib
 import os
 import platform
 import struct
+from collections.abc import Iterator
 
 _LD_W_ABS, _JEQ_K, _JSET_K, _RET_K = 0x20, 0x15, 0x45, 0x06
 _ARCH_OFFSET, _NR_OFFSET = 4, 0  # struct seccomp_data: int nr; __u32 arch; ...
@@ -51,10 +53,18 @@ def program(machine: str | None = None) -> bytes:
     return b"".join(struct.pack("=HBBI", *instruction) for instruction in code)
 
 
-def program_fd() -> int:
+@contextlib.contextmanager
+def program_fd() -> Iterator[int | None]:
     """A file descriptor holding :func:`program`, positioned at its start, for bubblewrap to
-    read (``--seccomp FD``); the caller passes it to bubblewrap and closes it."""
+    read (``--seccomp FD``; pass it to the child), or None on a machine without a filter;
+    closed on leaving."""
+    if not supported():
+        yield None
+        return
     fd = os.memfd_create("sabaq-seccomp", os.MFD_CLOEXEC)
-    os.write(fd, program())
-    os.lseek(fd, 0, os.SEEK_SET)
-    return fd
+    try:
+        os.write(fd, program())
+        os.lseek(fd, 0, os.SEEK_SET)
+        yield fd
+    finally:
+        os.close(fd)

@@ -78,23 +78,21 @@ class Worker:
         self._log = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the zygote
         host, zygote = socket.socketpair()
         self._control = host
-        filtered = not unsafe and seccomp.supported()
-        rules = seccomp.program_fd() if filtered else None
-        if unsafe:
-            command = launch.unsafe_command(zygote.fileno(), self.preload)
-        else:
-            command = launch.bwrap_command(zygote.fileno(), self.preload, rules)
         try:
-            self._process = subprocess.Popen(command, stdin=subprocess.DEVNULL,
-                                             stdout=subprocess.DEVNULL, stderr=self._log,
-                                             pass_fds=(zygote.fileno(), *([rules] if rules is not None else [])),
-                                             start_new_session=True, env=_sandbox_environment())
+            with seccomp.program_fd() as rules:
+                if unsafe:
+                    command = launch.unsafe_command(zygote.fileno(), self.preload)
+                else:
+                    command = launch.bwrap_command(zygote.fileno(), self.preload, rules)
+                passed = (zygote.fileno(),) if unsafe or rules is None else (zygote.fileno(), rules)
+                self._process = subprocess.Popen(command, stdin=subprocess.DEVNULL,
+                                                 stdout=subprocess.DEVNULL, stderr=self._log,
+                                                 pass_fds=passed, start_new_session=True,
+                                                 env=_sandbox_environment())
         except OSError as exc:
             raise SandboxUnavailable(f"cannot start the sandbox: {exc}") from exc
         finally:
             zygote.close()
-            if rules is not None:
-                os.close(rules)
         self._reader = wire.FrameReader(_CONTROL_MAX_BYTES)
         try:
             ready = self._reader.read(self._control, time.monotonic() + START_TIMEOUT)
@@ -103,7 +101,7 @@ class Worker:
             raise SandboxUnavailable(f"the sandbox did not start ({exc or 'timed out'}); "
                                      f"its log says: {self.log_tail()}") from None
         self.warnings = [str(w) for w in ready.get("warnings", [])]
-        if not unsafe and not filtered:
+        if not unsafe and not seccomp.supported():
             self.warnings.append(f"no system call filter for {platform.machine()}: kernel keyrings "
                                  f"({', '.join(seccomp.REFUSED)}) are open to submissions")
 

@@ -188,21 +188,20 @@ def check_sandbox(timeout: float = PROBE_TIMEOUT) -> SandboxReady | SandboxProbl
     if problem is not None:
         return problem
     uid = UID_BASE + secrets.randbelow(UID_SPAN)
-    rules = seccomp.program_fd() if seccomp.supported() else None  # as the zygotes get it
+    command: list[str] = []
     try:
-        command = probe_command(uid, rules)
-        done = subprocess.run(command, stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout,
-                              env=_sandbox_environment(), start_new_session=True, check=False,
-                              pass_fds=() if rules is None else (rules,))
+        with seccomp.program_fd() as rules:  # as the zygotes get it
+            command = probe_command(uid, rules)
+            done = subprocess.run(command, stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout,
+                                  env=_sandbox_environment(), start_new_session=True, check=False,
+                                  pass_fds=() if rules is None else (rules,))
     except SandboxUnavailable as error:
         return SandboxProblem(Cause.PROBE_FAILED, str(error))
     except subprocess.TimeoutExpired:
         return SandboxProblem(Cause.PROBE_FAILED, f"the probe did not finish within {timeout:g} s")
     except OSError as error:
-        return SandboxProblem(Cause.BWRAP_MISSING, f"cannot start {command[0]}: {error.strerror}")
-    finally:
-        if rules is not None:
-            os.close(rules)
+        return SandboxProblem(Cause.BWRAP_MISSING, f"cannot start {command[0] if command else 'bwrap'}: "
+                                                   f"{error.strerror}")
     stderr = done.stderr.decode("utf-8", "replace")
     lines = done.stdout.decode("utf-8", "replace").strip().splitlines()
     try:

@@ -95,7 +95,8 @@ class _SysvIpc:
         """Remove them all; raise (the zygote ends, and the host replaces this sandbox) if any
         is left, as no later job may meet one."""
         for kind, remove in self.remove.items():
-            for row, creator in self._rows(kind):
+            left = self._rows(kind)
+            for row, creator in left:
                 cuid = int(row[creator])
                 try:
                     if cuid:
@@ -104,7 +105,7 @@ class _SysvIpc:
                 finally:
                     if cuid:
                         os.seteuid(0)
-            if self._rows(kind):
+            if left and self._rows(kind):
                 raise RuntimeError(f"cannot remove the System V {kind} objects a submission left")
 
     @staticmethod
