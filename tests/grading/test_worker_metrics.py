@@ -210,15 +210,17 @@ def test_a_prefork_worker_serves_every_childs_figures(tmp_path: Path, instructor
 
 
 def test_a_worker_with_more_sandboxes_than_cores_is_warned_about() -> None:
-    """Real WorkControllers (not started): prefork runs one sandbox per pool process; solo one."""
+    """Celery's own pool classes (a WorkController is not built here: building one sends
+    worker_init, which would set this test process up as a worker): prefork runs one sandbox
+    per pool process; solo one in all."""
+    from celery.concurrency import prefork, solo
+
     from sabaq_grading.sandboxes import oversubscribed
-    from sabaq_grading.worker.app import make_app
     from sabaq_grading.worker.tasks import oversubscribed_worker
 
     cores = len(os.sched_getaffinity(0))
-    app = make_app()
     assert oversubscribed(cores) is None
-    assert oversubscribed_worker(app.WorkController(pool_cls="prefork", concurrency=cores)) is None
-    assert oversubscribed_worker(app.WorkController(pool_cls="solo", concurrency=cores + 1)) is None
-    warning = oversubscribed_worker(app.WorkController(pool_cls="prefork", concurrency=cores + 1))
+    assert oversubscribed_worker(prefork.TaskPool.__module__, cores) is None
+    assert oversubscribed_worker(solo.TaskPool.__module__, cores + 1) is None
+    warning = oversubscribed_worker(prefork.TaskPool.__module__, cores + 1)
     assert warning is not None and f"more than the {cores} cores" in warning

@@ -223,16 +223,17 @@ def _serve_practice(sender: str, instance: Any, **_: Any) -> None:
     works wherever grading does; a worker given only that queue serves practice alone."""
     if settings.practice_queue:
         instance.app.amqp.queues.select_add(settings.practice_queue)
-    too_many = oversubscribed_worker(instance)
+    pool = getattr(instance, "pool_cls", None)
+    too_many = oversubscribed_worker(getattr(pool, "__module__", ""), int(getattr(instance, "concurrency", 1) or 1))
     if too_many:
         log.warning("worker --concurrency: %s", too_many)
 
 
-def oversubscribed_worker(worker: Any) -> str | None:
+def oversubscribed_worker(pool_module: str, concurrency: int) -> str | None:
     """Whether a Celery worker runs more sandboxes at once than it has cores (see
     :func:`sabaq_grading.sandboxes.oversubscribed`): one per pool process, whose engine keeps
-    one sandbox; the other pools run tasks in one process, so one at a time."""
+    one sandbox; the other pools (``pool_module`` names the pool's class) run tasks in one
+    process, so one at a time."""
     from sabaq_grading.sandboxes import oversubscribed
 
-    processes = getattr(getattr(worker, "pool_cls", None), "__module__", "") == "celery.concurrency.prefork"
-    return oversubscribed(int(worker.concurrency or 1) if processes else 1)
+    return oversubscribed(concurrency if pool_module == "celery.concurrency.prefork" else 1)
