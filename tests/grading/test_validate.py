@@ -483,7 +483,10 @@ def test_an_autotest_of_a_random_value_fails_the_reference_and_says_why(grader: 
     shutil.copy(_user_guide() / "autotests.yml", tmp_path)
     target = tmp_path / "random.ipynb"
     imports = new_code_cell("import random", metadata=meta("imports", locked=True))
-    nbformat.write(notebook(imports, answer("squares", SQUARES), check("t", "### AUTOTEST random.random()")), target)
+    # a 64-bit value: nbgrader's float template rounds to 2 places, so random.random() would
+    # agree with itself one run in a hundred (and the blank version would then earn points)
+    nbformat.write(notebook(imports, answer("squares", SQUARES), check("t", "### AUTOTEST random.getrandbits(64)")),
+                   target)
     [problem] = assignment_problems(target, grader.grade)
     assert (problem.severity, problem.cell) == ("error", "t")
     assert problem.message.startswith("AUTOTEST cell 't': the reference solution fails this test")
