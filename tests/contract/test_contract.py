@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import jsonschema
 import pytest
@@ -130,7 +131,7 @@ def test_broker_settings_lose_nothing_and_outlast_a_grading() -> None:
     for url, options in (("redis://127.0.0.1:6379/0", {"visibility_timeout": 360}),
                          ("amqp://guest:guest@127.0.0.1:5672//", {"confirm_publish": True}),
                          ("sqla+sqlite:///x.sqlite", {})):
-        config = broker.celery_config(deployment.load({"BROKER_URL": url, "GRADE_TIMEOUT": "300"}, {}))
+        config = broker.celery_config(deployment.load({"BROKER_URL": url, "GRADE_TIMEOUT": "300"}, {}), "worker")
         assert config["task_acks_late"] and config["task_reject_on_worker_lost"]
         assert config["worker_prefetch_multiplier"] == 1 and config["task_time_limit"] == 300
         assert config["broker_transport_options"] == options
@@ -170,8 +171,21 @@ def test_worker_and_block_configure_celery_alike(url: str, tmp_path: Path) -> No
     settings = deployment.load({"DATA_DIR": str(tmp_path), "BROKER_URL": url, "GRADE_TIMEOUT": "240",
                                 "QUEUE": f"q-{tmp_path.name}"}, {})
     worker, block = make_app(settings).conf, _celery_app(settings).conf
-    for key, value in broker.celery_config(settings).items():
-        assert worker[key] == block[key] == value, key
+    for key, value in broker.celery_config(settings, "worker").items():
+        assert worker[key] == value, key
+        if key not in broker.result_retries("worker"):
+            assert block[key] == value, key
+    for key, value in broker.result_retries("block").items():
+        assert block[key] == value, key
+
+    def patience(conf: Any) -> float:  # seconds of backoff before a result-backend call gives up
+        sleep, total = conf.result_backend_base_sleep_between_retries_ms / 1000, 0.0
+        for _ in range(conf.result_backend_max_retries):
+            total += min(sleep, conf.result_backend_max_sleep_between_retries_ms / 1000)
+            sleep *= 2
+        return total
+
+    assert patience(worker) > 45 and patience(block) < 1.5  # the worker stores, the block only reads
     assert worker.broker_url == block.broker_url == url
     if url.startswith("redis"):
         assert worker.broker_transport_options == {"visibility_timeout": 300}

@@ -316,8 +316,9 @@ def test_a_score_the_lms_refused_is_published_by_the_next_reconcile(tmp_path: Pa
 
 
 def test_the_reconciler_stops_when_the_queue_is_unreachable(tmp_path: Path) -> None:
-    """The result backend down (its client waits out its retries, about 40 s): on one store, as
-    which store holds the submissions does not change what the reconciler does about it."""
+    """The result backend down: the block's client gives up within about a second (the
+    worker's, which stores results, waits about a minute); on one store, as which store
+    holds the submissions does not change what the reconciler does about it."""
     db_url = f"sqlite:///{tmp_path / 'submissions.sqlite'}"
     settings = _settings(tmp_path, db_url)
     life = _lifecycle(settings)

@@ -11,7 +11,7 @@ outlast ``GRADE_TIMEOUT`` too.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from .settings import Settings
 
@@ -25,8 +25,35 @@ def transport_options(settings: Settings) -> dict[str, Any]:
     return {}
 
 
-def celery_config(settings: Settings) -> dict[str, Any]:
-    """The Celery configuration (``app.conf.update(**...)``) of block and worker alike."""
+Role = Literal["worker", "block"]
+
+
+def celery_config(settings: Settings, role: Role) -> dict[str, Any]:
+    """The Celery configuration (``app.conf.update(**...)``) of block and worker alike, but for
+    how long each waits for a result backend that does not answer (:func:`result_retries`)."""
+    return {**_shared(settings), **result_retries(role)}
+
+
+def result_retries(role: Role) -> dict[str, Any]:
+    """How long a result backend that does not answer is waited for.
+
+    The worker stores results: a backend that is restarting (a database's fail-over takes
+    seconds) is waited for, with backoff, for about a minute, before storing a result gives
+    up. The block only reads them, from its reconciler and a handler's wait for a prepare or
+    a practice run: it gives up within about a second (the reconciler says the queue is
+    unreachable and tries again on its next pass; a handler answers 503), so no request
+    thread and no reconciler pass hangs for a minute on a backend that is down.
+    """
+    if role == "worker":
+        return {"result_backend_always_retry": True, "result_backend_max_retries": 12,
+                "result_backend_base_sleep_between_retries_ms": 250,
+                "result_backend_max_sleep_between_retries_ms": 10_000}
+    return {"result_backend_always_retry": True, "result_backend_max_retries": 2,
+            "result_backend_base_sleep_between_retries_ms": 100,
+            "result_backend_max_sleep_between_retries_ms": 400}
+
+
+def _shared(settings: Settings) -> dict[str, Any]:
     return {
         "task_default_queue": settings.queue,
         "task_serializer": "json",
@@ -43,10 +70,4 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "task_track_started": True,
         "result_extended": False,
         "result_expires": 7 * 24 * 3600,
-        # A result backend that is restarting (a database's fail-over takes seconds) is waited
-        # for, with backoff, for about a minute, before storing a result gives up.
-        "result_backend_always_retry": True,
-        "result_backend_max_retries": 12,
-        "result_backend_base_sleep_between_retries_ms": 250,
-        "result_backend_max_sleep_between_retries_ms": 10_000,
     }

@@ -70,7 +70,7 @@ def _celery_app(settings: Settings) -> Any:
 
             settings.data_dir.mkdir(parents=True, exist_ok=True)
             app = Celery("sabaq-xblock", broker=key[0], backend=key[1], set_as_current=False)
-            app.conf.update(**broker.celery_config(settings))
+            app.conf.update(**broker.celery_config(settings, "block"))
             _APPS[key] = app
         return _APPS[key]
 

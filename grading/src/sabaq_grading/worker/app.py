@@ -13,7 +13,7 @@ def make_app(settings: deployment.Settings | None = None) -> Celery:
     config = settings or deployment.load()
     config.data_dir.mkdir(parents=True, exist_ok=True)
     celery = Celery("sabaq", broker=config.broker_url, backend=config.result_backend)
-    celery.conf.update(**broker.celery_config(config), worker_hijack_root_logger=False)
+    celery.conf.update(**broker.celery_config(config, "worker"), worker_hijack_root_logger=False)
     if config.broker_kind == "sqlalchemy":
         # kombu's SQLAlchemy transport hands every transport option to create_engine,
         # so its polling interval (1 s by default) can only be set on the class.
