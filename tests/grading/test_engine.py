@@ -118,6 +118,25 @@ def test_mangled_notebook_still_grades(
     assert any("restored" in warning for warning in report["warnings"])
 
 
+def test_a_submission_saved_in_nbformat_3_grades_as_in_nbformat_4(
+    grader: Grader, assignment: Assignment, release: NotebookNode, answered: Fill, correct: dict[str, str]
+) -> None:
+    """Read as ``nbformat.read(..., as_version=4)`` reads it (nbgrader's way): v3's own reader
+    first (worksheets, sources as lists of lines, heading cells), then the upgrade."""
+    import nbformat
+
+    submission = answered(release, {**correct, "mean": "def mean(values):\n    return 1"})
+    v3 = json.loads(nbformat.writes(nbformat.convert(copy.deepcopy(submission), 3), version=3))
+    assert v3["nbformat"] == 3 and isinstance(v3["worksheets"][0]["cells"][0]["source"], list)
+    # a heading cell, which v4 has no more (upgraded to markdown), its source a list of lines
+    v3["worksheets"][0]["cells"].insert(0, {"cell_type": "heading", "level": 2, "metadata": {},
+                                            "source": ["Squares ", "and means"]})
+    old, new = grade(grader, assignment, json.dumps(v3).encode()), grade(grader, assignment, submission)
+    assert old["status"] == new["status"] == "graded", old.get("error")
+    assert scores(old) == scores(new) == {"test-square": 2.0, "test-mean": 0.0}
+    assert old["score"] == new["score"]
+
+
 def test_duplicated_and_edited_test_cells_earn_nothing_extra(
     grader: Grader, assignment: Assignment, release: NotebookNode, answered: Fill, correct: dict[str, str]
 ) -> None:

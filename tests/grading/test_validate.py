@@ -185,6 +185,41 @@ def test_a_failing_lesson_names_its_cell(tmp_path: Path) -> None:
     )
 
 
+@needs_sandbox
+def test_a_lesson_runs_as_nbclient_runs_it_with_its_cell_tags(tmp_path: Path) -> None:
+    """``raises-exception`` lets a cell end in an error and ``skip-execution`` leaves one out, as in
+    nbclient (``jupyter nbconvert --execute``), which runs the same lesson here without error;
+    an error in an untagged cell still fails it."""
+    from nbclient import NotebookClient
+
+    lesson = tmp_path / "lesson.ipynb"
+    cells = [
+        new_markdown_cell("# Errors, on purpose"),
+        new_code_cell("x = 1\nraise ValueError('shown to the learner')", metadata={"tags": ["raises-exception"]}),
+        new_code_cell("raise SystemExit('never run')", metadata={"tags": ["skip-execution"]}),
+        new_code_cell("assert x == 1"),
+    ]
+    nbformat.write(notebook(*cells), lesson)
+    NotebookClient(nbformat.read(lesson, as_version=4), kernel_name="python3", timeout=60).execute()
+    result = sabaq_validate(str(lesson))
+    assert result.returncode == 0, result.stdout + result.stderr
+    cells[3].source = "assert x == 2"
+    nbformat.write(notebook(*cells), lesson)
+    [line] = problem_lines(sabaq_validate(str(lesson)))
+    assert (line["cell"], line["message"]) == ("cell 4", "the lesson fails to execute (AssertionError)")
+
+
+def test_a_lesson_for_another_language_is_refused_before_it_runs(tmp_path: Path) -> None:
+    lesson = tmp_path / "julia.ipynb"
+    nbformat.write(notebook(new_code_cell('println("hello")'), kernel="julia-1.10", language="julia"), lesson)
+    result = sabaq_validate(str(lesson))
+    assert result.returncode == 1
+    [line] = problem_lines(result)
+    assert (line["cell"], line["message"]) == (
+        "notebook", "the lesson asks for the Jupyter kernel 'julia-1.10'; Sabaq runs Python lessons only"
+    )
+
+
 # --- notebooks graded by hand, uploads ------------------------------------------------------------
 
 

@@ -71,10 +71,7 @@ def read_notebook(source: Any, *, max_bytes: int = MAX_NOTEBOOK_BYTES) -> Notebo
     if not isinstance(data, dict) or not isinstance(data.get("cells", data.get("worksheets")), list):
         raise NotebookError("the file is not a notebook: it has no list of cells")
     try:
-        major = int(data.get("nbformat", 0))
-        notebook: NotebookNode = nbformat.from_dict(data)
-        if major != 4:
-            notebook = nbformat.convert(notebook, 4)
+        notebook = _as_v4(data)
         _repair(notebook)
         _check_schema(notebook)
         for cell in notebook.cells:
@@ -84,6 +81,27 @@ def read_notebook(source: Any, *, max_bytes: int = MAX_NOTEBOOK_BYTES) -> Notebo
     except Exception as error:
         raise NotebookError(f"the file is not a usable notebook: {error}") from error
     return notebook
+
+
+def _as_v4(data: dict[str, Any]) -> NotebookNode:
+    """``data`` as an nbformat-4 notebook, read as ``nbformat.read(..., as_version=4)`` reads it:
+    older formats (v1 to v3, whose sources are lists of lines and whose cells sit in
+    worksheets) through their own readers first, then upgraded."""
+    from nbformat import versions
+    from nbformat.reader import get_version
+
+    major, minor = get_version(data)
+    if major == 4:
+        current: NotebookNode = nbformat.from_dict(data)
+        return current
+    if major not in versions:
+        raise NotebookError(f"the notebook is in nbformat {major!r}, which nbformat cannot read")
+    try:
+        old = versions[major].to_notebook_json(data, minor=minor)
+    except (AttributeError, KeyError) as error:
+        raise NotebookError(f"the notebook in nbformat {major} lacks what that format needs: {error}") from None
+    upgraded: NotebookNode = nbformat.convert(old, 4)
+    return upgraded
 
 
 def _repair(notebook: NotebookNode) -> None:
@@ -215,17 +233,25 @@ def kernel_name(notebook: NotebookNode) -> str | None:
     return name if isinstance(name, str) and name else None
 
 
-def check_python_kernel(notebook: NotebookNode, name: str) -> None:
-    """Refuse a notebook written for another language: the sandbox runs Python, as nbgrader's kernel would.
+def foreign_kernel(notebook: NotebookNode) -> str | None:
+    """The kernel ``notebook`` asks for when it is not a Python one, else None.
 
     A kernel named ``python``/``python3``, or whose kernelspec says its language is Python,
-    passes; so does a notebook that names no kernel.
+    is Python; so is a notebook that names no kernel.
     """
     kernel = kernel_name(notebook)
     if kernel is None or kernel in PYTHON_KERNELS:
-        return
+        return None
     spec = notebook.metadata.get("kernelspec", {})
     if str(spec.get("language", "")).lower() == "python":
+        return None
+    return kernel
+
+
+def check_python_kernel(notebook: NotebookNode, name: str) -> None:
+    """Refuse a notebook written for another language: the sandbox runs Python, as nbgrader's kernel would."""
+    kernel = foreign_kernel(notebook)
+    if kernel is None:
         return
     raise NotebookError(
         f"{name} asks for the Jupyter kernel {kernel!r}; Sabaq grades Python notebooks only "

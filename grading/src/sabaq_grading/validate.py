@@ -22,7 +22,7 @@ from nbformat import NotebookNode
 from .autotest_checks import autotest_cells, autotest_ids
 from .errors import NotebookError
 from .findings import Findings, Problem, Severity, cell_name
-from .notebook import grade_id, read_notebook
+from .notebook import foreign_kernel, grade_id, read_notebook
 from .stand_ins import STAND_INS, StandIn, has_code_answers, stand_in_notebook
 from .static_checks import is_assignment, region_problems, static_problems
 
@@ -31,6 +31,7 @@ __all__ = [
     "Severity",
     "assignment_problems",
     "is_assignment",
+    "lesson_cells",
     "lesson_problems",
     "release_problems",
     "static_problems",
@@ -199,18 +200,52 @@ def assignment_problems(
     return found.problems
 
 
-def lesson_problems(path: Path, run: Callable[[NotebookNode, Path], Any]) -> list[Problem]:
-    """A lesson must execute top to bottom without error (and any nbgrader markup must be sound)."""
+SKIP_TAG = "skip-execution"  # nbclient's: a cell tagged so is not executed
+RAISES_TAG = "raises-exception"  # nbclient's: a cell tagged so may end in an error
+
+
+def _tags(cell: NotebookNode) -> list[Any]:
+    tags = cell.get("metadata", {}).get("tags")
+    return tags if isinstance(tags, list) else []
+
+
+def lesson_cells(notebook: NotebookNode) -> list[tuple[str, str]]:
+    """The code cells a lesson run executes, as ``(cell id, source)``: every code cell but those
+    tagged ``skip-execution``, as nbclient (``jupyter nbconvert --execute``) runs a lesson."""
+    return [
+        (f"cell {index + 1}", cell.source)
+        for index, cell in enumerate(notebook.cells)
+        if cell.cell_type == "code" and SKIP_TAG not in _tags(cell)
+    ]
+
+
+def lesson_problems(path: Path, run: Callable[[list[tuple[str, str]], Path], Any]) -> list[Problem]:
+    """A lesson must execute top to bottom without error (and any nbgrader markup must be sound).
+
+    ``run(cells, folder)`` executes :func:`lesson_cells` in the sandbox. As in nbclient, an
+    error in a cell tagged ``raises-exception`` is expected; one that does not finish is not.
+    """
     name = str(path)
     try:
         notebook = read_notebook(path)
     except NotebookError as error:
         return [_unreadable(name, error)]
     found = Findings(name, static_problems(notebook, name, folder=path.parent))
-    result = run(notebook, path.parent)
+    kernel = foreign_kernel(notebook)
+    if kernel is not None:
+        found.error(
+            "notebook",
+            f"the lesson asks for the Jupyter kernel {kernel!r}; Sabaq runs Python lessons only",
+            "save it with a Python 3 kernel",
+        )
+        return found.problems
+    may_raise = {
+        f"cell {index + 1}" for index, cell in enumerate(notebook.cells) if RAISES_TAG in _tags(cell)
+    }
+    result = run(lesson_cells(notebook), path.parent)
     failed = False
     for cell_result in result.cells:
-        if cell_result.status in ("error", "timeout"):
+        if cell_result.status == "timeout" or (cell_result.status == "error" and cell_result.cell_id not in may_raise):
             failure = cell_result.error or {}
             detail = f"{failure.get('ename', 'timeout')}: {failure.get('evalue', '')}".rstrip(": ")
             found.error(

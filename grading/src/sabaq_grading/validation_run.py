@@ -7,8 +7,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from nbformat import NotebookNode
-
 from .course import COURSE_FILE, find_courses
 from .engine import Assignment, Grader, GradingSettings, data_files
 from .errors import CourseError
@@ -50,7 +48,7 @@ def _targets(paths: list[Path]) -> list[_Target]:
 
 
 def _lesson_runner(grader: Grader, root: Path) -> Any:
-    def run(notebook: NotebookNode, folder: Path) -> RunResult:
+    def run(lesson: list[tuple[str, str]], folder: Path) -> RunResult:
         files = data_files(root)
         relative = folder.resolve().relative_to(root.resolve()).as_posix()
         cells = [
@@ -60,11 +58,7 @@ def _lesson_runner(grader: Grader, root: Path) -> Any:
                 "code",
             )
         ]
-        cells += [
-            Cell(f"cell {index + 1}", cell.source, "code")
-            for index, cell in enumerate(notebook.cells)
-            if cell.cell_type == "code"
-        ]
+        cells += [Cell(cell_id, source, "code") for cell_id, source in lesson]
         return grader.executor.run(cells, files)
 
     return run
