@@ -12,9 +12,11 @@ import json
 import math
 import socket
 import uuid
+from pathlib import Path
 from typing import Any
 
 import helpers
+import notebooks
 import pytest
 from conftest import SECRET, Course
 from helpers import send
@@ -270,15 +272,28 @@ def test_upload_refuses_bad_files(busy: Course) -> None:
     for content, code in ((b"{not json", "not_json"), (DEEP, "not_json"), (b"[]", "no_cells"),
                           (b'{"cells": [], "nbformat": 3}', "not_v4"),
                           (b'{"cells": [{"cell_type": "evil"}], "nbformat": 4}', "bad_cell"),
+                          (b'{"cells": [{"cell_type": "code", "source": 1}], "nbformat": 4}', "bad_structure"),
                           (b'{"cells": [], "nbformat": NaN}', "not_json"),
                           (b'{"cells": [], "nbformat": 4, "metadata": {"\\ud83d": 1}}', "not_json")):
         body, headers = multipart(content)
-        expect(send(block, "upload", body, headers=headers), 400, code)
+        params = {"where": "cells[0].source"} if code == "bad_structure" else {}
+        expect(send(block, "upload", body, headers=headers), 400, code, **params)
     body, headers = multipart(b"{}", field="other")
     expect(send(block, "upload", body, headers=headers), 400, "no_file")
     expect(send(block, "upload", b'{"notebook": "x"}'), 400, "no_file")
     expect(send(block, "upload", method="GET"), 405, "bad_method", methods="POST")
     assert state(busy) == before
+
+
+def test_a_malformed_notebook_imported_with_a_course_is_a_notice_not_a_server_error(tmp_path: Path) -> None:
+    """OLX import takes a unit's notebooks as they are (Studio's checks never saw them): the
+    learner's page says what is wrong with it, in the page's language, instead of failing."""
+    student = notebooks.student()
+    student["cells"][0]["outputs"] = "not a list"
+    olx = (f"<sabaq_notebook display_name='Imported'><student_notebook><![CDATA[{json.dumps(student)}]]>"
+           "</student_notebook></sabaq_notebook>")
+    html = Course(tmp_path, olx).block().render("student_view").body_html()
+    assert i18n.error_message("bad_structure", where="cells[0].outputs") in html
 
 
 def test_download_unknown_handlers_and_widget_module(busy: Course) -> None:

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from sabaq_contract.widgets.keys import VIEW_MIME, WIDGET_STATE_MIME
 from sabaq_xblock import feedback, i18n, notebook, render
 from sabaq_xblock.errors import NotebookInvalid
 
@@ -99,6 +103,96 @@ def test_notebook_loading_errors() -> None:
             notebook.load(raw)
         assert info.value.code == code
     assert "]]>" not in notebook.dumps({"cells": [], "x": "]]>"})
+
+
+def _rich_notebook() -> dict[str, Any]:
+    """A notebook with every part the block reads: kernelspec, widget state, nbgrader and
+    jupyter metadata, attachments, and outputs of each kind."""
+    png = "iVBORw0KGgo="
+    view = {"model_id": "m1", "version_major": 2, "version_minor": 0}
+    return {
+        "nbformat": 4, "nbformat_minor": 5,
+        "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+                     "language_info": {"name": "python"},
+                     "widgets": {WIDGET_STATE_MIME: {"state": {"m1": {"model_name": "x", "state": {"kind": "slider"}}},
+                                                     "version_major": 2, "version_minor": 0}}},
+        "cells": [
+            {"cell_type": "markdown", "id": "a", "metadata": {"sabaq": {"lang": "en"}},
+             "source": ["# Hi ", "![x](attachment:x.png)"], "attachments": {"x.png": {"image/png": png}}},
+            {"cell_type": "code", "id": "b", "execution_count": 1, "metadata": {"jupyter": {"source_hidden": False}},
+             "source": "print(1)",
+             "outputs": [{"output_type": "stream", "name": "stdout", "text": ["1\n"]},
+                         {"output_type": "error", "ename": "E", "evalue": "v", "traceback": ["t"]},
+                         {"output_type": "display_data", "metadata": {},
+                          "data": {"image/png": png, "text/plain": ["fig"]}},
+                         {"output_type": "display_data", "metadata": {}, "data": {VIEW_MIME: view}},
+                         {"output_type": "execute_result", "execution_count": 1, "metadata": {},
+                          "data": {"text/html": "<b>x</b>", "text/plain": "x"}}]},
+            {"cell_type": "code", "id": "c", "execution_count": None, "outputs": [], "source": "def f():\n    pass",
+             "metadata": {"nbgrader": {"grade_id": "f", "solution": True, "grade": False, "locked": False,
+                                       "schema_version": 3}}},
+            {"cell_type": "raw", "id": "d", "metadata": {}, "source": "raw"},
+        ],
+    }
+
+
+def _paths(value: Any, at: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
+    yield at
+    children = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, child in children:
+        yield from _paths(child, (*at, key))
+
+
+def test_a_notebook_of_any_shape_is_refused_at_load_or_shown() -> None:
+    """Every part of a rich notebook replaced by each JSON type in turn: either ``load`` refuses
+    it (a 400 with where, never a 500 later) or every view of it works. Closes the class: the
+    block reads notebooks as plain JSON, and nothing else checks them for it."""
+    from sabaq_xblock import widgets
+    from sabaq_xblock.lesson_language import lesson_language
+
+    rich = _rich_notebook()
+    notebook.load(json.dumps(rich))
+    refused = shown = 0
+    for path in list(_paths(rich))[1:]:
+        for wrong in (None, 7, "x", [], ["x", 1], {}, {"x": 1}):
+            nb = copy.deepcopy(rich)
+            owner = nb
+            for key in path[:-1]:
+                owner = owner[key]
+            owner[path[-1]] = wrong
+            text = json.dumps(nb)
+            try:
+                loaded = notebook.load(text)
+            except NotebookInvalid as error:
+                assert i18n.error_message(error.code, **error.params), (path, wrong)
+                refused += 1
+                continue
+            render.render_notebook(loaded)
+            notebook.answer_cells(loaded)
+            notebook.max_points(loaded)
+            lesson_language(loaded)
+            render.without_quiz_sources(loaded)
+            widgets.lesson_widgets(text)
+            shown += 1
+    assert refused and shown
+
+
+def test_a_schema_breach_says_where() -> None:
+    nb = _rich_notebook()
+    nb["metadata"]["kernelspec"] = "BAD: should be a dict"  # nbformat's own v4_5_invalid_metadata test notebook
+    with pytest.raises(NotebookInvalid) as info:
+        notebook.load(json.dumps(nb))
+    assert (info.value.code, info.value.params) == ("bad_structure", {"where": "metadata.kernelspec"})
+    nb = _rich_notebook()
+    nb["cells"][1]["outputs"][1]["traceback"] = "one line"
+    with pytest.raises(NotebookInvalid) as info:
+        notebook.load(json.dumps(nb))
+    assert info.value.params == {"where": "cells[1].outputs[1].traceback"}
+    assert "cells[1].outputs[1].traceback" in i18n.error_message("bad_structure", "ur", **info.value.params)
+    v3 = {"nbformat": 3, "nbformat_minor": 0, "metadata": {}, "worksheets": [{"cells": []}]}
+    with pytest.raises(NotebookInvalid) as info:
+        notebook.load(json.dumps(v3))
+    assert info.value.code == "not_v4"  # not "no cells": they sit in its worksheets
 
 
 def test_feedback_policies_never_show_hidden_text() -> None:

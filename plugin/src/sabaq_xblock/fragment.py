@@ -20,6 +20,7 @@ from sabaq_contract.widgets.assets import widget_module
 
 from . import i18n, provenance, render, views, widgets
 from . import notebook as nbmod
+from .errors import NotebookInvalid
 from .lesson_language import lesson_language_cached
 
 STATIC = "static"
@@ -30,19 +31,22 @@ def _url(block: Any, path: str) -> str:
     return str(block.runtime.local_resource_url(block, f"{STATIC}/{path}"))
 
 
+def _notice(frag: Fragment, text: str) -> Fragment:
+    frag.add_content(f'<div class="{views.ROOT_CLASS}"><p>{html.escape(text)}</p></div>')
+    return frag
+
+
 def student_fragment(block: Any) -> Fragment:
     """The lesson, its answer editors and widgets, and the submission controls."""
     language = i18n.active_language()
     frag = Fragment()
     if not block.student_notebook:
-        t = i18n.translator(language)
-        frag.add_content(
-            f'<div class="{views.ROOT_CLASS}">'
-            f'<p>{html.escape(t(i18n.ERROR_MESSAGES["no_notebook"]))}</p></div>'
-        )
-        return frag
+        return _notice(frag, i18n.translator(language)(i18n.ERROR_MESSAGES["no_notebook"]))
     digest = nbmod.content_hash(block.student_notebook)
-    lesson = render.render_cached(block.student_notebook, digest)
+    try:
+        lesson = render.render_cached(block.student_notebook, digest)
+    except NotebookInvalid as error:  # imported with the course (OLX), never checked by Studio
+        return _notice(frag, i18n.error_message(error.code, language, **error.params))
     answers = _ANSWER_IDS.get(digest)
     if answers is None:
         answers = [c.grade_id for c in nbmod.answer_cells(nbmod.load(block.student_notebook))]

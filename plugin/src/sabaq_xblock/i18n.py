@@ -30,6 +30,8 @@ ERROR_MESSAGES = {
     "no_cells": _("The notebook has no cells."),
     "not_v4": _("Only notebooks in format version 4 can be used."),
     "bad_cell": _("The notebook has a cell of an unknown type."),
+    "bad_structure": _("The notebook does not follow the nbformat 4 schema at {where}: open and save it "
+                       "again in Jupyter."),
     "no_file": _("Choose a notebook file (.ipynb) to upload."),
     "bad_answers": _("The answers must map answer cells to text."),
     "unknown_cell": _("The answers name a cell that is not in this assignment."),

@@ -13,6 +13,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from sabaq_contract.widgets.keys import WIDGET_STATE_MIME
+
 from .errors import AnswersInvalid, NotebookInvalid
 
 Notebook = dict[str, Any]
@@ -39,7 +41,13 @@ class AnswerCell:
 
 
 def load(data: str | bytes | Notebook) -> Notebook:
-    """Parse ``data`` as an nbformat-4 notebook, raising :class:`NotebookInvalid`."""
+    """Parse ``data`` as an nbformat-4 notebook, raising :class:`NotebookInvalid`.
+
+    Beyond the cells, the parts of the nbformat-4 schema the block reads are checked for
+    their JSON types (:func:`_check_shape`), so a notebook that only looks like one (an
+    imported course's, a learner's upload) is refused here, with where it breaks the
+    schema, rather than failing later in a view.
+    """
     if isinstance(data, dict):
         nb = data
     else:
@@ -49,7 +57,11 @@ def load(data: str | bytes | Notebook) -> Notebook:
             nb = json.loads(data)
         except (ValueError, UnicodeDecodeError) as exc:
             raise NotebookInvalid("not_json") from exc
-    if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list):
+    if not isinstance(nb, dict):
+        raise NotebookInvalid("no_cells")
+    if "nbformat" in nb and nb["nbformat"] != 4:  # v3's cells sit in worksheets: say why
+        raise NotebookInvalid("not_v4")
+    if not isinstance(nb.get("cells"), list):
         raise NotebookInvalid("no_cells")
     if nb.get("nbformat") != 4:
         raise NotebookInvalid("not_v4")
@@ -60,7 +72,67 @@ def load(data: str | bytes | Notebook) -> Notebook:
             "raw",
         ):
             raise NotebookInvalid("bad_cell")
+    _check_shape(nb)
     return nb
+
+
+def _text_or_lines(value: Any) -> bool:
+    return isinstance(value, str) or (isinstance(value, list) and all(isinstance(x, str) for x in value))
+
+
+def _objects(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(x, dict) for x in value)
+
+
+def _dicts(value: Any) -> bool:
+    return isinstance(value, dict) and all(isinstance(x, dict) for x in value.values())
+
+
+_IS_DICT = (lambda value: isinstance(value, dict), "an object")
+# (key, test, what the schema wants) for each part of the notebook the block reads; a key
+# that is absent passes (what is required is checked above, or has a default)
+_NOTEBOOK_METADATA = (("kernelspec", *_IS_DICT), ("language_info", *_IS_DICT), ("widgets", *_IS_DICT))
+_CELL = (("source", _text_or_lines, "text or a list of lines"), ("metadata", *_IS_DICT),
+         ("attachments", _dicts, "an object of objects"), ("outputs", _objects, "a list of objects"))
+_CELL_METADATA = (("nbgrader", *_IS_DICT), ("jupyter", *_IS_DICT), ("sabaq", *_IS_DICT))
+_OUTPUT = (("output_type", lambda value: isinstance(value, str), "text"), ("data", *_IS_DICT),
+           ("metadata", *_IS_DICT), ("text", _text_or_lines, "text or a list of lines"),
+           ("traceback", lambda value: _text_or_lines(value) and isinstance(value, list), "a list of lines"))
+
+
+def _check_parts(owner: dict[str, Any], parts: Any, where: str) -> None:
+    for key, test, wanted in parts:
+        if key in owner and not test(owner[key]):
+            raise NotebookInvalid("bad_structure", f"{where}.{key} must be {wanted}", where=f"{where}.{key}")
+
+
+def _check_shape(nb: Notebook) -> None:
+    """Refuse ``nb`` where a part the block reads has the wrong JSON type (see :func:`load`)."""
+    if "metadata" in nb and not isinstance(nb["metadata"], dict):
+        raise NotebookInvalid("bad_structure", "metadata must be an object", where="metadata")
+    metadata = nb.get("metadata") or {}
+    _check_parts(metadata, _NOTEBOOK_METADATA, "metadata")
+    widgets = metadata.get("widgets") or {}
+    _check_parts(widgets, ((WIDGET_STATE_MIME, *_IS_DICT),), "metadata.widgets")
+    _check_parts(widgets.get(WIDGET_STATE_MIME) or {}, (("state", _dicts, "an object of objects"),),
+                 f"metadata.widgets.{WIDGET_STATE_MIME}")
+    for index, cell in enumerate(nb["cells"]):
+        where = f"cells[{index}]"
+        _check_parts(cell, _CELL, where)
+        _check_parts(cell.get("metadata") or {}, _CELL_METADATA, f"{where}.metadata")
+        for name, bundle in (cell.get("attachments") or {}).items():
+            _check_bundle(bundle, f"{where}.attachments.{name}")
+        for number, output in enumerate(cell.get("outputs") or []):
+            _check_parts(output, _OUTPUT, f"{where}.outputs[{number}]")
+            _check_bundle(output.get("data") or {}, f"{where}.outputs[{number}].data")
+
+
+def _check_bundle(bundle: dict[str, Any], where: str) -> None:
+    """A MIME bundle: text or lines under every type but JSON ones (``*json``), which hold any JSON."""
+    for mime, value in bundle.items():
+        if not mime.endswith("json") and not _text_or_lines(value):
+            raise NotebookInvalid("bad_structure", f"{where}.{mime} must be text or a list of lines",
+                                  where=f"{where}.{mime}")
 
 
 def dumps(nb: Notebook) -> str:

@@ -217,6 +217,7 @@ def _keyless_widgets(nb: nbmod.Notebook) -> set[str]:
         for model_id, model in models.items()
         if isinstance(model, dict)
         and isinstance(model.get("state"), dict)
+        and isinstance(model["state"].get("kind"), str | None)
         and model["state"].get("kind") not in KINDS
     }
 
@@ -226,8 +227,8 @@ def _shows_quiz(cell: nbmod.Cell, keyless: set[str]) -> bool:
     for output in cell.get("outputs") or []:
         data = output.get("data") if isinstance(output, dict) else None
         view = data.get(VIEW_MIME) if isinstance(data, dict) else None
-        if isinstance(view, dict) and view.get("model_id") not in keyless:
-            return True
+        if isinstance(view, dict) and (not isinstance(view.get("model_id"), str) or view["model_id"] not in keyless):
+            return True  # a view of a model not known to be keyless, or of no model it names
     return False
 
 

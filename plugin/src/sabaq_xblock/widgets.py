@@ -65,7 +65,7 @@ def lesson_widgets(notebook_json: str) -> tuple[dict[str, Any], dict[str, Any]]:
     models = {}
     for model_id, model in (states.get("state") or {}).items():
         state = model.get("state") if isinstance(model, dict) else None
-        if isinstance(state, dict) and state.get("kind") in kinds:
+        if isinstance(state, dict) and isinstance(state.get("kind"), str) and state["kind"] in kinds:
             public = {k: v for k, v in state.items() if k not in PRIVATE_TRAITS}
             models[model_id] = {"kind": state["kind"], "state": public}
     with _LOCK:

@@ -91,7 +91,7 @@ def _scrub_outputs(notebook: dict[str, Any], keyed: set[str]) -> None:
             if not isinstance(data, dict):
                 continue
             view = data.get(VIEW_MIME)
-            if isinstance(view, Mapping) and view.get("model_id") in keyed:
+            if isinstance(view, Mapping) and isinstance(view.get("model_id"), str) and view["model_id"] in keyed:
                 data["text/plain"] = "Sabaq question widget"
                 shows_key = True
         if shows_key:
