@@ -174,6 +174,72 @@ def test_bad_input_is_a_clear_error(grader: Grader, assignment: Assignment, subm
     assert report["max_score"] == 6.0
 
 
+WRONG_TYPES = (None, 7, "x", [], {}, True)  # every JSON type but the one a part should have
+
+
+def _json_paths(value: Any, at: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
+    yield at
+    children = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, child in children:
+        yield from _json_paths(child, (*at, key))
+
+
+def _replaced(notebook: dict[str, Any], path: tuple[Any, ...], value: Any) -> bytes:
+    changed = copy.deepcopy(notebook)
+    owner = changed
+    for key in path[:-1]:
+        owner = owner[key]
+    owner[path[-1]] = value
+    return json.dumps(changed).encode()
+
+
+def test_a_submission_of_any_shape_gets_a_report(
+    grader: Grader, assignment: Assignment, release: NotebookNode, answered: Fill, correct: dict[str, str]
+) -> None:
+    """Every part of a right answer's metadata (the notebook's, each cell's and its nbgrader
+    metadata) and each cell's type, replaced by each JSON type in turn: a report every time,
+    graded or a named error, never an exception (a list as ``schema_version`` raised before)."""
+    import nbformat
+
+    right = json.loads(nbformat.writes(answered(release, correct)))
+    paths = [p for p in _json_paths(right) if p[:1] == ("metadata",) or p[2:3] in (("metadata",), ("cell_type",))]
+    kinds: set[Any] = set()
+    for path in paths:
+        for wrong in WRONG_TYPES:
+            report = grader.grade(assignment, _replaced(right, path, wrong))
+            validate_report(report)
+            kinds.add((report["status"], (report.get("error") or {}).get("kind")))
+    assert kinds <= {("graded", None), ("error", "invalid_notebook"), ("error", "unsupported_metadata"),
+                     ("error", "wrong_assignment")}, kinds
+
+
+def test_an_instructor_notebook_of_any_shape_is_prepared_or_refused_with_a_reason(instructor: NotebookNode) -> None:
+    """The same for every part of the instructor's notebook: a ``NotebookError`` naming what is
+    wrong, or an assignment (``nbgrader: null`` on a cell raised before)."""
+    import nbformat
+
+    from sabaq_grading.errors import NotebookError
+    from sabaq_grading.notebook import read_notebook
+    from sabaq_grading.static_checks import static_problems
+
+    source = json.loads(nbformat.writes(instructor))
+    paths = [p for p in _json_paths(source) if p[:1] == ("metadata",) or p[2:3] in (("metadata",), ("cell_type",),
+                                                                                   ("source",))]
+    outcomes = {"prepared": 0, "refused": 0}
+    for path in paths:
+        for wrong in (*WRONG_TYPES, "has space", 10**30):
+            text = _replaced(source, path, wrong)
+            try:
+                static_problems(read_notebook(text), "squares.ipynb")
+                Assignment.from_notebook(text.decode(), name="squares", files={"numbers.csv": b"1\n2\n"})
+            except NotebookError as error:
+                assert str(error), (path, wrong)
+                outcomes["refused"] += 1
+            else:
+                outcomes["prepared"] += 1
+    assert outcomes["prepared"] and outcomes["refused"]
+
+
 def test_huge_notebook_is_refused_before_parsing(assignment: Assignment) -> None:
     small = Grader(GradingSettings(max_notebook_bytes=1000))
     report = small.grade(assignment, b" " * 2000)

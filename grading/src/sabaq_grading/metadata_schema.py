@@ -22,12 +22,13 @@ class UnsupportedMetadata(NotebookError):
     """The nbgrader metadata is of a schema nbgrader itself would refuse."""
 
 
-def _versions(notebook: NotebookNode) -> set[Any]:
-    versions = set()
+def _versions(notebook: NotebookNode) -> list[Any]:
+    """Every cell's ``schema_version`` as written: any JSON value, lists and objects included."""
+    versions = []
     for cell in notebook.cells:
         meta = cell.get("metadata", {}).get("nbgrader")
         if isinstance(meta, dict):
-            versions.add(meta.get("schema_version", 0))
+            versions.append(meta.get("schema_version", 0))
     return versions
 
 
@@ -41,7 +42,7 @@ def upgrade_metadata(notebook: NotebookNode, *, name: str = "the notebook") -> l
     versions = _versions(notebook)
     if not versions:
         return []
-    unknown = sorted(str(v) for v in versions if not isinstance(v, int) or isinstance(v, bool))
+    unknown = sorted({str(v) for v in versions if not isinstance(v, int) or isinstance(v, bool)})
     if unknown:
         raise UnsupportedMetadata(
             f"{name} has nbgrader metadata with schema version {', '.join(unknown)}, which no nbgrader "

@@ -152,9 +152,8 @@ def _check_cell(cell: Any) -> None:
     if not isinstance(cell.get("metadata", {}), dict):
         cell["metadata"] = NotebookNode()
     cell.setdefault("metadata", NotebookNode())
-    nbgrader = cell["metadata"].get("nbgrader")
-    if nbgrader is not None and not isinstance(nbgrader, dict):
-        del cell["metadata"]["nbgrader"]
+    if "nbgrader" in cell["metadata"] and not isinstance(cell["metadata"]["nbgrader"], dict):
+        del cell["metadata"]["nbgrader"]  # null included: the cell is a plain one
 
 
 def nbgrader_meta(cell: dict[str, Any]) -> dict[str, Any]:
