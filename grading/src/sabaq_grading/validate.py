@@ -209,11 +209,16 @@ def _tags(cell: NotebookNode) -> list[Any]:
     return tags if isinstance(tags, list) else []
 
 
+def _lesson_id(index: int) -> str:
+    """The id a lesson run's result carries for the notebook's cell at ``index``."""
+    return f"cell {index + 1}"
+
+
 def lesson_cells(notebook: NotebookNode) -> list[tuple[str, str]]:
     """The code cells a lesson run executes, as ``(cell id, source)``: every code cell but those
     tagged ``skip-execution``, as nbclient (``jupyter nbconvert --execute``) runs a lesson."""
     return [
-        (f"cell {index + 1}", cell.source)
+        (_lesson_id(index), cell.source)
         for index, cell in enumerate(notebook.cells)
         if cell.cell_type == "code" and SKIP_TAG not in _tags(cell)
     ]
@@ -239,9 +244,7 @@ def lesson_problems(path: Path, run: Callable[[list[tuple[str, str]], Path], Any
             "save it with a Python 3 kernel",
         )
         return found.problems
-    may_raise = {
-        f"cell {index + 1}" for index, cell in enumerate(notebook.cells) if RAISES_TAG in _tags(cell)
-    }
+    may_raise = {_lesson_id(index) for index, cell in enumerate(notebook.cells) if RAISES_TAG in _tags(cell)}
     result = run(lesson_cells(notebook), path.parent)
     failed = False
     for cell_result in result.cells:

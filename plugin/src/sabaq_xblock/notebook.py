@@ -59,12 +59,10 @@ def load(data: str | bytes | Notebook) -> Notebook:
             raise NotebookInvalid("not_json") from exc
     if not isinstance(nb, dict):
         raise NotebookInvalid("no_cells")
-    if "nbformat" in nb and nb["nbformat"] != 4:  # v3's cells sit in worksheets: say why
+    if nb.get("nbformat") != 4:  # before the cells: v3's sit in worksheets
         raise NotebookInvalid("not_v4")
     if not isinstance(nb.get("cells"), list):
         raise NotebookInvalid("no_cells")
-    if nb.get("nbformat") != 4:
-        raise NotebookInvalid("not_v4")
     for cell in nb["cells"]:
         if not isinstance(cell, dict) or cell.get("cell_type") not in (
             "markdown",
@@ -76,8 +74,12 @@ def load(data: str | bytes | Notebook) -> Notebook:
     return nb
 
 
+def _lines(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(x, str) for x in value)
+
+
 def _text_or_lines(value: Any) -> bool:
-    return isinstance(value, str) or (isinstance(value, list) and all(isinstance(x, str) for x in value))
+    return isinstance(value, str) or _lines(value)
 
 
 def _objects(value: Any) -> bool:
@@ -97,7 +99,7 @@ _CELL = (("source", _text_or_lines, "text or a list of lines"), ("metadata", *_I
 _CELL_METADATA = (("nbgrader", *_IS_DICT), ("jupyter", *_IS_DICT), ("sabaq", *_IS_DICT))
 _OUTPUT = (("output_type", lambda value: isinstance(value, str), "text"), ("data", *_IS_DICT),
            ("metadata", *_IS_DICT), ("text", _text_or_lines, "text or a list of lines"),
-           ("traceback", lambda value: _text_or_lines(value) and isinstance(value, list), "a list of lines"))
+           ("traceback", _lines, "a list of lines"))
 
 
 def _check_parts(owner: dict[str, Any], parts: Any, where: str) -> None:
